@@ -1,0 +1,9 @@
+"""scanner: a horizon-scanning pipeline for Thai digital government."""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,93 @@
+"""The ``scanner`` command line: parse → call one stage → print. No pipeline logic lives here.
+
+Command groups live in sibling modules (``cli/collect.py``, ...) and register themselves on ``cli``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scanner import __version__
+from scanner.config import Config, load_config
+from scanner.errors import ConfigError, ScannerError
+from scanner.store import Store
+
+
+@dataclass
+class App:
+    """Per-invocation state shared by commands: where the config and database are."""
+
+    config_path: Path
+    db_override: str | None
+    verbose: int = 0
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.db_override) if self.db_override else self.config.db_path
+
+    def open_store(self) -> Store:
+        store = Store.open(self.db_path)
+        return store
+
+
+class ScannerGroup(click.Group):
+    """Turns ``ScannerError`` into ``Error: …`` on stderr and the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            for problem in e.problems:
+                click.echo(f"Error: {problem}", err=True)
+            ctx.exit(e.exit_code)
+        except ScannerError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(e.exit_code)
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("scanner")
+    for h in list(root.handlers):
+        if not isinstance(h, logging.NullHandler):
+            root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+@click.group(cls=ScannerGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", envvar="SCANNER_CONFIG", default="sources.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The sources file (env SCANNER_CONFIG).")
+@click.option("--db", "db", envvar="SCANNER_DB", default=None,
+              help="The database (env SCANNER_DB; default: settings.db in the sources file).")
+@click.option("-v", "--verbose", count=True, help="-v: info, -vv: debug logging on stderr.")
+@click.version_option(__version__, prog_name="scanner")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, db: str | None, verbose: int) -> None:
+    """Horizon scanning for Thai digital government: collect, make sense, report."""
+    setup_logging(verbose)
+    ctx.obj = App(config_path=config_path, db_override=db, verbose=verbose)
+
+
+def main() -> None:
+    cli(prog_name="scanner")
+
+
+# Register command modules (import for their side effect of adding commands to ``cli``).
+from scanner.cli import collect as _collect  # noqa: E402,F401
+from scanner.cli import sources as _sources  # noqa: E402,F401

@@ -1,0 +1,126 @@
+"""``scanner fetch``, ``scanner items``, ``scanner status`` and ``scanner run``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+from tqdm import tqdm
+
+from scanner.cli import App, cli
+from scanner.cli.output import echo_rows, human_seconds
+from scanner.clock import as_of_datetime, now_utc
+from scanner.collect import collect, ensure_known, select_sources
+from scanner.models import FetchRun
+from scanner.pipeline import run_once
+
+
+def summary_line(run: FetchRun) -> str:
+    return (f"fetched {len(run.results)} sources: {run.ok} ok, {run.failed} failed; "
+            f"{run.items_new} new items, {run.items_updated} updated")
+
+
+@cli.command("fetch")
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Fetch this source (repeatable).")
+@click.option("--all", "all_sources", is_flag=True, help="Fetch every enabled source, due or not.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Behave as if now were DATE.")
+@click.pass_obj
+def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: str | None) -> None:
+    """Fetch the sources that are due (or the named ones, or --all) and store new items.
+
+    Exit code: 0 all ok, 1 some failed, 2 usage or config error, 3 all failed.
+    """
+    config = app.config
+    ensure_known(config, source_ids)
+    now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
+    with app.open_store() as store:
+        store.sync_sources(config)
+        sources = select_sources(config, store, now, source_ids, all_sources)
+        bar = tqdm(total=len(sources), unit="source", disable=not sys.stderr.isatty(), leave=False)
+        run = collect(config, store, sources, now=now, on_result=lambda r: bar.update(1))
+        bar.close()
+    for r in run.results:
+        if r.status == "failed":
+            click.echo(f"  {r.source_id}: FAILED: {r.error}", err=True)
+        for w in r.warnings:
+            click.echo(f"  {r.source_id}: warning: {w}", err=True)
+    if not sources:
+        click.echo("no sources are due (use --all to fetch every source now)")
+    else:
+        click.echo(summary_line(run))
+    sys.exit(run.exit_code)
+
+
+@cli.command("items")
+@click.option("--since", default=None, metavar="DATE", help="Published on or after DATE (YYYY-MM-DD).")
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only from this source (repeatable).")
+@click.option("--search", default=None, metavar="TEXT", help="Full-text search (Thai and English words).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--limit", default=50, show_default=True, help="At most this many items (0: all).")
+@click.pass_obj
+def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: str | None, fmt: str,
+              limit: int) -> None:
+    """List stored items, newest first."""
+    since_iso = None
+    if since:
+        try:
+            since_iso = as_of_datetime(datetime.fromisoformat(since).date().isoformat() + "T00:00:00",
+                                       app.config.settings.timezone).isoformat()
+        except ValueError:
+            raise click.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
+    with app.open_store() as store:
+        items = store.items(since=since_iso, source_ids=source_ids, search=search, limit=limit or None)
+    if fmt == "table":
+        rows = [{"id": i.id, "published": i.published[:10], "source": i.source_id, "lang": i.lang,
+                 "title": i.title} for i in items]
+    else:
+        rows = [{"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "published": i.published,
+                 "date_missing": i.date_missing, "lang": i.lang, "author": i.author, "summary": i.summary,
+                 "content": i.content, "first_seen": i.first_seen} for i in items]
+    echo_rows(rows, fmt)
+
+
+@cli.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def status_cmd(app: App, fmt: str) -> None:
+    """Health of every source: last success, last error, failures in a row, items, next due."""
+    config = app.config
+    with app.open_store() as store:
+        store.sync_sources(config)
+        rows = []
+        for r in store.status_rows():
+            every = r["every_seconds"]
+            rows.append({
+                "source": r["id"] + ("" if r["in_config"] else " (removed)"),
+                "kind": r["kind"],
+                "every": human_seconds(every),
+                "last_success": (r["last_success"] or "never")[:16],
+                "failures": r["consecutive_failures"],
+                "items": r["items_total"],
+                "next_due": ("now" if not r["last_attempt"] else (store.next_due(r["id"], every) or "")[:16])
+                if r["enabled"] and r["in_config"] else "-",
+                "last_error": r["last_error"] if r["consecutive_failures"] else "",
+            })
+    echo_rows(rows, fmt)
+
+
+@cli.command("run")
+@click.option("--once", is_flag=True, help="Run everything that is due once, then exit (cron-friendly).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Behave as if today were DATE (back-fills).")
+@click.pass_obj
+def run_cmd(app: App, once: bool, as_of: str | None) -> None:
+    """Fetch what is due, then analyse and write the digest when due."""
+    if not once:
+        raise click.UsageError("use `scanner run --once` (for a long-running job use `scanner schedule`)")
+    config = app.config
+    now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
+    with app.open_store() as store:
+        summary = run_once(config, store, now, progress=sys.stderr.isatty(), db_path=app.db_path)
+    for line in summary.lines:
+        click.echo(line)
+    sys.exit(summary.exit_code)
+
+
+__all__ = ["human_seconds"]

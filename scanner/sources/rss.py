@@ -1,0 +1,134 @@
+"""RSS 0.9x/1.0/2.0 and Atom feeds: fetch bytes politely, parse with feedparser."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from scanner.config import RssSource
+from scanner.dates import parse_date
+from scanner.errors import ParseError
+from scanner.models import RawItem, SourceFetch
+from scanner.normalize import html_to_text
+from scanner.sources import FetchContext
+
+logger = logging.getLogger(__name__)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.5"
+)
+
+
+def fetch(source: RssSource, ctx: FetchContext) -> SourceFetch:
+    result = SourceFetch(source.id, started_at=ctx.now)
+    resp = ctx.http.get(source.url, etag=ctx.state.etag, last_modified=ctx.state.last_modified, accept=FEED_ACCEPT)
+    result.http_status = resp.status
+    if resp.not_modified:
+        result.status = "not_modified"
+        return result
+    result.etag, result.last_modified = resp.etag, resp.last_modified
+    headers = {k.lower(): v for k, v in resp.headers.items()}
+    headers.setdefault("content-location", resp.final_url)
+    result.items = parse_feed(resp.content, headers, tz=ctx.config.settings.timezone, warnings=result.warnings)
+    if getattr(source, "fulltext", False):
+        from scanner.sources.fulltext import add_fulltext
+
+        add_fulltext(result.items, ctx, result.warnings)
+    return result
+
+
+def parse_feed(content: bytes, headers: dict[str, str] | None = None, tz: str = "Asia/Bangkok",
+               warnings: list[str] | None = None) -> list[RawItem]:
+    """Entries of a feed as ``RawItem``s. A malformed feed that still has entries gives a warning;
+    one with none raises ``ParseError`` with the parser's reason."""
+    warnings = warnings if warnings is not None else []
+    parsed = feedparser.parse(content, response_headers=headers or {}, sanitize_html=True, resolve_relative_uris=True)
+    entries = parsed.get("entries", [])
+    if parsed.get("bozo"):
+        reason = _bozo_reason(parsed)
+        if not entries:
+            if _looks_like_html(content):
+                raise ParseError(f"not a feed: the URL returned an HTML page ({reason})")
+            raise ParseError(f"malformed feed with no entries: {reason}")
+        warnings.append(f"malformed feed, {len(entries)} entries recovered: {reason}")
+    elif not entries and not parsed.get("version"):
+        if _looks_like_html(content):
+            raise ParseError("not a feed: the URL returned an HTML page (is there an RSS link on it?)")
+        raise ParseError("not a feed: no RSS/Atom structure found")
+    items = []
+    for entry in entries:
+        item = _entry_to_item(entry, tz)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _entry_to_item(entry: Any, tz: str) -> RawItem | None:
+    title = html_to_text(entry.get("title", ""))
+    summary = html_to_text(entry.get("summary", ""))
+    content = ""
+    for c in entry.get("content", []) or []:
+        text = html_to_text(c.get("value", ""))
+        if len(text) > len(content):
+            content = text
+    if content == summary:
+        content = ""
+    link = entry.get("link") or None
+    if link and not link.lower().startswith(("http://", "https://")):
+        link = None
+    guid = entry.get("id") or None
+    if not title and not summary and not content:
+        return None
+    if not title:
+        title = (summary or content).split("\n", 1)[0][:140]
+    author = entry.get("author") or None
+    return RawItem(
+        url=link,
+        title=title,
+        guid=guid,
+        summary=summary,
+        content=content,
+        author=html_to_text(author) if author else None,
+        published=_entry_date(entry, tz),
+        extra=_tags(entry),
+    )
+
+
+def _entry_date(entry: Any, tz: str) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    for key in ("published", "updated", "created", "dc_date"):
+        value = entry.get(key)
+        if value:
+            dt = parse_date(str(value), tz=tz)
+            if dt:
+                return dt
+    return None
+
+
+def _bozo_reason(parsed: Any) -> str:
+    exc = parsed.get("bozo_exception")
+    if exc is None:
+        return "unknown problem"
+    text = str(exc) or exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {text}"[:300]
+
+
+def _looks_like_html(content: bytes) -> bool:
+    head = content[:2048].lower()
+    return b"<html" in head or b"<!doctype html" in head
+
+
+def _tags(entry: Any) -> dict[str, Any]:
+    terms = [t.get("term") for t in entry.get("tags", []) or [] if t.get("term")]
+    return {"tags": terms} if terms else {}

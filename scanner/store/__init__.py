@@ -1,0 +1,412 @@
+"""``signals.db``: the only place that talks to SQLite.
+
+``Store`` opens the database (WAL mode, migrations) and holds the backbone's queries: sources,
+fetches and items. Later stages keep their queries in sibling modules (``store/signals.py`` …)
+that take a ``Store``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from scanner.clock import iso, now_utc, parse_iso
+from scanner.config import Config
+from scanner.errors import StoreError
+from scanner.models import Item, RawItem, SourceFetch, SourceState, UpsertResult
+from scanner.normalize import canonical_url, clean_text, content_hash, detect_lang, fts_query, fts_text
+from scanner.store.schema import MIGRATIONS
+
+logger = logging.getLogger(__name__)
+
+ITEM_COLUMNS = ", ".join(
+    f"items.{c}"
+    for c in [
+        "id",
+        "source_id",
+        "url",
+        "canonical_url",
+        "guid",
+        "item_key",
+        "title",
+        "summary",
+        "content",
+        "author",
+        "lang",
+        "published",
+        "date_missing",
+        "first_seen",
+        "last_seen",
+        "content_hash",
+    ]
+)
+
+
+class Store:
+    """An open ``signals.db``. Use ``Store.open(path)``; close with ``close()`` or as a context manager."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+        self.db = db
+        self.path = path
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, path: str | Path | None) -> Store:
+        """Open (and create or migrate) the database at ``path``; ``None`` is an in-memory database."""
+        try:
+            if path is None:
+                conn = sqlite3.connect(":memory:", check_same_thread=False)
+                p = None
+            else:
+                p = Path(path)
+                p.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(p), timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            db = sqlite_utils.Database(conn)
+            if p is not None:
+                db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+            store = cls(db, p)
+            store.migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path}: cannot open the database ({e}); is it a scanner database?") from e
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not applied yet; return their names."""
+        conn = self.db.conn
+        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+        applied = []
+        for fn in sorted(MIGRATIONS, key=lambda f: f.__name__):
+            if fn.__name__ in done:
+                continue
+            with self.transaction():
+                fn(self.db)
+                conn.execute("INSERT INTO _migrations VALUES (?, ?)", (fn.__name__, iso(now_utc())))
+            applied.append(fn.__name__)
+        return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: commits on success, rolls back on any exception."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    # ------------------------------------------------------------------ sources
+    def sync_sources(self, config: Config) -> None:
+        """Mirror the configured sources into the ``sources`` table; keep removed ones (``in_config=0``)."""
+        now = iso(now_utc())
+        ids = []
+        with self.transaction() as conn:
+            for s in config.sources:
+                ids.append(s.id)
+                cfg = s.model_dump(mode="json")
+                every = s.every_seconds(config.settings)
+                row = {
+                    "id": s.id,
+                    "name": s.name or s.id,
+                    "kind": s.kind,
+                    "url": json.dumps(cfg["url"]) if isinstance(cfg.get("url"), list) else cfg.get("url"),
+                    "path": cfg.get("path"),
+                    "language": s.language,
+                    "tags": json.dumps(s.tags, ensure_ascii=False),
+                    "every_seconds": every,
+                    "enabled": int(s.enabled),
+                    "config": json.dumps(cfg, ensure_ascii=False),
+                    "in_config": 1,
+                    "updated_at": now,
+                }
+                exists = conn.execute("SELECT 1 FROM sources WHERE id = ?", (s.id,)).fetchone()
+                if exists:
+                    sets = ", ".join(f"{k} = :{k}" for k in row if k != "id")
+                    conn.execute(f"UPDATE sources SET {sets} WHERE id = :id", row)
+                else:
+                    row["created_at"] = now
+                    cols = ", ".join(row)
+                    conn.execute(f"INSERT INTO sources ({cols}) VALUES ({', '.join(':' + k for k in row)})", row)
+            marks = ",".join("?" for _ in ids)
+            conn.execute(f"UPDATE sources SET in_config = 0 WHERE id NOT IN ({marks})", ids)
+
+    def source_state(self, source_id: str) -> SourceState:
+        row = self.db.execute(
+            "SELECT etag, last_modified, last_attempt, last_success, last_error, consecutive_failures "
+            "FROM sources WHERE id = ?",
+            (source_id,),
+        ).fetchone()
+        if row is None:
+            return SourceState(source_id)
+        return SourceState(source_id, *row)
+
+    def source_rows(self) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM sources ORDER BY in_config DESC, id")
+
+    def is_due(self, source_id: str, every_seconds: float, now: datetime) -> bool:
+        """Due when never tried, or when ``every`` has passed since the last attempt.
+
+        After failures the wait doubles (capped at one day) so a dead host is not hammered.
+        """
+        state = self.source_state(source_id)
+        if not state.last_attempt:
+            return True
+        wait = every_seconds
+        if state.consecutive_failures:
+            wait = min(every_seconds * 2 ** min(state.consecutive_failures - 1, 6), max(every_seconds, 86400))
+        return parse_iso(state.last_attempt) + timedelta(seconds=wait) <= now + timedelta(seconds=0.5)
+
+    def next_due(self, source_id: str, every_seconds: float) -> str | None:
+        state = self.source_state(source_id)
+        if not state.last_attempt:
+            return None
+        return iso(parse_iso(state.last_attempt) + timedelta(seconds=every_seconds))
+
+    # ------------------------------------------------------------------ fetches + items
+    def save_fetch(self, result: SourceFetch, language: str = "auto") -> UpsertResult:
+        """Store one source's fetch: its items, a ``fetches`` row and the source's state, atomically."""
+        with self.transaction():
+            upsert = self.upsert_items(result.source_id, result.items, result.started_at, language)
+            result.items_new, result.items_updated, result.items_seen = upsert.new, upsert.updated, upsert.seen
+            self._record_fetch(result)
+        return upsert
+
+    def _record_fetch(self, r: SourceFetch) -> None:
+        conn = self.db.conn
+        finished = r.finished_at or now_utc()
+        conn.execute(
+            "INSERT INTO fetches (source_id, started_at, finished_at, status, http_status, items_new, "
+            "items_updated, items_seen, warning, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                r.source_id,
+                iso(r.started_at),
+                iso(finished),
+                r.status,
+                r.http_status,
+                r.items_new,
+                r.items_updated,
+                r.items_seen,
+                "\n".join(r.warnings) or None,
+                r.error,
+            ),
+        )
+        if r.status == "failed":
+            conn.execute(
+                "UPDATE sources SET last_attempt = ?, last_error = ?, "
+                "consecutive_failures = consecutive_failures + 1 WHERE id = ?",
+                (iso(r.started_at), r.error, r.source_id),
+            )
+        else:
+            conn.execute(
+                "UPDATE sources SET last_attempt = ?, last_success = ?, consecutive_failures = 0, "
+                "etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) WHERE id = ?",
+                (iso(r.started_at), iso(finished), r.etag, r.last_modified, r.source_id),
+            )
+
+    def upsert_items(
+        self, source_id: str, items: Sequence[RawItem], seen_at: datetime, language: str = "auto"
+    ) -> UpsertResult:
+        """Insert new items, update changed ones (keeping ``first_seen``), touch unchanged ones."""
+        result = UpsertResult()
+        conn = self.db.conn
+        now = iso(seen_at)
+        with self.transaction():
+            for raw in items:
+                title = clean_text(raw.title)
+                summary = clean_text(raw.summary)
+                content = clean_text(raw.content)
+                text = content or summary
+                if not title and not text:
+                    continue
+                chash = content_hash(title, text)
+                canon = canonical_url(raw.url)
+                if canon:
+                    key = canon
+                elif raw.guid:
+                    key = f"guid:{source_id}:{raw.guid.strip()}"
+                else:
+                    key = f"hash:{source_id}:{chash}"
+                url = raw.url if canon else None  # only http(s) links are ever stored
+                hint = raw.lang if raw.lang in ("th", "en") else language
+                lang = detect_lang(f"{title}\n{text}", hint if hint in ("th", "en") else None)
+                published = iso(raw.published) if raw.published else None
+                existing = conn.execute(
+                    "SELECT id, content_hash, date_missing, title, author FROM items WHERE item_key = ?", (key,)
+                ).fetchone()
+                extra = json.dumps(raw.extra, ensure_ascii=False, default=str) if raw.extra else "{}"
+                if existing is None:
+                    dup = conn.execute(
+                        "SELECT id FROM items WHERE content_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+                        (chash,),
+                    ).fetchone()
+                    cur = conn.execute(
+                        "INSERT INTO items (source_id, item_key, url, canonical_url, guid, title, summary, content, "
+                        "author, lang, published, date_missing, first_seen, last_seen, updated_at, content_hash, "
+                        "duplicate_of, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            source_id,
+                            key,
+                            url,
+                            canon,
+                            raw.guid,
+                            title,
+                            summary,
+                            content,
+                            raw.author,
+                            lang,
+                            published or now,
+                            0 if published else 1,
+                            now,
+                            now,
+                            now,
+                            chash,
+                            dup[0] if dup else None,
+                            extra,
+                        ),
+                    )
+                    item_id = int(cur.lastrowid or 0)
+                    self._index(item_id, title, text)
+                    result.new += 1
+                else:
+                    item_id, old_hash, old_missing = existing[0], existing[1], existing[2]
+                    if old_hash != chash:
+                        conn.execute(
+                            "UPDATE items SET url = ?, guid = COALESCE(?, guid), title = ?, summary = ?, "
+                            "content = ?, author = COALESCE(?, author), lang = ?, last_seen = ?, updated_at = ?, "
+                            "content_hash = ?, extra = ? WHERE id = ?",
+                            (url, raw.guid, title, summary, content, raw.author, lang, now, now, chash, extra, item_id),
+                        )
+                        self._index(item_id, title, text)
+                        result.updated += 1
+                    else:
+                        conn.execute("UPDATE items SET last_seen = ? WHERE id = ?", (now, item_id))
+                        result.seen += 1
+                    if published and old_missing:
+                        conn.execute(
+                            "UPDATE items SET published = ?, date_missing = 0 WHERE id = ?", (published, item_id)
+                        )
+                result.item_ids.append(item_id)
+        return result
+
+    def _index(self, item_id: int, title: str, text: str) -> None:
+        conn = self.db.conn
+        conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
+        conn.execute(
+            "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (item_id, fts_text(title), fts_text(text[:20000])),
+        )
+
+    def known_item(self, url: str | None) -> dict[str, Any] | None:
+        """The stored item for a URL (by canonical URL), or ``None``."""
+        canon = canonical_url(url)
+        if not canon:
+            return None
+        rows = self.query("SELECT id, content_hash, summary, content, extra FROM items WHERE item_key = ?", [canon])
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ reading items
+    def items(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        source_ids: Sequence[str] = (),
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> list[Item]:
+        where, params = [], []
+        if since:
+            where.append("items.published >= ?")
+            params.append(since)
+        if until:
+            where.append("items.published < ?")
+            params.append(until)
+        if source_ids:
+            where.append(f"items.source_id IN ({','.join('?' for _ in source_ids)})")
+            params.extend(source_ids)
+        sql = f"SELECT {ITEM_COLUMNS} FROM items"
+        if search:
+            match = fts_query(search)
+            if not match:
+                return []
+            sql += " JOIN items_fts ON items_fts.rowid = items.id"
+            where.append("items_fts MATCH ?")
+            params.append(match)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY items.published DESC, items.id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [_row_to_item(r) for r in self.db.execute(sql, params).fetchall()]
+
+    def item(self, item_id: int) -> Item | None:
+        row = self.db.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
+        return _row_to_item(row) if row else None
+
+    def count_items(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def status_rows(self) -> list[dict[str, Any]]:
+        """One row per source for ``scanner status``."""
+        return self.query(
+            """
+            SELECT s.id, s.kind, s.enabled, s.in_config, s.every_seconds, s.last_attempt, s.last_success,
+                   s.last_error, s.consecutive_failures,
+                   (SELECT count(*) FROM items i WHERE i.source_id = s.id) AS items_total
+            FROM sources s ORDER BY s.in_config DESC, s.id
+            """
+        )
+
+    def fetches(self, source_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        if source_id:
+            return self.query("SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT ?", [source_id, limit])
+        return self.query("SELECT * FROM fetches ORDER BY id DESC LIMIT ?", [limit])
+
+
+def _row_to_item(row: Sequence[Any]) -> Item:
+    return Item(
+        id=row[0],
+        source_id=row[1],
+        url=row[2],
+        canonical_url=row[3],
+        guid=row[4],
+        item_key=row[5],
+        title=row[6],
+        summary=row[7],
+        content=row[8],
+        author=row[9],
+        lang=row[10],
+        published=row[11],
+        date_missing=bool(row[12]),
+        first_seen=row[13],
+        last_seen=row[14],
+        content_hash=row[15],
+    )

@@ -1,0 +1,221 @@
+"""Numbered migrations for ``signals.db``. Applied in name order, each once, inside a transaction.
+
+Add a new migration as a new function at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def m001_create_sources_fetches_items(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL,
+            url TEXT,
+            path TEXT,
+            language TEXT NOT NULL DEFAULT 'auto',
+            tags TEXT NOT NULL DEFAULT '[]',          -- JSON list
+            every_seconds REAL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            config TEXT NOT NULL DEFAULT '{}',        -- JSON of the source's YAML entry
+            in_config INTEGER NOT NULL DEFAULT 1,     -- 0 once removed from sources.yaml (history is kept)
+            etag TEXT,
+            last_modified TEXT,
+            last_attempt TEXT,
+            last_success TEXT,
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,                      -- ok | not_modified | failed
+            http_status INTEGER,
+            items_new INTEGER NOT NULL DEFAULT 0,
+            items_updated INTEGER NOT NULL DEFAULT 0,
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            warning TEXT,
+            error TEXT
+        );
+        CREATE INDEX fetches_source_started ON fetches(source_id, started_at);
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            item_key TEXT NOT NULL UNIQUE,             -- canonical URL, or guid:<source>:<guid>
+            url TEXT,
+            canonical_url TEXT,
+            guid TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',
+            author TEXT,
+            lang TEXT NOT NULL DEFAULT 'th',
+            published TEXT NOT NULL,                   -- UTC ISO 8601
+            date_missing INTEGER NOT NULL DEFAULT 0,   -- 1 when published is the fetch time
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            content_hash TEXT NOT NULL,                -- sha256 of normalised title + text
+            duplicate_of INTEGER REFERENCES items(id), -- same text already stored under another URL
+            extra TEXT NOT NULL DEFAULT '{}'           -- JSON: kind-specific fields
+        );
+        CREATE INDEX items_published ON items(published);
+        CREATE INDEX items_source ON items(source_id);
+        CREATE INDEX items_hash ON items(content_hash);
+        CREATE INDEX items_canonical ON items(canonical_url);
+        -- Full-text index of PyThaiNLP newmm tokens joined by spaces (rowid = items.id).
+        CREATE VIRTUAL TABLE items_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0');
+        """
+    )
+
+
+def m002_create_analysis(db: sqlite_utils.Database) -> None:
+    """Tables of the signals engine (issue 4)."""
+    db.executescript(
+        """
+        CREATE TABLE embeddings (
+            content_hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,                      -- float32, little endian
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (content_hash, model)
+        );
+        CREATE TABLE item_relevance (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            content_hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            relevance REAL NOT NULL,
+            relevant INTEGER NOT NULL,
+            topics TEXT NOT NULL DEFAULT '[]',         -- JSON list of topic ids
+            explain TEXT NOT NULL DEFAULT '{}',        -- JSON: per-topic similarity and keyword hits
+            computed_at TEXT NOT NULL
+        );
+        CREATE TABLE stories (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            story_id INTEGER NOT NULL                  -- id of the story's first item
+        );
+        CREATE INDEX stories_story ON stories(story_id);
+        CREATE TABLE signals (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',            -- built from the most central item
+            custom_title TEXT,                         -- set by an analyst (scanner signals rename)
+            keywords TEXT NOT NULL DEFAULT '{}',       -- JSON {"th": [...], "en": [...], "all": [...]}
+            state TEXT NOT NULL DEFAULT 'new',         -- weak|strong|latent|established|new|fading
+            status TEXT NOT NULL DEFAULT 'active',     -- active | merged | faded
+            merged_into INTEGER REFERENCES signals(id),
+            topics TEXT NOT NULL DEFAULT '[]',         -- JSON list of topic ids
+            tags TEXT NOT NULL DEFAULT '{}',           -- JSON {"steepv": [...], "themes": [...], "sdgs": [...]}
+            centroid BLOB,                             -- float32
+            model TEXT,
+            first_seen TEXT NOT NULL,                  -- ISO week YYYY-Www
+            last_seen TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE signal_items (                    -- current assignment
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            signal_id INTEGER NOT NULL REFERENCES signals(id),
+            similarity REAL,
+            assigned_week TEXT NOT NULL
+        );
+        CREATE INDEX signal_items_signal ON signal_items(signal_id);
+        CREATE TABLE signal_item_history (             -- every assignment ever made
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL,
+            signal_id INTEGER NOT NULL,
+            week TEXT NOT NULL,
+            assigned_at TEXT NOT NULL
+        );
+        CREATE INDEX signal_item_history_item ON signal_item_history(item_id);
+        CREATE TABLE signal_weeks (
+            signal_id INTEGER NOT NULL REFERENCES signals(id),
+            week TEXT NOT NULL,                        -- ISO week YYYY-Www
+            items INTEGER NOT NULL DEFAULT 0,
+            stories INTEGER NOT NULL DEFAULT 0,
+            sources INTEGER NOT NULL DEFAULT 0,
+            source_kinds INTEGER NOT NULL DEFAULT 0,
+            dov REAL, dod REAL,
+            dov_growth REAL, dod_growth REAL,
+            state TEXT,
+            keywords TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (signal_id, week)
+        );
+        CREATE TABLE signal_events (
+            id INTEGER PRIMARY KEY,
+            signal_id INTEGER NOT NULL,
+            week TEXT NOT NULL,
+            event TEXT NOT NULL,                       -- born|grew|merged|split|faded|revived|renamed
+            detail TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX signal_events_signal ON signal_events(signal_id);
+        CREATE TABLE keyword_weeks (
+            keyword TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            week TEXT NOT NULL,
+            tf INTEGER NOT NULL, df INTEGER NOT NULL,
+            dov REAL, dod REAL, dov_growth REAL, dod_growth REAL,
+            PRIMARY KEY (keyword, week)
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                        -- fetch | analyse | digest | run
+            as_of TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            summary TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )
+
+
+def m003_create_reviews_digests_heartbeat(db: sqlite_utils.Database) -> None:
+    """Analysts' verdicts and digests (issue 5), the scheduler's heartbeat (issue 6)."""
+    db.executescript(
+        """
+        CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            signal_id INTEGER NOT NULL,
+            verdict TEXT NOT NULL,                     -- keep | watch | dismiss
+            note TEXT,
+            by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX reviews_signal ON reviews(signal_id);
+        CREATE TABLE digests (
+            week TEXT PRIMARY KEY,                     -- YYYY-Www
+            generated_at TEXT NOT NULL,
+            paths TEXT NOT NULL DEFAULT '[]',
+            emailed_at TEXT
+        );
+        CREATE TABLE heartbeat (
+            name TEXT PRIMARY KEY,                     -- 'scheduler'
+            pid INTEGER,
+            host TEXT,
+            started_at TEXT,
+            beat_at TEXT,
+            last_job TEXT,
+            last_job_at TEXT,
+            last_job_summary TEXT,
+            next_runs TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    m001_create_sources_fetches_items,
+    m002_create_analysis,
+    m003_create_reviews_digests_heartbeat,
+]
