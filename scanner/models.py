@@ -57,6 +57,8 @@ class SourceFetch:
     items_new: int = 0
     items_updated: int = 0
     items_seen: int = 0
+    # Diagnostics for `scanner sources test` (e.g. what each CSS selector matched), in print order.
+    report: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -58,7 +58,7 @@ def sources_test(app: App, source_id: str, limit: int) -> None:
         raise ConfigError([f"no source with id {source_id!r} in {app.config_path} "
                            f"(known: {', '.join(s.id for s in config.sources) or 'none'})"])
     result = test_source(config, source_id)
-    for key, value in result.__dict__.get("extra_report", {}).items():
+    for key, value in result.report.items():
         click.echo(f"{key}: {value}")
     if result.status == "failed":
         click.echo(f"{source_id}: FAILED: {result.error}")

