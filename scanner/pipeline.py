@@ -1,7 +1,7 @@
 """One pass of the whole pipeline: fetch what is due → analyse → digest when due.
 
-Used by ``scanner run --once`` and by the scheduled job. Each stage is called through its module;
-the stages talk through the database.
+Used by ``scanner run --once`` and by the scheduled job (``scanner.schedule``), which also calls
+the three steps separately. The stages talk through the database.
 """
 
 from __future__ import annotations
@@ -29,12 +29,37 @@ class RunSummary:
         return self.fetch.exit_code
 
 
+def fetch_due(config: Config, store: Store, now: datetime, source_ids: list[str] | None = None) -> FetchRun:
+    """Fetch the due sources (or exactly ``source_ids``) and store their items."""
+    store.sync_sources(config)
+    sources = [config.source(i) for i in source_ids] if source_ids else select_sources(config, store, now)
+    return collect(config, store, sources, now=now)
+
+
+def analyse_step(config: Config, store: Store, now: datetime, progress: bool = False) -> list[str]:
+    """Relevance, embeddings, clustering, tracking and scores for what is new. Returns summary lines."""
+    try:
+        from scanner.analyse import analyse
+    except ModuleNotFoundError:  # the signals engine is not installed in this build
+        return []
+    result = analyse(config, store, now, progress=progress)
+    return list(result.lines)
+
+
+def digest_step(config: Config, store: Store, now: datetime) -> list[str]:
+    """Write the digest of the last complete week if it is missing. Returns summary lines."""
+    try:
+        from scanner.digest import write_due_digest
+    except ModuleNotFoundError:
+        return []
+    result = write_due_digest(config, store, now)
+    return list(result.lines) if result is not None else []
+
+
 def run_once(config: Config, store: Store, now: datetime, progress: bool = False,
              db_path: Path | None = None) -> RunSummary:
-    """Fetch every due source, then the later stages. Returns what happened, line by line."""
-    store.sync_sources(config)
-    sources = select_sources(config, store, now)
-    run = collect(config, store, sources, now=now)
+    """Fetch every due source, then analyse, then write the digest when one is due."""
+    run = fetch_due(config, store, now)
     summary = RunSummary(fetch=run)
     for r in run.results:
         if r.status == "failed":
@@ -43,4 +68,6 @@ def run_once(config: Config, store: Store, now: datetime, progress: bool = False
         f"fetch: {len(run.results)} sources due, {run.ok} ok, {run.failed} failed; "
         f"{run.items_new} new items, {run.items_updated} updated"
     )
+    summary.lines.extend(analyse_step(config, store, now, progress=progress))
+    summary.lines.extend(digest_step(config, store, now))
     return summary
