@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import click
 from tqdm import tqdm
 
 from scanner.cli import App, cli
 from scanner.cli.output import echo_rows, human_seconds
-from scanner.clock import as_of_datetime, now_utc
+from scanner.clock import as_of_datetime, iso, now_utc
 from scanner.collect import collect, ensure_known, select_sources
 from scanner.models import FetchRun
 from scanner.pipeline import run_once
@@ -65,10 +66,10 @@ def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: 
     since_iso = None
     if since:
         try:
-            since_iso = as_of_datetime(datetime.fromisoformat(since).date().isoformat() + "T00:00:00",
-                                       app.config.settings.timezone).isoformat()
+            day = date.fromisoformat(since)
         except ValueError:
             raise click.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
+        since_iso = iso(datetime.combine(day, time(0), ZoneInfo(app.config.settings.timezone)))
     with app.open_store() as store:
         items = store.items(since=since_iso, source_ids=source_ids, search=search, limit=limit or None)
     if fmt == "table":
