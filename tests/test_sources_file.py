@@ -69,8 +69,13 @@ def test_file_source_through_cli_twice_no_duplicates(tmp_path: Path, write_confi
     assert min(published) == "2024-08-31T17:00:00+00:00"
 
 
-def test_missing_folder_fails_alone(tmp_path: Path, make_config: Callable[[str], Config]) -> None:
+def test_empty_folder_is_ok_with_a_warning_and_a_deleted_one_fails(tmp_path: Path,
+                                                                  make_config: Callable[[str], Config]) -> None:
     (tmp_path / "empty").mkdir()
     config = make_config("sources:\n  - id: empty\n    kind: file\n    path: empty\n")
     result = fetch(config, "empty")
-    assert result.status == "failed" and "has no .jsonl, .json or .csv files" in (result.error or "")
+    assert result.status == "ok" and result.items == []
+    assert result.warnings == ["empty: the folder has no .jsonl, .json or .csv files yet"]
+    (tmp_path / "empty").rmdir()
+    result = fetch(config, "empty")
+    assert result.status == "failed" and result.error == f"{tmp_path / 'empty'}: no such file or folder"

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from scanner.cli import App, cli
 from scanner.cli.output import echo_rows, human_seconds
-from scanner.clock import as_of_datetime, iso, now_utc
+from scanner.clock import as_of_datetime, iso, now_utc, parse_iso
 from scanner.collect import collect, ensure_known, select_sources
 from scanner.models import FetchRun
 from scanner.pipeline import run_once
@@ -73,8 +73,9 @@ def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: 
     with app.open_store() as store:
         items = store.items(since=since_iso, source_ids=source_ids, search=search, limit=limit or None)
     if fmt == "table":
-        rows = [{"id": i.id, "published": i.published[:10], "source": i.source_id, "lang": i.lang,
-                 "title": i.title} for i in items]
+        tz = ZoneInfo(app.config.settings.timezone)
+        rows = [{"id": i.id, "published": parse_iso(i.published).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                 "source": i.source_id, "lang": i.lang, "title": i.title} for i in items]
     else:
         rows = [{"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "published": i.published,
                  "date_missing": i.date_missing, "lang": i.lang, "author": i.author, "summary": i.summary,
