@@ -148,12 +148,12 @@ def _subwords(token: str, words: frozenset[str]) -> list[str]:
     return found
 
 
-def search_tokens(text: str) -> list[str]:
-    """Tokens for the full-text index: newmm tokens, each long Thai compound followed by the
-    dictionary words inside it."""
+def search_tokens(text: str, tokens: list[str] | None = None) -> list[str]:
+    """Tokens for the full-text index: newmm tokens (pass them if already computed), each long Thai
+    compound followed by the dictionary words inside it."""
     words = _thai_words()
     out = []
-    for tok in tokenize(text):
+    for tok in tokenize(text) if tokens is None else tokens:
         out.append(tok)
         if len(tok) >= 6 and THAI_RE.match(tok[0]):
             out.extend(_subwords(tok, words))
