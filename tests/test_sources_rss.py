@@ -70,7 +70,7 @@ CASES: dict[str, Case] = {
     "feedparser/illformed/undeclared_namespace.xml": Case(error="unbound prefix"),
     "feedparser/illformed/http_high_bit_date.xml": Case(0, warning="no entries and a wrong encoding declaration"),
     "feedparser/illformed/rdf_channel_empty_textinput.xml": Case(1, "crashes here"),
-    "feedparser/illformed/rss_incomplete_cdata.xml": Case(0, warning="malformed feed"),
+    "feedparser/illformed/rss_incomplete_cdata.xml": Case(error="malformed feed with no usable entries"),
     # Only a relative link, no title or text: nothing worth storing, said in a warning.
     "feedparser/wellformed/base/http_item_link_base_docuri.xml": Case(0, warning="1 of 1 entries skipped"),
     "feedparser/wellformed/rss/item_guid_not_permalink.xml": Case(0, warning="1 of 1 entries skipped"),

@@ -71,6 +71,8 @@ def parse_feed(content: bytes, headers: dict[str, str] | None = None, tz: str = 
         if item is not None:
             items.append(item)
     if len(items) < len(entries):
+        if not items and parsed.get("bozo"):
+            raise ParseError(f"malformed feed with no usable entries: {_bozo_reason(parsed)}")
         warnings.append(f"{len(entries) - len(items)} of {len(entries)} entries skipped: no title and no text")
     return items
 
