@@ -6,18 +6,15 @@ Run: .venv/bin/python bench/fetch.py
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scanner.clock import now_utc  # noqa: E402
-from scanner.collect import collect  # noqa: E402
-from scanner.config import Config, RssSource, Settings  # noqa: E402
-from scanner.demo import FeedServer, load_items, published_at  # noqa: E402
-from scanner.store import Store  # noqa: E402
+from scanner.clock import now_utc
+from scanner.collect import collect
+from scanner.config import Config, RssSource, Settings
+from scanner.demo import FeedServer, load_items, published_at
+from scanner.store import Store
 
 N_FEEDS = 50
 
