@@ -120,7 +120,7 @@ class FeedServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, feed_id: str) -> str:
         return f"{self.base_url}/{feed_id}.xml"
