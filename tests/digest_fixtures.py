@@ -403,3 +403,25 @@ def add_hostile_item(store: Store, week: str) -> int:
 def load_thaigov() -> list[dict[str, Any]]:
     with THAIGOV_PATH.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f]
+
+
+def build_base_db(folder: Any, until: str = "2025-W12") -> Any:
+    """A closed ``signals.db`` in ``folder`` filled by ``fill_history``; returns (path, info)."""
+    from pathlib import Path
+
+    path = Path(folder) / "base.db"
+    store = Store.open(path)
+    info = fill_history(store, load_thaigov(), until)
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path, info
+
+
+def copy_db(base: Any, folder: Any) -> Store:
+    """A private, writable copy of a base database, opened."""
+    import shutil
+    from pathlib import Path
+
+    target = Path(folder) / "signals.db"
+    shutil.copyfile(base, target)
+    return Store.open(target)

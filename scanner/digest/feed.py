@@ -40,7 +40,7 @@ def list_digests(reports: Path) -> list[dict[str, Any]]:
             "week": week, "period": data.get("period", ""), "end": data.get("end", ""),
             "start": data.get("start", ""), "href": f"{week}.html", "md": f"{week}.md", "json": f"{week}.json",
             "headline": " ".join(data.get("headline", [])[:1]), "sentences": data.get("headline", []),
-            "top": data.get("top", []), "items": stats.get("items", 0), "new": stats.get("new", 0),
+            "top": data.get("top", []), "item_count": stats.get("items", 0), "new": stats.get("new", 0),
             "weak": stats.get("weak", 0), "strong": stats.get("strong", 0),
         })
     return out
