@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from scanner.clock import as_of_datetime
 from scanner.digest import write_digest
 from scanner.store import Store
+from scanner.store.reviews import add_review
 from tests import digest_fixtures as fx
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,17 +74,25 @@ def requested_urls(driver: Any) -> list[str]:
     return urls
 
 
-@pytest.fixture(scope="module")
-def digest_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rows = fx.load_thaigov()
-    folder = tmp_path_factory.mktemp("browser")
+def build_html(folder: Path, hostile: bool) -> Path:
+    """The 2025-W12 digest of the real Thai sample, with two analysts' reviews (and hostile items)."""
     config = fx.write_config(folder)
     store = Store.open(folder / "signals.db")
-    fx.fill_history(store, rows, "2025-W12")
-    fx.add_hostile_item(store, "2025-W12")
+    info = fx.fill_history(store, fx.load_thaigov(), "2025-W12")
+    if hostile:
+        fx.add_hostile_item(store, "2025-W12")
+    at = as_of_datetime("2025-03-25")
+    add_review(store, info["signals"]["tangrat"], "watch", "somchai", at,
+               "ทางรัฐ: ask DGA for usage figures by province")
+    add_review(store, info["signals"]["ai"], "keep", "malee", at, "Link to the UNESCO AI ethics forum in June")
     result = write_digest(config, store, "2025-W12", as_of_datetime("2025-04-01"))
     store.close()
     return result.paths[0]
+
+
+@pytest.fixture(scope="module")
+def digest_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_html(tmp_path_factory.mktemp("browser"), hostile=True)
 
 
 def test_digest_opens_cleanly_offline_and_is_screenshotted(digest_html: Path, tmp_path: Path) -> None:
@@ -110,3 +120,40 @@ def test_digest_opens_cleanly_offline_and_is_screenshotted(digest_html: Path, tm
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert p.stat().st_size > 20_000
+    docs = os.environ.get("DIGEST_DOCS_DIR")  # e.g. DIGEST_DOCS_DIR=docs to refresh the README screenshots
+    if docs:
+        (tmp_path / "clean").mkdir()
+        clean = build_html(tmp_path / "clean", hostile=False)
+        save_docs_screenshots(clean.as_uri(), Path(docs), tmp_path / "profile-docs")
+
+
+def save_docs_screenshots(url: str, docs: Path, profile: Path) -> None:
+    docs.mkdir(parents=True, exist_ok=True)
+    driver = open_browser(profile)
+    try:
+        for name, width, height in (("desktop", 1280, 2300), ("phone", 390, 2000)):
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
+            driver.get(url)
+            shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+            (docs / f"digest-{name}.png").write_bytes(base64.b64decode(shot["data"]))
+    finally:
+        driver.quit()
+
+
+def test_the_checks_catch_outside_requests_and_console_errors(tmp_path: Path) -> None:
+    """The same checks fail on a page that loads an image from elsewhere and logs an error."""
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/pixel.png">'
+                    '<script>console.error("boom")</script></body></html>', encoding="utf-8")
+    driver = open_browser(tmp_path / "profile")
+    try:
+        capture(driver, page.as_uri(), tmp_path, "bad", 800)
+        urls = requested_urls(driver)
+        errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+    assert "http://127.0.0.1:9/pixel.png" in urls
+    assert any('"boom"' in m for m in errors)
