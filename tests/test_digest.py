@@ -233,3 +233,14 @@ def test_volume_chart_counts_relevant_items_by_first_topic(history: Any, tmp_pat
 ])
 def test_safe_url_allows_only_http_links(url: str | None, ok: bool) -> None:
     assert (safe_url(url) is not None) is ok
+
+
+def test_pipeline_digest_step_writes_the_due_digest_once(store: Store, tmp_path: Path) -> None:
+    from scanner.pipeline import digest_step
+
+    config = fx.write_config(tmp_path)
+    now = datetime.fromisoformat("2025-03-24T01:00:00+00:00")
+    lines = digest_step(config, store, now)
+    assert lines == [f"digest 2025-W12: 0 items, 0 new, 0 weak, 0 strong, 0 fading signals → "
+                     f"{tmp_path / 'reports' / '2025-W12.html'}"]
+    assert digest_step(config, store, now) == []

@@ -147,15 +147,15 @@ def render_quadrant_map(points: Sequence[dict[str, Any]], x_key: str, y_key: str
         label = str(p["label"])
         if len(label) > 22:
             label = label[:21] + "…"
-        w, h = text_width(label, 11), 13
-        for bx, by, anchor in ((px + 6, py - h / 2, "start"), (px - 6 - w, py - h / 2, "end"),
-                               (px - w / 2, py - 6 - h, "middle"), (px - w / 2, py + 6, "middle")):
-            box = (bx, by, bx + w, by + h)
+        lw, lh = text_width(label, 11), 13.0
+        for bx, by, anchor in ((px + 6, py - lh / 2, "start"), (px - 6 - lw, py - lh / 2, "end"),
+                               (px - lw / 2, py - 6 - lh, "middle"), (px - lw / 2, py + 6, "middle")):
+            box = (bx, by, bx + lw, by + lh)
             inside = box[0] >= left and box[2] <= left + pw and box[1] >= top and box[3] <= top + ph
             if inside and not any(_boxes_overlap(box, b) for b in placed if b != (px - 4, py - 4, px + 4, py + 4)):
                 placed.append(box)
-                tx = {"start": bx, "end": bx + w, "middle": bx + w / 2}[anchor]
-                labels.append(f'<text class="plabel" x="{_n(tx)}" y="{_n(by + h - 3)}" text-anchor="{anchor}">'
+                label_x = {"start": bx, "end": bx + lw, "middle": bx + lw / 2}[anchor]
+                labels.append(f'<text class="plabel" x="{_n(label_x)}" y="{_n(by + lh - 3)}" text-anchor="{anchor}">'
                               f"{escape(label)}</text>")
                 break
     parts.extend(labels)

@@ -73,7 +73,8 @@ def add_review(store: Store, signal_id: int, verdict: str, by: str, at: datetime
 
 def list_reviews(store: Store, signal_id: int | None = None, until: str | None = None) -> list[dict[str, Any]]:
     """Reviews, oldest first, with the signal's display title; ``until`` keeps those recorded up to then."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if signal_id is not None:
         where.append("r.signal_id = ?")
         params.append(signal_id)
