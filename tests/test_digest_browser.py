@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -112,11 +113,17 @@ def test_digest_opens_cleanly_offline_and_is_screenshotted(digest_html: Path, tm
         assert len(driver.find_elements("css selector", "svg.chart")) == 3
         assert driver.execute_script("return document.querySelectorAll('script').length") == 0
         phone_width = driver.execute_script("return document.documentElement.scrollWidth")
+        # Printable: Chromium's own "Save as PDF" gives a multi-page A4 document.
+        pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {
+            "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": False})["data"])
+        (shots / "digest.pdf").write_bytes(pdf)
     finally:
         driver.quit()
     assert errors == []
     assert urls and all(u == url or u.startswith(("data:", "about:")) for u in urls), urls
     assert phone_width <= WIDTHS["phone"], "the phone layout scrolls sideways"
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pdf.startswith(b"%PDF-") and pages >= 3, pages
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert p.stat().st_size > 20_000

@@ -6,8 +6,11 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from scanner.clock import as_of_datetime
 from scanner.digest import write_digest
+from scanner.digest.render import escape_md
 from scanner.store import Store
 from tests import digest_fixtures as fx
 
@@ -69,7 +72,7 @@ def test_markdown_and_json_keep_hostile_text_inert(store: Store, tmp_path: Path)
     md = md_path.read_text(encoding="utf-8")
     assert "<script" not in md.lower() and "<img" not in md.lower() and "<svg" not in md.lower()
     assert "](javascript" not in md.lower() and "](data:" not in md.lower() and "](vbscript" not in md.lower()
-    assert "&lt;script&gt;alert\\(\"x\"\\)&lt;/script&gt;" in md
+    assert '&lt;script&gt;alert("x")&lt;/script&gt;&lt;img src=x onerror="alert(1)"&gt; ข่าวปลอม' in md
     data = json.loads(json_path.read_text(encoding="utf-8"))
     card = data["sections"][1]["signals"][0]
     assert card["title"] == fx.HOSTILE_TITLE  # the data keeps the raw text; renderers escape it
@@ -81,3 +84,17 @@ def test_feed_and_index_escape_titles(store: Store, tmp_path: Path) -> None:
     index, feed = paths[3].read_text(encoding="utf-8"), paths[4].read_text(encoding="utf-8")
     assert parse(index).handlers == [] and "script" not in parse(index).tags
     assert "<script" not in feed and "&lt;script" in feed
+
+
+@pytest.mark.parametrize(("text", "markdown"), [
+    ("R&D (AI) +5% ข่าวปลอม!", "R&D (AI) +5% ข่าวปลอม!"),  # readable as plain text: nothing needless escaped
+    ("&lt;b&gt;", "&amp;lt;b&amp;gt;"),
+    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+    ("[click](javascript:alert(1))", "\\[click\\](javascript:alert(1))"),
+    ("*bold* _it_ `code`", "\\*bold\\* \\_it\\_ \\`code\\`"),
+    ("# not a heading", "\\# not a heading"),
+    ("2568. not a list", "2568\\. not a list"),
+    ("line\nbreak", "line break"),
+])
+def test_markdown_escaping(text: str, markdown: str) -> None:
+    assert escape_md(text) == markdown

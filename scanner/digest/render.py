@@ -22,7 +22,10 @@ from scanner.digest.build import Digest, SignalCard, pct, safe_url
 
 logger = logging.getLogger(__name__)
 
-MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
+MD_LINE_START = re.compile(r"^([#+\-=|])")
+MD_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 STATE_COLOURS = {"weak": "#b35c00", "strong": "#0b6e4f", "established": "#35627a", "latent": "#6b6f76",
                  "new": "#6a3fa0", "fading": "#8a8f98"}
 
@@ -32,10 +35,15 @@ class MdSafe(str):
 
 
 def escape_md(value: Any) -> str:
-    """Plain text as Markdown that renders as the same text: no links, emphasis or inline HTML."""
+    """Plain text as Markdown that renders as the same text: no links, emphasis, headings or inline HTML.
+
+    Only what Markdown would act on is escaped, so the text stays readable as a plain-text e-mail.
+    """
     text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return MD_SPECIAL.sub(r"\\\1", text)
+    text = MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
+    text = MD_SPECIAL.sub(r"\\\1", text)
+    text = MD_LIST_NUMBER.sub(r"\1\\\2", text)
+    return MD_LINE_START.sub(r"\\\1", text)
 
 
 def _md_finalize(value: Any) -> Any:
