@@ -116,6 +116,7 @@ class SignalCard:
 class Section:
     key: str
     title: str
+    title_th: str
     intro: str
     signals: list[SignalCard] = field(default_factory=list)
     more: int = 0
@@ -395,15 +396,16 @@ def _apply_reviews(card: SignalCard, summary: VerdictSummary, reviews: list[dict
 
 def _make_sections(cards: list[SignalCard], pinned: set[int], cap: int) -> list[Section]:
     meta = [
-        ("emerging", "Weak and emerging signals",
+        ("emerging", "Weak and emerging signals", "สัญญาณอ่อนที่กำลังก่อตัว",
          "Rare but growing: the early signs horizon scanning is for."),
-        ("new", "New this week", "Signals first seen this week."),
-        ("strong", "Strong and ongoing", "Frequent topics: growing (strong) or steady (established)."),
-        ("fading", "Fading", "Signals with no new items for a while."),
-        ("latent", "Quiet (latent)", "Rare and not growing; tracked in case they wake up."),
+        ("new", "New this week", "สัญญาณใหม่สัปดาห์นี้", "Signals first seen this week."),
+        ("strong", "Strong and ongoing", "สัญญาณแรงและต่อเนื่อง",
+         "Frequent topics: growing (strong) or steady (established)."),
+        ("fading", "Fading", "สัญญาณที่กำลังจางลง", "Signals with no new items for a while."),
+        ("latent", "Quiet (latent)", "สัญญาณแฝง", "Rare and not growing; tracked in case they wake up."),
     ]
     out = []
-    for key, title, intro in meta:
+    for key, title, title_th, intro in meta:
         members = sorted((c for c in cards if c.state in SECTION_STATES[key]),
                          key=lambda c: (-c.attention, -c.items_total, c.id))
         if key == "latent":
@@ -411,7 +413,8 @@ def _make_sections(cards: list[SignalCard], pinned: set[int], cap: int) -> list[
         elif key == "fading":
             members.sort(key=lambda c: (-int(c.last_seen.replace("-W", "")), c.id))
         keep = [c for i, c in enumerate(members) if i < cap or c.id in pinned]
-        out.append(Section(key=key, title=title, intro=intro, signals=keep, more=len(members) - len(keep)))
+        out.append(Section(key=key, title=title, title_th=title_th, intro=intro, signals=keep,
+                           more=len(members) - len(keep)))
     return out
 
 
