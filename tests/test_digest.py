@@ -170,6 +170,11 @@ def test_long_lists_are_capped_with_and_n_more(history: Any, tmp_path: Path) -> 
     for sec in digest.sections:
         for c in sec.signals:
             assert len(c.items) <= 3
+    steepv = next(g for g in digest.themes if g["key"] == "steepv")
+    social = next(t for t in steepv["tags"] if t["tag"] == "social")
+    tagged = [s for s in fx.SIGNALS if "social" in s.tags["steepv"]]
+    assert len(social["signals"]) == 1 and social["more"] == len(tagged) - 1
+    assert f"and {len(tagged) - 1} more</td>" in html
 
 
 def test_week_must_be_valid_and_over(store: Store, tmp_path: Path) -> None:

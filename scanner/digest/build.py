@@ -368,7 +368,7 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
                "latent": sum(1 for c in shown if c.state == "latent")},
         sections=sections,
         charts=_charts(config, store, week, history, start),
-        themes=_themes(shown, placed),
+        themes=_themes(shown, placed, dcfg.max_signals),
         watchlist=watchlist + [{"notes_only": True, **n} for n in notes],
         hidden={"dismissed": len(hidden), "titles": [{"id": c.id, "title": c.title, "verdict_text": c.verdict_text}
                                                       for c in hidden][: dcfg.max_signals],
@@ -501,7 +501,8 @@ def _charts(config: Config, store: Store, week: str, history: list[str], start: 
             "volume": {"weeks": history, "relevant_only": analysed, "series": series}}
 
 
-def _themes(cards: list[SignalCard], placed: set[int]) -> list[dict[str, Any]]:
+def _themes(cards: list[SignalCard], placed: set[int], cap: int) -> list[dict[str, Any]]:
+    """Signals grouped by STEEP+V, thematic area and SDG; the busiest first, ``cap`` per tag."""
     out = []
     for key, label in TAG_GROUPS:
         groups: dict[str, list[dict[str, Any]]] = {}
@@ -510,7 +511,9 @@ def _themes(cards: list[SignalCard], placed: set[int]) -> list[dict[str, Any]]:
                 groups.setdefault(tag, []).append({"id": c.id, "anchor": c.anchor, "title": c.title,
                                                    "state": c.state, "linked": c.id in placed})
         order = sorted(groups, key=lambda t: (-len(groups[t]), t))
-        out.append({"key": key, "label": label, "tags": [{"tag": t, "signals": groups[t]} for t in order]})
+        out.append({"key": key, "label": label,
+                    "tags": [{"tag": t, "signals": groups[t][:cap], "more": max(len(groups[t]) - cap, 0)}
+                             for t in order]})
     return out
 
 
