@@ -246,6 +246,12 @@ class DigestConfig(Strict):
     max_signals: int = Field(default=8, ge=1, le=100)
     max_items: int = Field(default=5, ge=1, le=20)
     email: EmailConfig | None = None
+    base_url: str | None = None  # where reports/ is published; makes feed.xml links absolute
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str | None) -> str | None:
+        return None if v is None else _check_http_url(v)
 
     @field_validator("schedule")
     @classmethod
