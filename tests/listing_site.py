@@ -3,6 +3,7 @@ html, fulltext and CLI tests)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
@@ -21,16 +22,24 @@ def serve_robots(server: HTTPServer) -> None:
     server.expect_request("/robots.txt").respond_with_data("", status=404)
 
 
-def serve_site(server: HTTPServer) -> None:
-    """Listing pages 1-2 (page 2 links back to page 1), five articles, robots.txt 404."""
+def serve_site(server: HTTPServer) -> dict[str, bytes]:
+    """Listing pages 1-2 (page 2 links back to page 1), five articles, robots.txt 404.
+
+    Returns the article bodies by path; change an entry to change what the server sends."""
     serve_robots(server)
     for name, path in (("page1.html", "/listing/page1.html"), ("page2.html", "/th/news-list-2.html")):
         text = (LISTINGS / name).read_text(encoding="utf-8").replace("{{HOST}}", host(server))
         server.expect_request(path).respond_with_data(text, content_type=HTML_UTF8)
-    for aid in ARTICLE_IDS:
-        server.expect_request(f"/th/news/{aid}.html").respond_with_data(
-            (LISTINGS / f"article-{aid}.html").read_bytes(), content_type=HTML_UTF8
-        )
+    pages = {f"/th/news/{aid}.html": (LISTINGS / f"article-{aid}.html").read_bytes() for aid in ARTICLE_IDS}
+
+    def article(request: Request) -> Response:
+        body = pages.get(request.path)
+        if body is None:
+            return Response("ไม่พบหน้า", status=404)
+        return Response(body, content_type=HTML_UTF8)
+
+    server.expect_request(re.compile(r"^/th/news/[^/]+$")).respond_with_handler(article)
+    return pages
 
 
 def requests_to(server: HTTPServer, path: str) -> int:
@@ -49,7 +58,5 @@ def serve_endless_pages(server: HTTPServer) -> None:
         body = (f'<html><body><ul><li class="n"><a href="/story/{n}">ข่าวลำดับที่ {n}</a> 1 ม.ค. 2567</li></ul>'
                 f'<a class="next" href="/endless/{n + 1}">ถัดไป</a></body></html>')
         return Response(body, content_type=HTML_UTF8)
-
-    import re
 
     server.expect_request(re.compile(r"^/endless/\d+$")).respond_with_handler(handler)
