@@ -102,7 +102,7 @@ def decode_body(content: bytes, declared: str | None = None) -> str:
     """
     from bs4 import UnicodeDammit
 
-    weak = bool(declared) and declared.strip().lower().replace("_", "-") in LATIN1_NAMES
+    weak = declared is not None and declared.strip().lower().replace("_", "-") in LATIN1_NAMES
     if weak and (_looks_thai(content) or _is_utf8_text(content)):
         declared = None
     candidates = [declared] if declared else []

@@ -134,7 +134,8 @@ def dataset_to_item(ds: dict[str, Any], base: str) -> RawItem | None:
     if not ds_id or not title or ds.get("state", "active") != "active" or ds.get("private") is True:
         return None
     notes = html_to_text(str(ds.get("notes") or ""))
-    org = ds.get("organization") if isinstance(ds.get("organization"), dict) else {}
+    raw_org = ds.get("organization")
+    org: dict[str, Any] = raw_org if isinstance(raw_org, dict) else {}
     org_title = clean_text(str(org.get("title") or org.get("name") or "")) or None
     tags = [clean_text(str(t.get("display_name") or t.get("name")))
             for t in ds.get("tags") or [] if isinstance(t, dict) and (t.get("display_name") or t.get("name"))]
