@@ -159,11 +159,15 @@ def parse_date(
     tz: str = "Asia/Bangkok",
     date_format: str | None = None,
     now: datetime | None = None,
+    *,
+    loose: bool = True,
 ) -> datetime | None:
     """Parse a date in any supported style (see the module doc); ``None`` when nothing sensible is found.
 
     ``date_format`` (``strptime`` codes; a ``%Y`` above 2400 is read as Buddhist Era) is tried first.
     ``now`` anchors relative dates such as ``2 hours ago`` (default: the current time).
+    ``loose=False`` skips the ``dateparser`` fallback (for scanning free text, where it would read a
+    bare month name in a headline as a date).
     The text may carry other words around the date (``โพสต์เมื่อ 23 มี.ค. 2567 | อ่าน 120 ครั้ง``).
     """
     if not text:
@@ -199,7 +203,7 @@ def parse_date(
             day, month = month, day
         return _plausible(_build(int(m["year"]), month, day, m, tz))
     dt = _parse_relative(raw, tz, now)
-    if dt is not None:
+    if dt is not None or not loose:
         return dt
     return _parse_dateparser(raw, tz, now)
 
@@ -270,6 +274,7 @@ def _parse_dateparser(raw: str, tz: str, now: datetime | None) -> datetime | Non
         "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DATES_FROM": "past",
         "DATE_ORDER": "DMY",
+        "PREFER_DAY_OF_MONTH": "first",
         "RELATIVE_BASE": (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).replace(tzinfo=None),
     }
     try:

@@ -71,6 +71,13 @@ def test_parse_date_returns_none_for_non_dates(text: str) -> None:
     assert parse_date(text, now=NOW) is None
 
 
+def test_dateparser_fallback_reads_other_wordings_unless_loose_is_off() -> None:
+    assert parse_date("May 2024", now=NOW) == bkk(2024, 5, 1)
+    assert parse_date("May 2024", now=NOW, loose=False) is None
+    # Structured forms are still found in free text with loose=False.
+    assert parse_date("ข่าวล่าสุด 23 มี.ค. 2567 อ่านต่อ", loose=False) == bkk(2024, 3, 23)
+
+
 def test_naive_times_use_the_given_zone() -> None:
     assert parse_date("23/03/2567 10:30", tz="UTC") == datetime(2024, 3, 23, 10, 30, tzinfo=UTC)
     assert parse_date("2024-03-23T10:30:00", tz="Europe/Berlin") == datetime(2024, 3, 23, 9, 30, tzinfo=UTC)

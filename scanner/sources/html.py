@@ -307,7 +307,7 @@ def _entry_date(entry: Tag, source: HtmlSource, tz: str, now: datetime | None) -
             return dt, text
     # No selector: look for a date in the entry's own text (Thai, numeric, English).
     text = clean_text(entry.get_text(" "))[:400]
-    dt = parse_date(text, tz=tz, date_format=None, now=now) if text else None
+    dt = parse_date(text, tz=tz, date_format=None, now=now, loose=False) if text else None
     return (dt, text[:60]) if dt else (None, "")
 
 
