@@ -208,6 +208,31 @@ def parse_date(
     return _parse_dateparser(raw, tz, now)
 
 
+def find_date(text: str | None, tz: str = "Asia/Bangkok") -> tuple[datetime, str] | None:
+    """The first written date in free text (Thai, English month names, numeric; no relative words)
+    and the words it was read from: ``("…ข่าว 23 มี.ค. 2567 อ่านต่อ")`` → ``(datetime, "23 มี.ค. 2567")``."""
+    if not text:
+        return None
+    raw = " ".join(text.translate(THAI_DIGITS).split())
+    original = " ".join(text.split())  # same length and positions as ``raw`` (digit swap is 1:1)
+    found: list[tuple[int, datetime, str]] = []
+    for regex, months in ((THAI_DATE_RE, THAI_MONTHS), (EN_DMY_RE, EN_MONTHS), (EN_MDY_RE, EN_MONTHS),
+                          (NUMERIC_YMD_RE, None), (NUMERIC_DMY_RE, None)):
+        for m in regex.finditer(raw):
+            month = months[m["month"].lower() if months is EN_MONTHS else m["month"]] if months else int(m["month"])
+            day = int(m["day"])
+            if months is None and month > 12 >= day:
+                day, month = month, day
+            dt = _plausible(_build(int(m["year"]), month, day, m, tz))
+            if dt is not None:
+                found.append((m.start(), dt, original[m.start():m.end()].strip()))
+                break
+    if not found:
+        return None
+    _, dt, words = min(found, key=lambda f: f[0])
+    return dt, words
+
+
 def _parse_with_format(raw: str, date_format: str, tz: str) -> datetime | None:
     text = raw
     fmt = date_format

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -327,3 +328,39 @@ def test_sources_test_cli_prints_what_each_selector_matched(httpserver: HTTPServ
     assert lines[11].startswith("- ดีอี จัดพิธีสักการะพระพรหม")
     assert lines[12] == "    date: 2024-09-15T17:00:00+00:00"
     assert lines[-1] == "… and 3 more"
+
+
+def test_five_lines_of_yaml_to_full_text_thai_items(httpserver: HTTPServer,
+                                                   write_config: Callable[[str], Path]) -> None:
+    """The issue's 'done when': a site without a feed in five lines, checked, fetched, listed."""
+    serve_site(httpserver)
+    path = write_config(SETTINGS + f"""
+sources:
+  - id: dga
+    kind: html
+    url: {httpserver.url_for("/listing/page1.html")}
+    item: div.news-item
+    fulltext: true
+""")
+    runner = CliRunner()
+    check = runner.invoke(cli, ["--config", str(path), "sources", "check"])
+    assert check.output == f"{path}: OK, 1 sources (1 html), 1 enabled, 0 topics\n"
+    tried = runner.invoke(cli, ["--config", str(path), "sources", "test", "dga"])
+    assert tried.exit_code == 0, tried.output
+    assert "dga: ok, HTTP 200, 4 items" in tried.output
+    # The article's text (its headline dropped: it is the title), not the listing's teaser.
+    assert "    text: วันที่ 16 กันยายน 2567 นายประเสริฐ จันทรรวงทอง รองนายกรัฐมนตรี" in tried.output
+    fetched = runner.invoke(cli, ["--config", str(path), "fetch"])
+    assert fetched.exit_code == 0, fetched.output
+    assert fetched.output.splitlines()[-1] == "fetched 1 sources: 1 ok, 0 failed; 4 new items, 0 updated"
+    table = runner.invoke(cli, ["--config", str(path), "items"]).output
+    for aid in ("88045", "87938", "87912", "87740"):
+        assert TITLES[aid][:50] in table
+    items = json.loads(runner.invoke(cli, ["--config", str(path), "items", "--format", "json"]).output)
+    assert [(i["title"], i["published"], i["date_missing"], i["author"]) for i in items] == [
+        (TITLES["88045"], bkk(2024, 9, 16), 0, "กองสื่อสารองค์กร"),
+        (TITLES["87912"], bkk(2024, 9, 12, 14, 30), 0, "กองสื่อสารองค์กร"),
+        (TITLES["87938"], bkk(2024, 9, 12), 0, "กองสื่อสารองค์กร"),
+        (TITLES["87740"], bkk(2024, 9, 4), 0, "กองสื่อสารองค์กร"),  # from the article page
+    ]
+    assert all(len(i["content"]) > 500 and i["lang"] == "th" for i in items)

@@ -23,7 +23,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from scanner.dates import THAI_DATE_RE, THAI_DIGITS, parse_date
+from scanner.dates import find_date, parse_date
 from scanner.errors import FetchError, HTTPStatusError, ParseError
 from scanner.http import HttpResponse
 from scanner.models import RawItem
@@ -158,9 +158,12 @@ def extract_html(html: str, url: str | None = None, tz: str = "Asia/Bangkok",
     except Exception as e:  # trafilatura on hostile markup: never let it stop the source
         raise ParseError(f"{url}: text extraction failed ({e.__class__.__name__}: {e})") from None
     text = clean_text(getattr(doc, "text", None) or "") if doc is not None else ""
+    title = clean_text(getattr(doc, "title", None) or "")
+    first, _, rest = text.partition("\n")
+    if title and rest and first.strip().casefold() == title.casefold():
+        text = rest.strip()  # the headline is the item's title already
     if len(text) < MIN_TEXT_CHARS:
         raise ParseError(f"{url}: no article text found on the page")
-    title = clean_text(getattr(doc, "title", None) or "")
     author = clean_text(getattr(doc, "author", None) or "") or _head_meta(html)[1]
     date = _page_date(html, text, title, getattr(doc, "date", None), tz, now)
     return {"text": text, "title": title, "author": author, "date": date}
@@ -176,10 +179,9 @@ def _page_date(html: str, text: str, title: str, extracted: str | None, tz: str,
             return dt
     if THAI_RE.search(text[:400]):
         for window in (_below_title(html, title), text[:800]):
-            m = THAI_DATE_RE.search(window.translate(THAI_DIGITS))
-            dt = parse_date(m.group(0), tz=tz) if m else None
-            if dt is not None and (now is None or dt <= now):
-                return dt
+            found = find_date(window, tz=tz)
+            if found is not None and (now is None or found[0] <= now):
+                return found[0]
     if extracted:
         return parse_date(extracted, tz=tz, now=now)
     return None

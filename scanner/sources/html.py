@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from scanner.config import HtmlSource
-from scanner.dates import parse_date
+from scanner.dates import find_date, parse_date
 from scanner.errors import FetchError, ParseError
 from scanner.models import RawItem, SourceFetch
 from scanner.normalize import canonical_url, clean_text
@@ -305,10 +305,9 @@ def _entry_date(entry: Tag, source: HtmlSource, tz: str, now: datetime | None) -
         dt = parse_date(text, tz=tz, date_format=source.date_format, now=now)
         if dt:
             return dt, text
-    # No selector: look for a date in the entry's own text (Thai, numeric, English).
-    text = clean_text(entry.get_text(" "))[:400]
-    dt = parse_date(text, tz=tz, date_format=None, now=now, loose=False) if text else None
-    return (dt, text[:60]) if dt else (None, "")
+    # No selector: look for a written date in the entry's own text (Thai, numeric, English).
+    found = find_date(clean_text(entry.get_text(" "))[:600], tz=tz)
+    return found if found else (None, "")
 
 
 def _date_text(el: Tag) -> str:
