@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.dates import format_thai_date, parse_date, to_ce_year
+from scanner.dates import find_date, format_thai_date, parse_date, to_ce_year
 
 BKK = ZoneInfo("Asia/Bangkok")
 NOW = datetime(2024, 3, 23, 5, 0, tzinfo=UTC)  # 12:00 in Bangkok
@@ -139,3 +139,20 @@ def test_round_trip_iso_and_rfc822(dt: datetime, tz: str) -> None:
     aware = dt.replace(tzinfo=ZoneInfo(tz))
     assert parse_date(aware.isoformat()) == aware.astimezone(UTC)
     assert parse_date(aware.strftime("%a, %d %b %Y %H:%M:%S %z")) == aware.astimezone(UTC)
+
+
+@settings(max_examples=100, deadline=None)
+@given(dt=local_datetimes, style=st.sampled_from(["abbr", "numeric", "short"]),
+       digits=st.sampled_from(["arabic", "thai"]))
+def test_find_date_in_surrounding_text_returns_the_date_and_its_words(dt: datetime, style: str, digits: str) -> None:
+    if style == "short" and not 2000 <= dt.year <= 2056:
+        dt = dt.replace(year=2000 + dt.year % 57)
+    written = format_thai_date(dt, style=style, digits=digits)
+    found = find_date(f"ข่าวประชาสัมพันธ์ ครั้งที่ 5 {written} อ่าน 1,234 ครั้ง")
+    assert found == (datetime(dt.year, dt.month, dt.day, tzinfo=BKK).astimezone(UTC), written)
+
+
+def test_find_date_takes_the_earliest_date_and_ignores_non_dates() -> None:
+    assert find_date("ประกาศ 12/09/2567 แก้ไข 3 March 2024") == (bkk(2024, 9, 12), "12/09/2567")
+    assert find_date("ข่าว 1 มีความคืบหน้า 2567") is None
+    assert find_date("แผนปี 2566-2570 ครั้งที่ 1/2567") is None

@@ -364,3 +364,20 @@ sources:
         (TITLES["87740"], bkk(2024, 9, 4), 0, "กองสื่อสารองค์กร"),  # from the article page
     ]
     assert all(len(i["content"]) > 500 and i["lang"] == "th" for i in items)
+
+
+@pytest.mark.parametrize(
+    ("body", "declared", "expected"),
+    [
+        ("ข่าวประชาสัมพันธ์ กรมการปกครอง ThaID".encode("cp874") * 3, None, "ข่าวประชาสัมพันธ์ กรมการปกครอง ThaID" * 3),
+        ("ข่าวประชาสัมพันธ์ กรมการปกครอง ThaID".encode("cp874") * 3, "ISO-8859-1",
+         "ข่าวประชาสัมพันธ์ กรมการปกครอง ThaID" * 3),
+        ("<p>รัฐบาลดิจิทัล</p>".encode(), "iso-8859-1", "<p>รัฐบาลดิจิทัล</p>"),
+        ("Café crème brûlée à la carte".encode("latin-1"), "ISO-8859-1", "Café crème brûlée à la carte"),
+        ("<p>รัฐบาลดิจิทัล</p>".encode("cp874"), "tis-620", "<p>รัฐบาลดิจิทัล</p>"),
+    ],
+)
+def test_decode_body_thai_and_misdeclared_latin1(body: bytes, declared: str | None, expected: str) -> None:
+    from scanner.http import decode_body
+
+    assert decode_body(body, declared) == expected
