@@ -82,7 +82,7 @@ def test_listing_pages_give_every_item_once_with_resolved_links_and_thai_dates(
     assert result.report["item"] == "'div.news-item' matched 7 entries on 2 page(s)"
     assert result.report["date"].startswith("'span.date' matched 4/7, understood 4/4; e.g. '๑๖ ก.ย. ๒๕๖๗' → ")
     assert result.report["next_page"] == (
-        f"'a.next': page 2 → http://{h}/th/news-list-2.html; page 3 → http://{h}/listing/page1.html; "
+        f"'a.next': page 2 → http://{h}/th/news-list-2.html; "
         f"stopped at http://{h}/listing/page1.html: already visited (a loop)"
     )
     assert result.report["items"] == "5 distinct items"
@@ -217,7 +217,10 @@ sources:
     result = collect.test_source(config, "endless")
     assert [i.title for i in result.items] == ["ข่าวลำดับที่ 1", "ข่าวลำดับที่ 2", "ข่าวลำดับที่ 3"]
     assert sum(1 for req, _ in httpserver.log if req.path.startswith("/endless/")) == 3
-    assert result.report["next_page"].endswith("stopped after max_pages=3")
+    assert result.report["next_page"] == (
+        f"'a.next': page 2 → {httpserver.url_for('/endless/2')}; page 3 → {httpserver.url_for('/endless/3')}; "
+        f"stopped after max_pages=3 (next would be {httpserver.url_for('/endless/4')})"
+    )
 
 
 def test_oversized_listing_fails_with_the_cap(httpserver: HTTPServer, make_config: Callable[[str], Config]) -> None:
@@ -381,3 +384,29 @@ def test_decode_body_thai_and_misdeclared_latin1(body: bytes, declared: str | No
     from scanner.http import decode_body
 
     assert decode_body(body, declared) == expected
+
+
+def test_several_listing_urls_one_broken_gives_a_warning(httpserver: HTTPServer,
+                                                         make_config: Callable[[str], Config]) -> None:
+    serve_site(httpserver)
+    httpserver.expect_request("/th/old-news.html").respond_with_data("ไม่พบหน้า", status=404)
+    config = make_config(SETTINGS + f"""
+sources:
+  - id: dga
+    kind: html
+    url:
+      - {httpserver.url_for("/th/old-news.html")}
+      - {httpserver.url_for("/th/news-list-2.html")}
+    item: div.news-item
+    next_page: a.pager-next
+""")
+    result = collect.test_source(config, "dga")
+    assert result.status == "ok"
+    assert [i.url for i in result.items] == [httpserver.url_for("/th/news/87740.html"),
+                                             httpserver.url_for("/th/news/87702.html")]
+    assert result.warnings == [
+        f"next_page 'a.pager-next' matched nothing on {httpserver.url_for('/th/news-list-2.html')}; "
+        "only that page was read",
+        f"{httpserver.url_for('/th/old-news.html')}: HTTP 404 NOT FOUND (other listing pages were read)",
+    ]
+    assert result.report["next_page"] == "'a.pager-next': no further page"

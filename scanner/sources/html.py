@@ -59,93 +59,99 @@ class ListingPage:
     stats: dict[str, FieldStats] = field(default_factory=lambda: {f: FieldStats() for f in SELECTOR_FIELDS})
 
 
+@dataclass
+class Crawl:
+    """State of one fetch across listing pages."""
+
+    seen_pages: set[str] = field(default_factory=set)
+    seen_items: set[str] = field(default_factory=set)
+    totals: dict[str, FieldStats] = field(default_factory=lambda: {f: FieldStats() for f in SELECTOR_FIELDS})
+    entries: int = 0
+    pages: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    next_notes: list[str] = field(default_factory=list)
+
+
 def fetch(source: HtmlSource, ctx: FetchContext) -> SourceFetch:
     result = SourceFetch(source.id, started_at=ctx.now)
-    tz = ctx.config.settings.timezone
-    seen_pages: set[str] = set()
-    seen_items: set[str] = set()
-    totals = {f: FieldStats() for f in SELECTOR_FIELDS}
-    entries = 0
-    pages: list[str] = []
-    dropped: list[str] = []
-    errors: list[str] = []
-    conditional = len(source.urls) == 1
-    for start in source.urls:
-        url: str | None = start
-        for page_no in range(1, source.max_pages + 1):
-            if url is None:
-                break
-            key = canonical_url(url) or url
-            if key in seen_pages:
-                result.report.setdefault("next_page", "")
-                result.report["next_page"] += f" stopped at {url}: already visited (a loop);"
-                break
-            seen_pages.add(key)
-            try:
-                resp = ctx.http.get(
-                    url,
-                    accept=HTML_ACCEPT,
-                    etag=ctx.state.etag if conditional and page_no == 1 else None,
-                    last_modified=ctx.state.last_modified if conditional and page_no == 1 else None,
-                )
-            except FetchError as e:
-                if page_no == 1:
-                    errors.append(str(e))
-                else:
-                    result.warnings.append(f"page {page_no} skipped: {e}")
-                break
-            if resp.not_modified:
-                result.http_status = resp.status
-                result.status = "not_modified"
-                result.report["page 1"] = f"{url}: not modified since the last fetch (HTTP 304)"
-                return result
-            if page_no == 1 and start == source.urls[0]:
-                result.http_status = resp.status
-                if conditional:
-                    result.etag, result.last_modified = resp.etag, resp.last_modified
-            try:
-                _check_html(resp.content_type, resp.final_url)
-                page = parse_listing(resp.text(), resp.final_url, source, tz=tz, now=ctx.now,
-                                     strict=page_no == 1)
-            except ParseError as e:
-                if page_no == 1:
-                    errors.append(str(e))
-                else:
-                    result.warnings.append(f"page {page_no} ({url}) skipped: {e}")
-                break
-            pages.append(f"{resp.final_url} ({page.entries} entries, {len(resp.content):,} bytes)")
-            entries += page.entries
-            dropped.extend(page.dropped_links)
-            _merge_stats(totals, page.stats)
-            for item in page.items:
-                assert item.url is not None
-                ikey = canonical_url(item.url) or item.url
-                if ikey not in seen_items:
-                    seen_items.add(ikey)
-                    result.items.append(item)
-            if source.next_page:
-                if page.next_url:
-                    result.report.setdefault("next_page", f"{source.next_page!r}:")
-                    result.report["next_page"] += f" page {page_no + 1} → {page.next_url};"
-                elif page_no == 1:
-                    note = "matched nothing" if not page.next_matched else "matched a link that is not http(s)"
-                    result.warnings.append(f"next_page {source.next_page!r} {note} on the first page; "
-                                           "only one page was read")
-            url = page.next_url if source.next_page else None
-        else:
-            if url is not None and source.next_page and source.max_pages > 1:
-                result.report.setdefault("next_page", "")
-                result.report["next_page"] += f" stopped after max_pages={source.max_pages};"
-    if errors and not result.items:
-        raise FetchError(errors[0] if len(errors) == 1 else "; ".join(errors))
-    result.warnings.extend(f"{e} (other listing pages were read)" for e in errors)
-    _fill_report(result, source, pages, entries, totals, dropped)
-    _warn_partial(result, source, entries, totals, dropped)
+    crawl = Crawl()
+    for n, start in enumerate(source.urls):
+        # Conditional GET only for a single listing URL: the source keeps one ETag.
+        if not _crawl_from(start, source, ctx, crawl, result, first=n == 0, conditional=len(source.urls) == 1):
+            return result  # 304: nothing changed
+    if crawl.errors and not result.items:
+        raise FetchError(crawl.errors[0] if len(crawl.errors) == 1 else "; ".join(crawl.errors))
+    result.warnings.extend(f"{e} (other listing pages were read)" for e in crawl.errors)
+    _fill_report(result, source, crawl)
+    _warn_partial(result, source, crawl)
     if source.fulltext and result.items:
         from scanner.sources.fulltext import add_fulltext
 
         add_fulltext(result.items, ctx, result.warnings, limit=source.fulltext_limit)
     return result
+
+
+def _crawl_from(start: str, source: HtmlSource, ctx: FetchContext, crawl: Crawl, result: SourceFetch,
+                first: bool, conditional: bool) -> bool:
+    """Read ``start`` and its next pages; False when the first page was not modified (HTTP 304)."""
+    url: str | None = start
+    for page_no in range(1, source.max_pages + 1):
+        if url is None:
+            return True
+        key = canonical_url(url) or url
+        if key in crawl.seen_pages:
+            crawl.next_notes.append(f"stopped at {url}: already visited (a loop)")
+            return True
+        crawl.seen_pages.add(key)
+        if page_no > 1:
+            crawl.next_notes.append(f"page {page_no} → {url}")
+        use_cache = conditional and page_no == 1
+        try:
+            resp = ctx.http.get(url, accept=HTML_ACCEPT, etag=ctx.state.etag if use_cache else None,
+                                last_modified=ctx.state.last_modified if use_cache else None)
+        except FetchError as e:
+            _page_failed(crawl, result, page_no, url, e)
+            return True
+        if resp.not_modified:
+            result.http_status, result.status = resp.status, "not_modified"
+            result.report["page 1"] = f"{url}: not modified since the last fetch (HTTP 304)"
+            return False
+        if page_no == 1 and first:
+            result.http_status = resp.status
+            if conditional:
+                result.etag, result.last_modified = resp.etag, resp.last_modified
+        try:
+            _check_html(resp.content_type, resp.final_url)
+            page = parse_listing(resp.text(), resp.final_url, source, tz=ctx.config.settings.timezone, now=ctx.now,
+                                 strict=page_no == 1)
+        except ParseError as e:
+            _page_failed(crawl, result, page_no, url, e)
+            return True
+        crawl.pages.append(f"{resp.final_url} ({page.entries} entries, {len(resp.content):,} bytes)")
+        crawl.entries += page.entries
+        crawl.dropped.extend(page.dropped_links)
+        _merge_stats(crawl.totals, page.stats)
+        for item in page.items:
+            ikey = canonical_url(item.url) or str(item.url)
+            if ikey not in crawl.seen_items:
+                crawl.seen_items.add(ikey)
+                result.items.append(item)
+        if source.next_page and page_no == 1 and not page.next_url:
+            note = "matched a link that is not http(s)" if page.next_matched else "matched nothing"
+            result.warnings.append(f"next_page {source.next_page!r} {note} on {url}; only that page was read")
+        url = page.next_url if source.next_page else None
+    if url is not None:
+        crawl.next_notes.append(f"stopped after max_pages={source.max_pages} (next would be {url})")
+    return True
+
+
+def _page_failed(crawl: Crawl, result: SourceFetch, page_no: int, url: str, error: FetchError) -> None:
+    """A first page that fails fails the source (unless other URLs give items); a later one is a warning."""
+    if page_no == 1:
+        crawl.errors.append(str(error))
+    else:
+        result.warnings.append(f"page {page_no} ({url}) skipped: {error}")
 
 
 def _check_html(content_type: str, url: str) -> None:
@@ -327,18 +333,18 @@ def _merge_stats(totals: dict[str, FieldStats], page: dict[str, FieldStats]) -> 
         t.failed_example = t.failed_example or st.failed_example
 
 
-def _fill_report(result: SourceFetch, source: HtmlSource, pages: list[str], entries: int,
-                 totals: dict[str, FieldStats], dropped: list[str]) -> None:
+def _fill_report(result: SourceFetch, source: HtmlSource, crawl: Crawl) -> None:
     report: dict[str, str] = {}
-    for n, p in enumerate(pages, start=1):
+    for n, p in enumerate(crawl.pages, start=1):
         report[f"page {n}"] = p
-    report["item"] = f"{source.item!r} matched {entries} entries on {len(pages)} page(s)"
+    entries = crawl.entries
+    report["item"] = f"{source.item!r} matched {entries} entries on {len(crawl.pages)} page(s)"
     defaults = {"link": f"(default {DEFAULT_LINK})", "title": "(default: the link's text)",
                 "date": "(default: <time> or a date in the entry's text)", "summary": "(none)"}
     for name in SELECTOR_FIELDS:
         selector = getattr(source, name)
         label = repr(selector) if selector else defaults[name]
-        st = totals[name]
+        st = crawl.totals[name]
         if name == "summary" and not selector:
             report[name] = label
             continue
@@ -347,24 +353,22 @@ def _fill_report(result: SourceFetch, source: HtmlSource, pages: list[str], entr
             line += f", understood {st.parsed}/{st.matched}"
             if st.failed_example:
                 line += f" (not understood: {st.failed_example!r}; set date_format)"
-        if name == "link" and dropped:
-            line += f"; {len(dropped)} non-http link(s) dropped, e.g. {dropped[0]!r}"
+        if name == "link" and crawl.dropped:
+            line += f"; {len(crawl.dropped)} non-http link(s) dropped, e.g. {crawl.dropped[0]!r}"
         if st.example:
             line += f"; e.g. {st.example}"
         report[name] = line
-    if "next_page" in result.report:
-        report["next_page"] = result.report.pop("next_page").strip().rstrip(";")
-    elif source.next_page:
-        report["next_page"] = f"{source.next_page!r}: no further page"
+    if source.next_page:
+        report["next_page"] = f"{source.next_page!r}: " + ("; ".join(crawl.next_notes) or "no further page")
     report["items"] = f"{len(result.items)} distinct items"
     result.report.update(report)
 
 
-def _warn_partial(result: SourceFetch, source: HtmlSource, entries: int, totals: dict[str, FieldStats],
-                  dropped: list[str]) -> None:
-    if dropped:
-        result.warnings.append(f"{len(dropped)} entries skipped: their link is not http(s) (e.g. {dropped[0]!r})")
-    date = totals["date"]
+def _warn_partial(result: SourceFetch, source: HtmlSource, crawl: Crawl) -> None:
+    if crawl.dropped:
+        result.warnings.append(f"{len(crawl.dropped)} entries skipped: their link is not http(s) "
+                               f"(e.g. {crawl.dropped[0]!r})")
+    date = crawl.totals["date"]
     if date.matched and date.parsed < date.matched:
         hint = "set date_format" if source.date else "set the date selector (and date_format if needed)"
         result.warnings.append(f"{date.matched - date.parsed} of {date.matched} dates not understood, e.g. "
