@@ -241,6 +241,17 @@ sources:
     assert (paths.count("/gone.html"), paths.count("/photo.html")) == (1, 1)
 
 
+def test_links_to_documents_are_not_downloaded(httpserver: HTTPServer, ctx: FetchContext) -> None:
+    serve_robots(httpserver)
+    items = [RawItem(url=httpserver.url_for("/files/ประกาศ.pdf"), title="ประกาศผลการคัดเลือก", summary="สรุป"),
+             RawItem(url=httpserver.url_for("/files/budget.XLSX?v=2"), title="งบประมาณ", summary="สรุป")]
+    warnings: list[str] = []
+    add_fulltext(items, ctx, warnings)
+    assert [(i.content, i.extra["fulltext"]["status"]) for i in items] == [("", "not-html"), ("", "not-html")]
+    assert warnings == []
+    assert [r.path for r, _ in httpserver.log] == []
+
+
 def test_fulltext_limit_spreads_a_big_first_run_over_several_runs(httpserver: HTTPServer,
                                                                   write_config: Callable[[str], Path]) -> None:
     serve_site(httpserver)

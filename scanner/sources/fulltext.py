@@ -20,6 +20,7 @@ import logging
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 
@@ -39,7 +40,10 @@ MIN_TEXT_CHARS = 80
 META_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "dc.date.issued", "dc.date",
                   "pubdate", "publishdate", "date")
 JSONLD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
-STATUS_DONE = ("ok", "empty", "gone")
+STATUS_DONE = ("ok", "empty", "gone", "not-html")
+# Links to documents and media are not articles: never downloaded for full text.
+NOT_HTML_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".rar", ".7z", ".jpg",
+                     ".jpeg", ".png", ".gif", ".webp", ".mp3", ".mp4", ".csv", ".json", ".xml")
 
 
 def feed_hash(item: RawItem) -> str:
@@ -60,6 +64,9 @@ def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], l
         fhash = feed_hash(item)
         stored = ctx.lookup(item.url)
         if stored is not None and _carry_over(item, stored, fhash):
+            continue
+        if urlsplit(item.url).path.lower().endswith(NOT_HTML_SUFFIXES):
+            item.extra["fulltext"] = {"feed_hash": fhash, "status": "not-html"}
             continue
         if fetched >= limit:
             pending += 1
