@@ -252,6 +252,22 @@ def test_links_to_documents_are_not_downloaded(httpserver: HTTPServer, ctx: Fetc
     assert [r.path for r, _ in httpserver.log] == []
 
 
+def test_robots_disallowed_pages_and_duplicate_links(httpserver: HTTPServer, ctx: FetchContext) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    httpserver.expect_request("/th/news/87702.html").respond_with_data(
+        (LISTINGS / "article-87702.html").read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    items = [RawItem(url=httpserver.url_for("/private/memo.html"), title="บันทึกภายใน", summary="สรุป"),
+             RawItem(url=httpserver.url_for("/th/news/87702.html"), title="ข่าว", summary="หนึ่ง"),
+             RawItem(url=httpserver.url_for("/th/news/87702.html?utm_source=line"), title="ข่าว", summary="สอง")]
+    warnings: list[str] = []
+    add_fulltext(items, ctx, warnings)
+    assert [i.extra["fulltext"]["status"] for i in items] == ["blocked", "ok", "ok"]
+    assert items[1].content == items[2].content and len(items[2].content) > 500
+    assert [r.path for r, _ in httpserver.log] == ["/robots.txt", "/th/news/87702.html"]
+    assert len(warnings) == 1 and "robots.txt" in warnings[0] and "disallows" in warnings[0]
+
+
 def test_fulltext_limit_spreads_a_big_first_run_over_several_runs(httpserver: HTTPServer,
                                                                   write_config: Callable[[str], Path]) -> None:
     serve_site(httpserver)

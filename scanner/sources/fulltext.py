@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 
 from scanner.dates import find_date, parse_date
-from scanner.errors import FetchError, HTTPStatusError, ParseError
+from scanner.errors import FetchError, HTTPStatusError, ParseError, ResponseTooLargeError, RobotsDisallowedError
 from scanner.http import HttpResponse
 from scanner.models import RawItem
-from scanner.normalize import THAI_RE, clean_text
+from scanner.normalize import THAI_RE, canonical_url, clean_text
 from scanner.sources import FetchContext
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ MIN_TEXT_CHARS = 80
 META_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "dc.date.issued", "dc.date",
                   "pubdate", "publishdate", "date")
 JSONLD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
-STATUS_DONE = ("ok", "empty", "gone", "not-html")
+STATUS_DONE = ("ok", "empty", "gone", "not-html", "blocked")
 # Links to documents and media are not articles: never downloaded for full text.
 NOT_HTML_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".rar", ".7z", ".jpg",
                      ".jpeg", ".png", ".gif", ".webp", ".mp3", ".mp4", ".csv", ".json", ".xml")
@@ -58,9 +58,15 @@ def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], l
     pending = 0
     problems: list[str] = []
     tz = ctx.config.settings.timezone
+    first_of: dict[str, RawItem] = {}
     for item in items:
         if not item.url:
             continue
+        key = canonical_url(item.url) or item.url
+        if key in first_of:  # the same page twice in one feed: fetch it once
+            _copy_fulltext(first_of[key], item)
+            continue
+        first_of[key] = item
         fhash = feed_hash(item)
         stored = ctx.lookup(item.url)
         if stored is not None and _carry_over(item, stored, fhash):
@@ -79,6 +85,9 @@ def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], l
         except HTTPStatusError as e:
             state["status"] = "gone" if 400 <= e.status < 500 and e.status not in (408, 429) else "error"
             problems.append(str(e))
+        except (RobotsDisallowedError, ResponseTooLargeError) as e:
+            state["status"] = "blocked"
+            problems.append(str(e))
         except ParseError as e:
             state["status"] = "empty"
             problems.append(str(e))
@@ -95,6 +104,16 @@ def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], l
     if pending:
         warnings.append(f"full text: {pending} pages left for the next run (at most {limit} per run; "
                         "raise fulltext_limit to fetch more at once)")
+
+
+def _copy_fulltext(source: RawItem, item: RawItem) -> None:
+    state = source.extra.get("fulltext")
+    if isinstance(state, dict):
+        item.extra["fulltext"] = dict(state)
+        if state.get("status") == "ok":
+            item.content = source.content if len(source.content) > len(item.content) else item.content
+            item.author = item.author or source.author
+            item.published = item.published or source.published
 
 
 def _carry_over(item: RawItem, stored: dict[str, Any], fhash: str) -> bool:
