@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, Script, Stylesheet, Tag
 
 from scanner.config import HtmlSource
 from scanner.dates import find_date, parse_date
@@ -236,8 +236,22 @@ def _absolute(href: str, base: str) -> str | None:
     return url
 
 
+BLOCK_TAGS = ["br", "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "dt", "dd"]
+
+
 def _text(tag: Tag | None) -> str:
-    return clean_text(tag.get_text(" ")) if tag is not None else ""
+    """Text of an element. Inline tags join without a space (``ทาง<b>รัฐ</b>`` is one Thai word);
+    block elements and ``<br>`` separate."""
+    if tag is None:
+        return ""
+    parts: list[str] = []
+    for node in tag.descendants:
+        if isinstance(node, Tag):
+            if node.name in BLOCK_TAGS:
+                parts.append(" ")
+        elif not isinstance(node, (Comment, Script, Stylesheet)):
+            parts.append(str(node))
+    return clean_text("".join(parts))
 
 
 def _entry_to_item(entry: Tag, base: str, source: HtmlSource, tz: str, now: datetime | None,
