@@ -23,6 +23,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 logger = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ def _parse_dateparser(raw: str, tz: str, now: datetime | None) -> datetime | Non
         import dateparser
     except ImportError:  # optional
         return None
-    settings = {
+    settings: dict[str, Any] = {
         "TIMEZONE": tz,
         "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DATES_FROM": "past",
@@ -303,7 +304,7 @@ def _parse_dateparser(raw: str, tz: str, now: datetime | None) -> datetime | Non
         "RELATIVE_BASE": (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).replace(tzinfo=None),
     }
     try:
-        dt = dateparser.parse(raw, languages=["en", "th"], settings=settings)  # type: ignore[arg-type]
+        dt = dateparser.parse(raw, languages=["en", "th"], settings=settings)
     except (ValueError, TypeError, OverflowError) as e:
         logger.debug("dateparser failed on %r: %s", raw, e)
         return None
