@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from scanner import collect
 from scanner.cli import cli
@@ -196,3 +197,26 @@ def test_fetch_cli_one_broken_source_fails_alone(httpserver: HTTPServer, write_c
 
     again = runner.invoke(cli, ["--config", str(path), "fetch", "--source", "datagoth", "--source", "dga-news"])
     assert again.output.splitlines()[-1] == "fetched 2 sources: 2 ok, 0 failed; 0 new items, 0 updated"
+
+
+def test_an_updated_dataset_updates_its_item(httpserver: HTTPServer, write_config: Callable[[str], Path]) -> None:
+    serve_robots(httpserver)
+    payload = json.loads((CKAN / "package_search_dga.json").read_text(encoding="utf-8"))
+    state = {"body": json.dumps(payload, ensure_ascii=False)}
+    httpserver.expect_request(SEARCH).respond_with_handler(
+        lambda request: Response(state["body"], content_type="application/json")
+    )
+    path = write_config(SETTINGS + "sources:" + ckan_source(httpserver))
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--config", str(path), "fetch", "--all"])
+    assert first.output.splitlines()[-1] == "fetched 1 sources: 1 ok, 0 failed; 3 new items, 0 updated"
+    dataset = payload["result"]["results"][1]
+    dataset["metadata_modified"] = "2024-03-25T02:00:00.000000"
+    dataset["resources"].append({"id": "new", "name": "รายชื่อหน่วยงาน ไตรมาส 2/2567", "format": "CSV",
+                                 "url": "https://data.go.th/dataset/x/resource/new/download/q2.csv"})
+    state["body"] = json.dumps(payload, ensure_ascii=False)
+    second = runner.invoke(cli, ["--config", str(path), "fetch", "--all"])
+    assert second.output.splitlines()[-1] == "fetched 1 sources: 1 ok, 0 failed; 0 new items, 1 updated"
+    items = json.loads(runner.invoke(cli, ["--config", str(path), "items", "--search", "ไตรมาส 2/2567",
+                                           "--format", "json"]).output)
+    assert [i["title"] for i in items] == ["บัญชีข้อมูลภาครัฐ: หน่วยงานที่ลงทะเบียน"]
