@@ -144,6 +144,7 @@ class RssSource(SourceBase):
     kind: Literal["rss"]
     url: str
     fulltext: bool = False
+    fulltext_limit: int = Field(default=50, ge=1, le=1000)
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
 

@@ -329,7 +329,7 @@ def test_sources_test_cli_prints_what_each_selector_matched(httpserver: HTTPServ
     assert lines[9] == "dga: ok, HTTP 200, 5 items"
     assert lines[10] == "  warning: 1 entries skipped: their link is not http(s) (e.g. 'javascript:void(0)')"
     assert lines[11].startswith("- ดีอี จัดพิธีสักการะพระพรหม")
-    assert lines[12] == "    date: 2024-09-15T17:00:00+00:00"
+    assert lines[12] == "    date: 2024-09-16 00:00 +07"  # shown in the lab time zone
     assert lines[-1] == "… and 3 more"
 
 

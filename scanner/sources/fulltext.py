@@ -33,6 +33,7 @@ from scanner.sources import FetchContext
 
 logger = logging.getLogger(__name__)
 
+PREVIEW_LIMIT = 3  # pages fetched by `scanner sources test`
 DEFAULT_LIMIT = 50
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.3"
 MIN_TEXT_CHARS = 80
@@ -53,6 +54,8 @@ def feed_hash(item: RawItem) -> str:
 
 
 def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], limit: int = DEFAULT_LIMIT) -> None:
+    if ctx.preview:
+        limit = min(limit, PREVIEW_LIMIT)
     """Fill ``content`` (and missing title, author, date) of ``items`` from their pages, in place."""
     fetched = 0
     pending = 0
