@@ -407,6 +407,29 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
     return {"item_id": item.id, "title": item.title, "url": item.url, "relevant": relevant, **explain}
 
 
+def format_explanation(result: dict[str, Any]) -> str:
+    """``explain_item``'s result as text for a person (``scanner items --explain ID``)."""
+    op = ">=" if result["relevant"] else "<"
+    terms = result["terms"]
+    lines = [
+        f"item {result['item_id']}: {result['title']}",
+        f"decision: {result['decision']} (score {result['score']:.3f} {op} threshold {result['threshold']:.2f})",
+        f"why: {result['rule']}",
+        f"topics: {', '.join(result['topics']) or '(none)'}",
+        "evidence (log-odds): " + ", ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in terms.items()),
+        f"similarity to each topic ({result['model']}):",
+    ]
+    sims = result["similarity"]
+    for tid in sorted(sims, key=lambda k: -sims[k]):
+        lines.append(f"  {tid:<28} {sims[tid]:.3f}   topic score {result['topic_scores'][tid]:.3f}")
+    for where in ("title", "body"):
+        hits = result["keywords"][where]
+        lines.append(f"keyword hits in the {where}: {'(none)' if not hits else ''}".rstrip())
+        for h in hits:
+            lines.append(f"  {h['keyword']} ×{h['count']} [{h['topic']}] matched tokens: {' | '.join(h['tokens'])}")
+    return "\n".join(lines)
+
+
 def relevant_item_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
     """Ids of items marked relevant, published in [since, until) (ISO strings), oldest first."""
     return select_relevant_ids(store, since, until)
