@@ -153,6 +153,16 @@ def fit(ids: list[int], feats: np.ndarray, by_id: dict[int, dict]) -> None:
         p = model.predict(x[mask]).astype(bool)
         precision, recall, f1 = prf(y[mask], p)
         print(f"  {name:<18} P={precision:.3f} R={recall:.3f} F1={f1:.3f}")
+    # the similarity-only model used when analysis.keyword_weight is 0
+    search.fit(x[tune][:, :1], y[tune])
+    only = search.best_estimator_
+    print(f"similarity only (keyword_weight=0): C={search.best_params_['C']:g}, "
+          f"RelevanceWeights(bias={only.intercept_[0]:.2f}, similarity={only.coef_[0][0]:.2f}, "
+          "title_keywords=0.0, body_keywords=0.0)")
+    for name, mask in (("tune (in-sample)", tune), ("test (held out)", test)):
+        p = only.predict(x[mask][:, :1]).astype(bool)
+        precision, recall, f1 = prf(y[mask], p)
+        print(f"  {name:<18} P={precision:.3f} R={recall:.3f} F1={f1:.3f}")
 
 
 def main() -> None:

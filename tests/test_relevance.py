@@ -13,10 +13,11 @@ from click.testing import CliRunner
 
 from scanner.cli import cli
 from scanner.config import Config, FileSource, Topic
-from scanner.embed import HashingEmbedder, UseEmbedder
+from scanner.embed import UseEmbedder
 from scanner.errors import ScannerError
 from scanner.models import RawItem
 from scanner.relevance import (
+    SIMILARITY_ONLY_WEIGHTS,
     KeywordMatcher,
     config_topics,
     default_topics,
@@ -123,10 +124,19 @@ def test_keyword_matches_whole_tokens_even_when_newmm_splits_it_differently() ->
 def test_english_keywords_are_case_insensitive_whole_words() -> None:
     assert hits("He said the MAIL was late", ["AI"]) == []
     assert hits("AI-based fraud detection by the ai team", ["AI"]) == [("AI", 2, ["ai"])]
-    assert hits("ระบบ e-GP ของกรมบัญชีกลาง และ Open Data", ["e-GP", "open data", "data"]) == [
+    assert hits("ระบบ e-GP ของกรมบัญชีกลาง และ Open Data ของ data.go.th", ["e-GP", "open data", "data"]) == [
         ("e-GP", 1, ["e", "gp"]),
         ("open data", 1, ["open", "data"]),
         ("data", 1, ["data"]),
+    ]
+
+
+def test_overlapping_keywords_count_a_mention_once_longest_first() -> None:
+    text = "ตำรวจไซเบอร์จับแก๊งคอลเซ็นเตอร์ และคอลเซ็นเตอร์อีกแห่ง"
+    assert hits(text, ["คอลเซ็นเตอร์", "แก๊งคอลเซ็นเตอร์", "ไซเบอร์", "ตำรวจไซเบอร์"]) == [
+        ("คอลเซ็นเตอร์", 1, ["คอลเซ็นเตอร์"]),
+        ("แก๊งคอลเซ็นเตอร์", 1, ["แก๊ง", "คอลเซ็นเตอร์"]),
+        ("ตำรวจไซเบอร์", 1, ["ตำรวจ", "ไซเบอร์"]),
     ]
 
 
@@ -183,12 +193,13 @@ def test_keyword_weight_zero_uses_similarity_only(store: Store, use: UseEmbedder
     config = make_config(keyword_weight=0)
     score_relevance(store, config, use)
     explained = explain_item(store, config, use, ids[0])
+    assert explained["terms"]["bias"] == SIMILARITY_ONLY_WEIGHTS.bias
     assert explained["terms"]["title_keywords"] == 0.0
     assert explained["terms"]["body_keywords"] == 0.0
     assert explained["keywords"]["title"]  # hits are still reported, they just weigh nothing
 
 
-def test_relevant_item_ids_by_publication_window(store: Store) -> None:
+def test_relevant_item_ids_by_publication_window(store: Store, use: UseEmbedder) -> None:
     rows = [
         {"url": f"https://www.example.go.th/{n}", "title": title, "body": body, "published": day}
         for n, (day, title, body) in enumerate([
@@ -198,7 +209,7 @@ def test_relevant_item_ids_by_publication_window(store: Store) -> None:
         ])
     ]
     ids = add_rows(store, rows)
-    score_relevance(store, make_config(embedder="hashing"), HashingEmbedder())
+    score_relevance(store, make_config(), use)
     assert relevant_item_ids(store) == [ids[0], ids[2]]
     assert relevant_item_ids(store, since="2025-01-13") == [ids[2]]
     assert relevant_item_ids(store, until="2025-01-20") == [ids[0]]
@@ -234,7 +245,7 @@ def test_cli_items_explain(write_config: Callable[[str], Path], tmp_path: Path) 
         sources:
           - {id: thaigov, kind: file, path: x.jsonl}
         analysis:
-          embedder: hashing
+          embedder: use
         """
     )
     with Store.open(tmp_path / "signals.db") as store:
@@ -252,15 +263,15 @@ def test_cli_items_explain(write_config: Callable[[str], Path], tmp_path: Path) 
     assert lines[1].endswith(" >= threshold 0.50)")
     assert "keyword hits in the title:" in lines
     assert "  แก๊งคอลเซ็นเตอร์ ×1 [cyber-security-fraud] matched tokens: แก๊ง | คอลเซ็นเตอร์" in lines
-    assert "  ไซเบอร์ ×1 [cyber-security-fraud] matched tokens: ไซเบอร์" in lines
+    assert "  ตำรวจไซเบอร์ ×1 [cyber-security-fraud] matched tokens: ตำรวจ | ไซเบอร์" in lines
     assert not any("ทางรัฐ" in line for line in lines)  # "ทางรัฐบาล" is not the app "ทางรัฐ"
 
     as_json = runner.invoke(cli, ["--config", str(path), "items", "--explain", str(item_id), "--format", "json"])
     assert as_json.exit_code == 0
     data = json.loads(as_json.output)
     assert (data["item_id"], data["decision"], data["relevant"], data["model"]) == (item_id, "kept", True,
-                                                                                    "hashing-256")
-    assert [h["keyword"] for h in data["keywords"]["title"]] == ["แก๊งคอลเซ็นเตอร์", "คอลเซ็นเตอร์", "ดีอี"]
+                                                                                    "use-multilingual-v3")
+    assert [h["keyword"] for h in data["keywords"]["title"]] == ["แก๊งคอลเซ็นเตอร์", "ดีอี"]
 
     missing = runner.invoke(cli, ["--config", str(path), "items", "--explain", "999"])
     assert missing.exit_code == 1
