@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import math
-import unicodedata
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -43,6 +43,7 @@ from scanner.store import Store
 from scanner.store.relevance import (
     RelevanceRow,
     count_relevance,
+    indexed_tokens,
     items_needing_relevance,
     save_relevance,
     select_relevant_ids,
@@ -50,7 +51,7 @@ from scanner.store.relevance import (
 
 logger = logging.getLogger(__name__)
 
-MAX_MATCH_CHARS = 20_000  # keyword matching reads at most this much of an item's text
+MAX_MATCH_CHARS = 20_000  # keyword matching reads at most this much of an item's text (as the FTS index)
 BATCH = 128
 
 
@@ -102,15 +103,23 @@ def config_topics(config: Config) -> list[Topic]:
 # --------------------------------------------------------------------------- keywords
 
 
+NOT_WORD_RE = re.compile(r"[^\w\u0E00-\u0E7F]|_")  # punctuation and symbols; Thai marks are kept
+
+
 def _clean_token(token: str) -> str:
-    return "".join(ch for ch in token if unicodedata.category(ch)[0] in "LMN")
+    return NOT_WORD_RE.sub("", token)
 
 
 def match_tokens(text: str) -> list[str]:
     """Tokens for keyword matching: newmm tokens, lower-cased, punctuation removed, Latin
     compounds split at hyphens (``e-GP`` → ``e``, ``gp``; ``AI-based`` → ``ai``, ``based``)."""
+    return clean_tokens(tokenize(text))
+
+
+def clean_tokens(tokens: Sequence[str]) -> list[str]:
+    """``tokenize`` output (or the full-text index's, the same tokens) made ready for matching."""
     out: list[str] = []
-    for tok in tokenize(text):
+    for tok in tokens:
         parts = tok.split("-") if "-" in tok else [tok]
         for part in parts:
             clean = _clean_token(part)
@@ -132,6 +141,7 @@ class KeywordHit:
     topic: str
     count: int
     tokens: list[str]  # the item's tokens that matched (first occurrence)
+    joined: str = ""  # the keyword's tokens, concatenated (identifies it across topics)
 
 
 class KeywordMatcher:
@@ -150,26 +160,31 @@ class KeywordMatcher:
                 if joined and (topic.id, joined) not in seen:
                     seen.add((topic.id, joined))
                     self.keywords.append(Keyword(kw, topic.id, joined))
-        self.targets = sorted({k.joined for k in self.keywords}, key=lambda j: (-len(j), j))
+        self.prefixes: dict[str, list[str]] = {}  # every prefix of a target → targets that start so
+        for joined in sorted({k.joined for k in self.keywords}):
+            for cut in range(1, len(joined) + 1):
+                self.prefixes.setdefault(joined[:cut], []).append(joined)
 
     def find(self, tokens: Sequence[str]) -> list[KeywordHit]:
-        starts: dict[str, list[int]] = {}
-        for i, tok in enumerate(tokens):
-            starts.setdefault(tok, []).append(i)
+        candidates = []
+        for pos, tok in enumerate(tokens):
+            for target in self.prefixes.get(tok, ()):
+                end = _match_run(tokens, pos, target)
+                if end:
+                    candidates.append((-len(target), target, pos, end))
+        candidates.sort()  # longest keyword first, then left to right
         taken = [False] * len(tokens)
         spans: dict[str, list[tuple[int, int]]] = {}
-        for target in self.targets:  # longest first
-            for pos in sorted(p for cut in range(1, len(target) + 1) for p in starts.get(target[:cut], ())):
-                end = _match_run(tokens, pos, target)
-                if end and not any(taken[pos:end]):
-                    taken[pos:end] = [True] * (end - pos)
-                    spans.setdefault(target, []).append((pos, end))
+        for _, target, pos, end in candidates:
+            if not any(taken[pos:end]):
+                taken[pos:end] = [True] * (end - pos)
+                spans.setdefault(target, []).append((pos, end))
         hits = []
         for kw in self.keywords:
             found = spans.get(kw.joined)
             if found:
                 first = min(found)
-                hits.append(KeywordHit(kw.text, kw.topic, len(found), list(tokens[first[0] : first[1]])))
+                hits.append(KeywordHit(kw.text, kw.topic, len(found), list(tokens[first[0] : first[1]]), kw.joined))
         return hits
 
 
@@ -263,10 +278,17 @@ class Evidence:
     body_hits: list[KeywordHit] = field(default_factory=list)
 
 
-def gather_evidence(item: Item, vector: np.ndarray, prepared: PreparedTopics) -> Evidence:
-    """Similarities to each topic and keyword hits in the title and in the body."""
-    title_tokens = match_tokens(item.title)
-    body_tokens = match_tokens(item.text[:MAX_MATCH_CHARS])
+def gather_evidence(item: Item, vector: np.ndarray, prepared: PreparedTopics,
+                    indexed: tuple[str, str] | None = None) -> Evidence:
+    """Similarities to each topic and keyword hits in the title and in the body.
+
+    ``indexed`` is the item's (title, body) from the full-text index, already tokenised; without
+    it the text is tokenised here.
+    """
+    if indexed is not None:
+        title_tokens, body_tokens = clean_tokens(indexed[0].split()), clean_tokens(indexed[1].split())
+    else:
+        title_tokens, body_tokens = match_tokens(item.title), match_tokens(item.text[:MAX_MATCH_CHARS])
     if not np.any(vector):  # no embedding (empty text): no similarity evidence
         sims = np.zeros(len(prepared.topics), dtype=np.float32)
     else:
@@ -279,8 +301,7 @@ def _keyword_counts(hits: Sequence[KeywordHit], topic: str | None = None) -> int
     best: dict[str, int] = {}
     for h in hits:
         if topic is None or h.topic == topic:
-            k = "".join(match_tokens(h.keyword))
-            best[k] = max(best.get(k, 0), h.count)
+            best[h.joined] = max(best.get(h.joined, 0), h.count)
     return sum(best.values())
 
 
@@ -390,10 +411,12 @@ def score_relevance(store: Store, config: Config, embedder: Embedder, item_ids: 
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             vectors = item_vectors(store, embedder, [i.id for i in batch])
+            indexed = indexed_tokens(store, [i.id for i in batch])
             now = iso(now_utc())
             rows = []
             for item, vector in zip(batch, vectors, strict=True):
-                score, relevant, topics, explain = decide(gather_evidence(item, vector, prepared), prepared)
+                evidence = gather_evidence(item, vector, prepared, indexed.get(item.id))
+                score, relevant, topics, explain = decide(evidence, prepared)
                 rows.append(RelevanceRow(item.id, item.content_hash, prepared.key, round(score, 6), relevant, topics,
                                          explain, now))
             save_relevance(store, rows)

@@ -157,6 +157,9 @@ def test_score_relevance_on_real_thaigov_items(store: Store, use: UseEmbedder,
         assert 0.0 <= got[i]["relevance"] <= 1.0
         assert got[i]["model"].startswith("use-multilingual-v3#")
         assert (json.loads(got[i]["topics"]) != []) == bool(got[i]["relevant"])
+    # scoring reads tokens from the full-text index; explaining tokenises afresh: the same hits
+    for i in ids[:4]:
+        assert explain_item(store, make_config(), use, i)["keywords"] == json.loads(got[i]["explain"])["keywords"]
     # a fraud warning from the AOC 1441 centre is about cyber security and online fraud
     aoc = ids[[r["id"] for r in rows].index("thaigov-87690")]
     assert json.loads(got[aoc]["topics"])[0] == "cyber-security-fraud"

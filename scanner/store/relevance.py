@@ -46,6 +46,23 @@ def items_needing_relevance(store: Store, model_key: str, item_ids: Sequence[int
     return out
 
 
+def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Title and body of items as the full-text index holds them: newmm tokens joined by spaces.
+
+    Reading these saves tokenising each item's text again (the costly part of keyword matching).
+    """
+    out: dict[int, tuple[str, str]] = {}
+    ids = list(dict.fromkeys(item_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = store.db.execute(
+            f"SELECT rowid, title, body FROM items_fts WHERE rowid IN ({','.join('?' for _ in chunk)})", chunk
+        ).fetchall()
+        for rowid, title, body in rows:
+            out[int(rowid)] = (title or "", body or "")
+    return out
+
+
 def save_relevance(store: Store, rows: Sequence[RelevanceRow]) -> None:
     """Write one batch of relevance rows in one transaction (replacing older rows of those items)."""
     with store.transaction() as conn:
