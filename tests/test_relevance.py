@@ -45,7 +45,7 @@ def use() -> UseEmbedder:
     return UseEmbedder()
 
 
-def make_config(**analysis: Any) -> Config:
+def analysis_config(**analysis: Any) -> Config:
     return Config.model_validate({"sources": [{"id": "thaigov", "kind": "file", "path": "x.jsonl"}],
                                   "analysis": {"embedder": "use", **analysis}})
 
@@ -147,7 +147,7 @@ def test_score_relevance_on_real_thaigov_items(store: Store, use: UseEmbedder,
                                                thaigov: list[dict[str, Any]]) -> None:
     rows = first_of_each(thaigov, 10)
     ids = add_rows(store, rows)
-    stats = score_relevance(store, make_config(), use)
+    stats = score_relevance(store, analysis_config(), use)
     assert (stats.scored, stats.total) == (20, 20)
     got = {r["item_id"]: r for r in store.query("SELECT * FROM item_relevance")}
     decisions = [bool(got[i]["relevant"]) for i in ids]
@@ -159,7 +159,7 @@ def test_score_relevance_on_real_thaigov_items(store: Store, use: UseEmbedder,
         assert (json.loads(got[i]["topics"]) != []) == bool(got[i]["relevant"])
     # scoring reads tokens from the full-text index; explaining tokenises afresh: the same hits
     for i in ids[:4]:
-        assert explain_item(store, make_config(), use, i)["keywords"] == json.loads(got[i]["explain"])["keywords"]
+        assert explain_item(store, analysis_config(), use, i)["keywords"] == json.loads(got[i]["explain"])["keywords"]
     # a fraud warning from the AOC 1441 centre is about cyber security and online fraud
     aoc = ids[[r["id"] for r in rows].index("thaigov-87690")]
     assert json.loads(got[aoc]["topics"])[0] == "cyber-security-fraud"
@@ -168,7 +168,7 @@ def test_score_relevance_on_real_thaigov_items(store: Store, use: UseEmbedder,
 def test_only_changed_items_are_rescored(store: Store, use: UseEmbedder, thaigov: list[dict[str, Any]]) -> None:
     rows = first_of_each(thaigov, 3)
     ids = add_rows(store, rows)
-    config = make_config()
+    config = analysis_config()
     assert score_relevance(store, config, use).scored == 6
     assert score_relevance(store, config, use).scored == 0
     changed = dict(rows[0], body=rows[0]["body"] + "\nแก้ไขเพิ่มเติม")
@@ -177,15 +177,15 @@ def test_only_changed_items_are_rescored(store: Store, use: UseEmbedder, thaigov
     assert score_relevance(store, config, use, ids[3:]).scored == 0
     # another threshold or topic list is another model key: everything is rescored, nothing re-embedded
     embedded = store.query("SELECT count(*) AS n FROM embeddings")[0]["n"]
-    assert score_relevance(store, make_config(relevance_threshold=0.9), use).scored == 6
+    assert score_relevance(store, analysis_config(relevance_threshold=0.9), use).scored == 6
     assert store.query("SELECT count(*) AS n FROM embeddings")[0]["n"] == embedded == 7
 
 
 def test_threshold_is_configurable(store: Store, use: UseEmbedder, thaigov: list[dict[str, Any]]) -> None:
     add_rows(store, first_of_each(thaigov, 4))
-    assert score_relevance(store, make_config(relevance_threshold=0.0), use).relevant == 8
-    assert score_relevance(store, make_config(relevance_threshold=1.0), use).relevant == 0
-    stats = score_relevance(store, make_config(relevance_threshold=0.5), use)
+    assert score_relevance(store, analysis_config(relevance_threshold=0.0), use).relevant == 8
+    assert score_relevance(store, analysis_config(relevance_threshold=1.0), use).relevant == 0
+    stats = score_relevance(store, analysis_config(relevance_threshold=0.5), use)
     scores = sorted(r["relevance"] for r in store.query("SELECT relevance FROM item_relevance"))
     assert stats.relevant == sum(s >= 0.5 for s in scores) == 4
 
@@ -193,7 +193,7 @@ def test_threshold_is_configurable(store: Store, use: UseEmbedder, thaigov: list
 def test_keyword_weight_zero_uses_similarity_only(store: Store, use: UseEmbedder,
                                                   thaigov: list[dict[str, Any]]) -> None:
     ids = add_rows(store, first_of_each(thaigov, 2))
-    config = make_config(keyword_weight=0)
+    config = analysis_config(keyword_weight=0)
     score_relevance(store, config, use)
     explained = explain_item(store, config, use, ids[0])
     assert explained["terms"]["bias"] == SIMILARITY_ONLY_WEIGHTS.bias
@@ -212,7 +212,7 @@ def test_relevant_item_ids_by_publication_window(store: Store, use: UseEmbedder)
         ])
     ]
     ids = add_rows(store, rows)
-    score_relevance(store, make_config(), use)
+    score_relevance(store, analysis_config(), use)
     assert relevant_item_ids(store) == [ids[0], ids[2]]
     assert relevant_item_ids(store, since="2025-01-13") == [ids[2]]
     assert relevant_item_ids(store, until="2025-01-20") == [ids[0]]
@@ -225,7 +225,7 @@ def test_relevant_item_ids_by_publication_window(store: Store, use: UseEmbedder)
 def test_explain_item_says_why(store: Store, use: UseEmbedder, thaigov: list[dict[str, Any]]) -> None:
     rows = first_of_each(thaigov, 1)
     ids = add_rows(store, rows)
-    config = make_config()
+    config = analysis_config()
     kept = explain_item(store, config, use, ids[0])
     assert (kept["item_id"], kept["decision"], kept["threshold"]) == (ids[0], "kept", 0.5)
     assert kept["score"] >= 0.5
@@ -279,3 +279,13 @@ def test_cli_items_explain(write_config: Callable[[str], Path], tmp_path: Path) 
     missing = runner.invoke(cli, ["--config", str(path), "items", "--explain", "999"])
     assert missing.exit_code == 1
     assert "Error: no item with id 999" in missing.output
+
+
+def test_keyword_weight_is_validated_with_its_line(make_config: Callable[[str], Config]) -> None:
+    from scanner.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        make_config("sources: []\nanalysis:\n  keyword_weight: -1\n")
+    assert err.value.problems == [
+        f"{Path('sources.yaml').resolve()}:3: analysis.keyword_weight: Input should be greater than or equal to 0"
+    ]
