@@ -45,6 +45,7 @@ from scanner.store.relevance import (
     count_relevance,
     indexed_tokens,
     items_needing_relevance,
+    load_relevance,
     save_relevance,
     select_relevant_ids,
 )
@@ -439,7 +440,13 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
     prepared = prepare_topics(config, embedder)
     vector = item_vectors(store, embedder, [item_id])[0]
     _score, relevant, _topics, explain = decide(gather_evidence(item, vector, prepared), prepared)
-    return {"item_id": item.id, "title": item.title, "url": item.url, "relevant": relevant, **explain}
+    row = load_relevance(store, item_id)
+    stored = None
+    if row is not None:
+        stored = {"relevance": row.relevance, "relevant": row.relevant, "computed_at": row.computed_at,
+                  "up_to_date": row.model == prepared.key and row.content_hash == item.content_hash}
+    return {"item_id": item.id, "title": item.title, "url": item.url, "relevant": relevant, **explain,
+            "stored": stored}
 
 
 def format_explanation(result: dict[str, Any]) -> str:
@@ -451,6 +458,7 @@ def format_explanation(result: dict[str, Any]) -> str:
         f"decision: {result['decision']} (score {result['score']:.3f} {op} threshold {result['threshold']:.2f})",
         f"why: {result['rule']}",
         f"topics: {', '.join(result['topics']) or '(none)'}",
+        _describe_stored(result.get("stored")),
         "evidence (log-odds): " + ", ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in terms.items()),
         f"similarity to each topic ({result['model']}):",
     ]
@@ -463,6 +471,14 @@ def format_explanation(result: dict[str, Any]) -> str:
         for h in hits:
             lines.append(f"  {h['keyword']} ×{h['count']} [{h['topic']}] matched tokens: {' | '.join(h['tokens'])}")
     return "\n".join(lines)
+
+
+def _describe_stored(stored: dict[str, Any] | None) -> str:
+    if stored is None:
+        return "stored: not scored yet (`scanner analyse` scores new items)"
+    state = "kept" if stored["relevant"] else "left out"
+    fresh = "up to date" if stored["up_to_date"] else "stale: text, model or settings changed since"
+    return f"stored: {state}, score {stored['relevance']:.3f}, computed {stored['computed_at'][:16]} ({fresh})"
 
 
 def relevant_item_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:

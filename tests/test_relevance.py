@@ -226,8 +226,14 @@ def test_explain_item_says_why(store: Store, use: UseEmbedder, thaigov: list[dic
     rows = first_of_each(thaigov, 1)
     ids = add_rows(store, rows)
     config = analysis_config()
+    assert explain_item(store, config, use, ids[0])["stored"] is None
+    score_relevance(store, config, use)
     kept = explain_item(store, config, use, ids[0])
     assert (kept["item_id"], kept["decision"], kept["threshold"]) == (ids[0], "kept", 0.5)
+    assert kept["stored"]["relevant"] is True
+    assert kept["stored"]["up_to_date"] is True
+    assert kept["stored"]["relevance"] == pytest.approx(kept["score"], abs=5e-5)
+    assert explain_item(store, analysis_config(relevance_threshold=0.4), use, ids[0])["stored"]["up_to_date"] is False
     assert kept["score"] >= 0.5
     assert set(kept["similarity"]) == set(TOPIC_IDS)
     title_hits = {h["keyword"]: h["tokens"] for h in kept["keywords"]["title"]}
@@ -264,6 +270,7 @@ def test_cli_items_explain(write_config: Callable[[str], Path], tmp_path: Path) 
     assert lines[0] == f"item {item_id}: ดีอี เตือนภัยแก๊งคอลเซ็นเตอร์"
     assert lines[1].startswith("decision: kept (score ")
     assert lines[1].endswith(" >= threshold 0.50)")
+    assert lines[4] == "stored: not scored yet (`scanner analyse` scores new items)"
     assert "keyword hits in the title:" in lines
     assert "  แก๊งคอลเซ็นเตอร์ ×1 [cyber-security-fraud] matched tokens: แก๊ง | คอลเซ็นเตอร์" in lines
     assert "  ตำรวจไซเบอร์ ×1 [cyber-security-fraud] matched tokens: ตำรวจ | ไซเบอร์" in lines
