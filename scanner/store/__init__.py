@@ -329,7 +329,9 @@ class Store:
         conn = self.db.conn
         title_tokens = tokenize(title)
         text_tokens = tokenize(text[:MAX_INDEXED_CHARS])
-        conn.execute("UPDATE items SET tokens = ? WHERE id = ?", (" ".join(title_tokens + text_tokens), item_id))
+        conn.execute(
+            "UPDATE items SET tokens = ? WHERE id = ?", (" ".join(title_tokens) + "\n" + " ".join(text_tokens), item_id)
+        )
         conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
         conn.execute(
             "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",

@@ -47,7 +47,8 @@ def items_needing_relevance(store: Store, model_key: str, item_ids: Sequence[int
 
 
 def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """Title and body of items as the full-text index holds them: newmm tokens joined by spaces.
+    """Title and body tokens of items as stored at fetch time (``items.tokens``: newmm tokens joined
+    by spaces, title and body separated by a newline).
 
     Reading these saves tokenising each item's text again (the costly part of keyword matching).
     """
@@ -56,10 +57,11 @@ def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         rows = store.db.execute(
-            f"SELECT rowid, title, body FROM items_fts WHERE rowid IN ({','.join('?' for _ in chunk)})", chunk
+            f"SELECT id, tokens FROM items WHERE id IN ({','.join('?' for _ in chunk)})", chunk
         ).fetchall()
-        for rowid, title, body in rows:
-            out[int(rowid)] = (title or "", body or "")
+        for item_id, tokens in rows:
+            title, _, body = (tokens or "").partition("\n")
+            out[int(item_id)] = (title, body)
     return out
 
 
