@@ -37,10 +37,11 @@ class Feeds:
     slow request has started, so a test can act while the fetch is in flight.
     """
 
-    def __init__(self, server: HTTPServer, feeds: dict[str, list[dict[str, Any]]], step: int = 10) -> None:
+    def __init__(self, server: HTTPServer, feeds: dict[str, list[dict[str, Any]]], step: int = 10,
+                 steps: dict[str, int] | None = None) -> None:
         self.server = server
         self.rows = feeds
-        self.step = step
+        self.steps = {n: (steps or {}).get(n, step) for n in feeds}
         self.hits: dict[str, int] = dict.fromkeys(feeds, 0)
         self.served: dict[str, set[str]] = {n: set() for n in feeds}
         self.delays: dict[str, float] = {}
@@ -67,7 +68,7 @@ class Feeds:
                 time.sleep(delay)
             with self._lock:
                 self.hits[name] += 1
-                rows = self.rows[name][: self.step * self.hits[name]]
+                rows = self.rows[name][: self.steps[name] * self.hits[name]]
                 self.served[name].update(canonical_url(r["url"]) or "" for r in rows)
             return Response(render_rss(name, rows), content_type="application/rss+xml; charset=utf-8")
 
