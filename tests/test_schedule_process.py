@@ -196,7 +196,7 @@ def test_kill_9_in_a_write_then_restart_loses_and_duplicates_nothing(
 ) -> None:
     rows = {"a": thaigov[:80], "b": thaigov[80:160], "big": thaigov[160:460], "c": thaigov[460:500]}
     feeds = Feeds(server, rows, step=40, steps={"big": 300})  # big: one long write transaction
-    feeds.slow("c", 4.0)  # a fetch still in flight when the process dies
+    feeds.slow("c", 6.0)  # a fetch still in flight when the process dies
     cfg = tmp_path / "sources.yaml"
     cfg.write_text(config_text(feeds, dict.fromkeys(rows, "1s"), extra=FAST), encoding="utf-8")
     db = tmp_path / "signals.db"
