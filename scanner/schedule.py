@@ -212,7 +212,9 @@ class Scheduler:
         os.set_blocking(self._wake_w, False)
         self._sched = BackgroundScheduler(
             timezone=ZoneInfo(config.settings.timezone),
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            # "default": every job that touches the database, one at a time. "control": the heartbeat,
+            # which must not queue up behind a long job (it skips a beat instead).
+            executors={"default": ThreadPoolExecutor(max_workers=1), "control": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
 
@@ -227,7 +229,8 @@ class Scheduler:
             overdue = self._add_source_jobs(config, now, catch_up=self.options.catch_up)
         self._add_digest_job(config)
         self._sched.add_job(self._heartbeat_job, IntervalTrigger(seconds=self.options.heartbeat, start_date=now),
-                            id="heartbeat", name="heartbeat", next_run_time=now, misfire_grace_time=None)
+                            id="heartbeat", name="heartbeat", next_run_time=now, misfire_grace_time=None,
+                            executor="control")
         if self.options.catch_up:
             self._sched.add_job(self._catch_up_job, DateTrigger(now), args=[overdue], id="catch-up",
                                 name="catch-up", misfire_grace_time=None)
@@ -445,13 +448,15 @@ class Scheduler:
         self._run("digest", body)
 
     def _heartbeat_job(self) -> None:
-        if self._stopping.is_set():
+        """Write the heartbeat unless a job holds the database: that job records itself when done."""
+        if self._stopping.is_set() or not self._db_lock.acquire(blocking=False):
             return
-        with self._db_lock:
-            try:
-                beat(self.store, self._clock(), self.next_runs())
-            except Exception as e:
-                logger.warning("heartbeat: could not write: %s", e)
+        try:
+            beat(self.store, self._clock(), self.next_runs())
+        except Exception as e:
+            logger.warning("heartbeat: could not write: %s", e)
+        finally:
+            self._db_lock.release()
 
     def next_runs(self) -> dict[str, str]:
         """The next run time of every job (UTC ISO), for the heartbeat row."""

@@ -44,6 +44,13 @@ def setup_schedule_logging(verbose: int, log_file: Path | None, max_bytes: int, 
     aps.propagate = False
     for h in handlers:
         aps.addHandler(h)
+    if verbose < 2:
+        logging.getLogger("apscheduler.scheduler").addFilter(drop_busy_skips)
+
+
+def drop_busy_skips(record: logging.LogRecord) -> bool:
+    """A job still waiting for the worker is not queued twice: expected, so not a warning (-vv shows it)."""
+    return "maximum number of running instances reached" not in record.getMessage()
 
 
 @cli.command("schedule")
@@ -113,6 +120,8 @@ def echo_heartbeat(hb: Heartbeat | None, tz: str, fmt: str = "table") -> int:
     def local(text: str | None) -> str:
         return datetime.fromisoformat(text).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if text else "-"
 
+    if state == "stopped":
+        reason = f"stopped cleanly at {local(hb.last_job_at)}"
     click.echo(f"scheduler: {state.upper()} ({reason}); pid {hb.pid} on {hb.host}, started {local(hb.started_at)}, "
                f"last heartbeat {local(hb.beat_at)} ({tz})")
     if hb.last_job:
