@@ -199,6 +199,14 @@ class Calls:
 
 
 @pytest.fixture
+def peek(store: Store) -> Iterator[Store]:
+    """A second connection for the test to read while the scheduler's worker writes."""
+    s = Store.open(store.path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def server() -> Iterator[HTTPServer]:
     s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     s.start()
@@ -213,7 +221,7 @@ def make_scheduler(config: Config, store: Store, calls: Calls, **options: Any) -
 
 
 def test_sources_fetched_at_their_intervals_analysis_after_fetches_heartbeat(
-    server: HTTPServer, store: Store, thaigov: list[dict[str, Any]], write_config: Callable[[str], Path]
+    server: HTTPServer, store: Store, peek: Store, thaigov: list[dict[str, Any]], write_config: Callable[[str], Path]
 ) -> None:
     feeds = Feeds(server, {"a": thaigov[:40], "b": thaigov[40:70]}, step=10)
     config = load_config(write_config(config_text(feeds, {"a": "1s", "b": "1s"})))
@@ -222,9 +230,9 @@ def test_sources_fetched_at_their_intervals_analysis_after_fetches_heartbeat(
     sched.start()
     try:
         wait_for(lambda: calls.fetched("a") >= 5 and calls.fetched("b") >= 4, what="repeated fetches")
-        wait_for(lambda: calls.analyses and calls.analyses[-1] == store.count_items() == 70,
+        wait_for(lambda: calls.analyses and calls.analyses[-1] == peek.count_items() == 70,
                  what="an analysis that saw every item")
-        hb = read_heartbeat(store)
+        hb = read_heartbeat(peek)
         assert hb is not None and hb.started_at is not None
         assert {"fetch:a", "fetch:b", "digest", "heartbeat"} <= set(hb.next_runs)
         assert hb.next_runs["digest"] > hb.started_at
@@ -259,7 +267,8 @@ def test_a_burst_of_analysis_requests_gives_one_analysis(store: Store, make_conf
     assert calls.analyses == [0]
 
 
-def test_cron_fires_the_digest_in_the_lab_time_zone(store: Store, make_config: Callable[[str], Config]) -> None:
+def test_cron_fires_the_digest_in_the_lab_time_zone(store: Store, peek: Store,
+                                                    make_config: Callable[[str], Config]) -> None:
     config = make_config('settings:\n  timezone: Asia/Bangkok\nsources: []\ndigest:\n  schedule: "0 7 * * 1"\n')
     calls = Calls(store)
     # Monday 06:59:59.4 in Bangkok; time runs on, so the real scheduler reaches 07:00 within a second.
@@ -268,7 +277,7 @@ def test_cron_fires_the_digest_in_the_lab_time_zone(store: Store, make_config: C
         sched.start()
         try:
             wait_for(lambda: len(calls.digests) == 1, what="the cron to fire")
-            wait_for(lambda: last_job(store) == "digest", what="the heartbeat")
+            wait_for(lambda: last_job(peek) == "digest", what="the heartbeat")
             job = sched._sched.get_job("digest")
             assert job.next_run_time == bkk(2025, 1, 20, 7, 0)
         finally:
@@ -278,7 +287,8 @@ def test_cron_fires_the_digest_in_the_lab_time_zone(store: Store, make_config: C
     assert len(calls.analyses) == 1  # the start-up catch-up analysed; the cron did not need to
 
 
-def test_cron_writes_the_digest_with_the_real_digest_step(store: Store, make_config: Callable[[str], Config]) -> None:
+def test_cron_writes_the_digest_with_the_real_digest_step(store: Store, peek: Store,
+                                                          make_config: Callable[[str], Config]) -> None:
     pytest.importorskip("scanner.digest", reason="the digest stage is not merged in this tree")
     config = make_config('sources: []\ndigest:\n  schedule: "0 7 * * 1"\n')
     opts = ScheduleOptions(stop_timeout=30, heartbeat=3600, watch=0, catch_up=False)
@@ -286,7 +296,7 @@ def test_cron_writes_the_digest_with_the_real_digest_step(store: Store, make_con
         sched = Scheduler(config, store, opts)
         sched.start()
         try:
-            wait_for(lambda: last_job(store) == "digest", timeout=60, what="the digest")
+            wait_for(lambda: last_job(peek) == "digest", timeout=60, what="the digest")
         finally:
             sched.shutdown()
     assert [r["week"] for r in store.query("SELECT week FROM digests")] == ["2025-W02"]
@@ -297,8 +307,8 @@ def test_cron_writes_the_digest_with_the_real_digest_step(store: Store, make_con
     [(bkk(2025, 1, 14, 10, 0), True), (bkk(2025, 1, 13, 3, 0), False)],
 )
 def test_catch_up_on_start_fetches_overdue_sources_and_a_missed_digest(
-    server: HTTPServer, store: Store, thaigov: list[dict[str, Any]], write_config: Callable[[str], Path],
-    now: datetime, digest_expected: bool,
+    server: HTTPServer, store: Store, peek: Store, thaigov: list[dict[str, Any]],
+    write_config: Callable[[str], Path], now: datetime, digest_expected: bool,
 ) -> None:
     feeds = Feeds(server, {"fresh": thaigov[:10], "stale": thaigov[10:20]}, step=10)
     config = load_config(write_config(config_text(feeds, {"fresh": "1h", "stale": "1h"})))
@@ -310,7 +320,7 @@ def test_catch_up_on_start_fetches_overdue_sources_and_a_missed_digest(
         sched = make_scheduler(config, store, calls, jitter=False, heartbeat=3600)
         sched.start()
         try:
-            wait_for(lambda: last_job(store) == "catch-up", what="the catch-up job")
+            wait_for(lambda: last_job(peek) == "catch-up", what="the catch-up job")
             assert sched._sched.get_job("fetch:fresh").next_run_time == now + timedelta(minutes=45)
             assert sched._sched.get_job("fetch:stale").next_run_time == now + timedelta(hours=1)
         finally:
@@ -357,13 +367,14 @@ def test_reload_keeps_the_old_configuration_when_the_new_file_is_broken(
     assert {r["id"]: r["in_config"] for r in store.query("SELECT id, in_config FROM sources")} == {"a": 0, "b": 1}
 
 
-def test_status_shows_the_heartbeat(store: Store, make_config: Callable[[str], Config], tmp_path: Path) -> None:
+def test_status_shows_the_heartbeat(store: Store, peek: Store, make_config: Callable[[str], Config],
+                                    tmp_path: Path) -> None:
     config = make_config("sources: []\n")
     calls = Calls(store)
     sched = make_scheduler(config, store, calls, heartbeat=3600)
     sched.start()
     try:
-        wait_for(lambda: last_job(store) == "catch-up", what="the catch-up job")
+        wait_for(lambda: last_job(peek) == "catch-up", what="the catch-up job")
         result = CliRunner().invoke(cli, ["--config", str(tmp_path / "sources.yaml"), "status", "--scheduler"])
         assert result.exit_code == 0, result.output
         assert result.output.startswith("scheduler: RUNNING (pid ")

@@ -158,10 +158,17 @@ def test_reload_on_sighup_and_on_save_second_instance_refused_sigterm_stops_clea
     assert not (tmp_path / "signals.db.lock").read_text()
 
 
-@pytest.mark.parametrize(("stop_timeout", "exit_code"), [(30.0, 0), (0.3, 1)])
+@pytest.mark.parametrize(
+    ("signals", "stop_timeout", "exit_code"),
+    [
+        ([signal.SIGTERM], 30.0, 0),  # the running fetch finishes, then a clean stop
+        ([signal.SIGINT], 0.3, 1),  # Ctrl-C, and the fetch outlasts --stop-timeout
+        ([signal.SIGTERM, signal.SIGTERM], 30.0, 1),  # a second signal: exit now
+    ],
+)
 def test_sigterm_during_a_fetch_leaves_a_consistent_database(
-    server: HTTPServer, thaigov: list[dict[str, Any]], tmp_path: Path, procs: list[Proc], stop_timeout: float,
-    exit_code: int,
+    server: HTTPServer, thaigov: list[dict[str, Any]], tmp_path: Path, procs: list[Proc],
+    signals: list[signal.Signals], stop_timeout: float, exit_code: int,
 ) -> None:
     feeds = Feeds(server, {"slow": thaigov[:25]}, step=25)
     feeds.slow("slow", 2.0)
@@ -170,10 +177,12 @@ def test_sigterm_during_a_fetch_leaves_a_consistent_database(
     proc = Proc(tmp_path, cfg, "--stop-timeout", str(stop_timeout))
     procs.append(proc)
     assert feeds.entered["slow"].wait(30)
-    proc.signal(signal.SIGTERM)
+    for sig in signals:
+        proc.signal(sig)
+        wait_for(lambda: "stopping (" in proc.log(), what="the stop to begin")
     assert proc.wait() == exit_code
     log = proc.log()
-    assert f"stopping (SIGTERM): waiting up to {stop_timeout:g} s for catch-up to finish" in log
+    assert f"stopping ({signals[0].name}): waiting up to {stop_timeout:g} s for catch-up to finish" in log
     db = tmp_path / "signals.db"
     check_integrity(db)
     items = {k for (k,) in db_rows(db, "SELECT item_key FROM items")}
@@ -182,13 +191,17 @@ def test_sigterm_during_a_fetch_leaves_a_consistent_database(
         assert items == feeds.all_served() == {canonical_url(r["url"]) for r in thaigov[:25]}
         assert fetches == [("slow", "ok", len(items))]
         assert db_rows(db, "SELECT last_job FROM heartbeat") == [("stop",)]
-        assert "scheduler stopped cleanly (SIGTERM)" in log
-    else:  # gave up waiting: nothing half-written, and status says the job died
+        assert f"scheduler stopped cleanly ({signals[0].name})" in log
+        return
+    # Gave up waiting: nothing half-written, and status says the job died.
+    if len(signals) == 2:
+        assert "scanner schedule: second SIGTERM, exiting now" in log
+    else:
         assert f"catch-up still running after {stop_timeout:g} s; exiting without waiting" in log
-        assert items == set() and fetches == []
-        status = CliRunner().invoke(cli, ["--config", str(cfg), "status", "--scheduler"])
-        assert status.exit_code == 1
-        assert status.output.startswith(f"scheduler: DEAD (process {proc.pid} is gone")
+    assert items == set() and fetches == []
+    status = CliRunner().invoke(cli, ["--config", str(cfg), "status", "--scheduler"])
+    assert status.exit_code == 1
+    assert status.output.startswith(f"scheduler: DEAD (process {proc.pid} is gone")
 
 
 def test_kill_9_in_a_write_then_restart_loses_and_duplicates_nothing(
