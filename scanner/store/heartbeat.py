@@ -99,7 +99,7 @@ def assess_heartbeat(hb: Heartbeat, now: datetime, host: str | None = None) -> t
         return "stopped", f"stopped cleanly at {hb.last_job_at}"
     host = host or socket.gethostname()
     if hb.pid and hb.host == host:
-        if not _pid_alive(hb.pid):
+        if not _pid_alive(hb.pid) or _pid_reused(hb.pid, hb.started_at):
             return "dead", f"process {hb.pid} is gone (crashed or killed; it did not stop cleanly)"
         late = _late_by(hb, now)
         if late is not None:
@@ -129,6 +129,26 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:  # exists, owned by another user (the service account)
         return True
     return _not_zombie(pid)
+
+
+def _pid_reused(pid: int, started_at: str | None) -> bool:
+    """The pid now belongs to a process that started after the scheduler did (Linux ``/proc``)."""
+    began = process_start_time(pid)
+    if began is None or not started_at:
+        return False
+    return began > parse_iso(started_at).timestamp() + 5
+
+
+def process_start_time(pid: int) -> float | None:
+    """When a process started (Unix time), from ``/proc``; ``None`` where that is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[-1].split()
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(float(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
 
 
 def _not_zombie(pid: int) -> bool:
