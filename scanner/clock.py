@@ -70,7 +70,7 @@ def shift_week(week: str, n: int) -> str:
 
 def weeks_between(first: str, last: str) -> list[str]:
     """Every ISO week from ``first`` to ``last`` inclusive."""
-    out = []
+    out: list[str] = []
     w = first
     while w <= last and len(out) < 10_000:
         out.append(w)

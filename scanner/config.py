@@ -330,7 +330,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and (p in SOURCE_KINDS or "[" in p)))
 
 
-def _message(err: dict[str, Any], data: Any) -> str:
+def _message(err: Any, data: Any) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
@@ -379,8 +379,8 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else 1
-        raise ConfigError([f"{fname}:{line}: not valid YAML: {e.problem or e}"]) from None
+        lineno = mark.line + 1 if mark else 1
+        raise ConfigError([f"{fname}:{lineno}: not valid YAML: {e.problem or e}"]) from None
     except yaml.YAMLError as e:
         raise ConfigError([f"{fname}:1: not valid YAML: {e}"]) from None
     if data is None:

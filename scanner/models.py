@@ -81,6 +81,7 @@ class Item:
     first_seen: str
     last_seen: str
     content_hash: str
+    tokens: list[str] = field(default_factory=list)  # newmm tokens of title + text (``items.tokens``)
 
     @property
     def text(self) -> str:

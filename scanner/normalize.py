@@ -17,6 +17,7 @@ THAI_RE = re.compile(r"[\u0E00-\u0E7F]")
 LATIN_RE = re.compile(r"[A-Za-z]")
 TAG_RE = re.compile(r"<[^>]+>")
 WS_RE = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»…–—•·"
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
@@ -118,24 +119,60 @@ def tokenize(text: str) -> list[str]:
     tokens = word_tokenize(text, engine="newmm", keep_whitespace=False)
     out = []
     for tok in tokens:
-        tok = tok.strip()
+        tok = tok.strip().strip(PUNCT)
         if not tok or not any(ch.isalnum() or THAI_RE.match(ch) for ch in tok):
             continue
         out.append(tok.lower())
     return out
 
 
+@lru_cache(maxsize=1)
+def _thai_words() -> frozenset[str]:
+    from pythainlp.corpus import thai_words
+
+    return frozenset(w for w in thai_words() if len(w) >= 3)
+
+
+def _subwords(token: str, words: frozenset[str]) -> list[str]:
+    """Dictionary words inside a long Thai compound token (``อาชญากรรมไซเบอร์`` → ``อาชญากรรม``,
+    ``ไซเบอร์`` …), in order of position, so a search for a part finds the whole."""
+    found = []
+    n = len(token)
+    for i in range(n):
+        if not THAI_RE.match(token[i]):
+            continue
+        for j in range(min(n, i + 20), i + 2, -1):
+            piece = token[i:j]
+            if piece != token and piece in words:
+                found.append(piece)
+    return found
+
+
+def search_tokens(text: str, tokens: list[str] | None = None) -> list[str]:
+    """Tokens for the full-text index: newmm tokens (pass them if already computed), each long Thai
+    compound followed by the dictionary words inside it."""
+    words = _thai_words()
+    out = []
+    for tok in tokenize(text) if tokens is None else tokens:
+        out.append(tok)
+        if len(tok) >= 6 and THAI_RE.match(tok[0]):
+            out.extend(_subwords(tok, words))
+    return out
+
+
 def fts_text(text: str) -> str:
     """Text for the FTS index: tokens joined by spaces, so ``unicode61`` sees Thai word boundaries."""
-    return " ".join(tokenize(text))
+    return " ".join(search_tokens(text))
 
 
 def fts_query(query: str) -> str:
-    """An FTS5 MATCH expression for a user's search: every token must appear, in order as a phrase
-    when the query was one Thai run (``รัฐบาลดิจิทัล`` → ``"รัฐบาล ดิจิทัล"``)."""
+    """An FTS5 MATCH expression for a user's search. Every space-separated part must match; a part
+    that is several words (a Thai run such as ``รัฐบาลดิจิทัล``) matches those words close together."""
     parts = []
     for chunk in query.split():
-        toks = [t.replace('"', '""') for t in tokenize(chunk)]
-        if toks:
-            parts.append('"' + " ".join(toks) + '"')
+        toks = ['"' + t.replace('"', '""') + '"' for t in tokenize(chunk)]
+        if len(toks) == 1:
+            parts.append(toks[0])
+        elif toks:
+            parts.append(f"NEAR({' '.join(toks)}, 4)")
     return " AND ".join(parts)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import click
 from tqdm import tqdm
@@ -11,7 +12,7 @@ from tqdm import tqdm
 from scanner.cli import App, cli
 from scanner.cli.output import echo_rows, human_seconds
 from scanner.cli.schedule import echo_heartbeat
-from scanner.clock import as_of_datetime, now_utc
+from scanner.clock import as_of_datetime, iso, now_utc, parse_iso
 from scanner.collect import collect, ensure_known, select_sources
 from scanner.lock import hold_lock
 from scanner.models import FetchRun
@@ -68,15 +69,16 @@ def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: 
     since_iso = None
     if since:
         try:
-            since_iso = as_of_datetime(datetime.fromisoformat(since).date().isoformat() + "T00:00:00",
-                                       app.config.settings.timezone).isoformat()
+            day = date.fromisoformat(since)
         except ValueError:
             raise click.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
+        since_iso = iso(datetime.combine(day, time(0), ZoneInfo(app.config.settings.timezone)))
     with app.open_store() as store:
         items = store.items(since=since_iso, source_ids=source_ids, search=search, limit=limit or None)
     if fmt == "table":
-        rows = [{"id": i.id, "published": i.published[:10], "source": i.source_id, "lang": i.lang,
-                 "title": i.title} for i in items]
+        tz = ZoneInfo(app.config.settings.timezone)
+        rows = [{"id": i.id, "published": parse_iso(i.published).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                 "source": i.source_id, "lang": i.lang, "title": i.title} for i in items]
     else:
         rows = [{"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "published": i.published,
                  "date_missing": i.date_missing, "lang": i.lang, "author": i.author, "summary": i.summary,

@@ -33,6 +33,8 @@ def fetch(source: FileSource, ctx: FetchContext) -> SourceFetch:
     result = SourceFetch(source.id, started_at=ctx.now)
     root = ctx.config.resolve(source.path)
     files = list_files(root)
+    if not files:
+        result.warnings.append(f"{source.path}: the folder has no .jsonl, .json or .csv files yet")
     tz = ctx.config.settings.timezone
     for path in files:
         if path.stat().st_size > ctx.config.settings.max_bytes * 10:
@@ -56,10 +58,7 @@ def list_files(root: Path) -> list[Path]:
         if root.suffix.lower() not in SUFFIXES:
             raise FetchError(f"{root}: not a .jsonl, .json or .csv file")
         return [root]
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-    if not files:
-        raise FetchError(f"{root}: the folder has no .jsonl, .json or .csv files")
-    return files
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
 
 
 def _decode(path: Path, warnings: list[str]) -> str:

@@ -51,11 +51,16 @@ def parse_feed(content: bytes, headers: dict[str, str] | None = None, tz: str = 
     entries = parsed.get("entries", [])
     if parsed.get("bozo"):
         reason = _bozo_reason(parsed)
+        exc = parsed.get("bozo_exception")
+        encoding_only = exc is not None and "Encoding" in exc.__class__.__name__
         if not entries:
             if _looks_like_html(content):
                 raise ParseError(f"not a feed: the URL returned an HTML page ({reason})")
-            raise ParseError(f"malformed feed with no entries: {reason}")
-        warnings.append(f"malformed feed, {len(entries)} entries recovered: {reason}")
+            if not (encoding_only and parsed.get("version")):
+                raise ParseError(f"malformed feed with no entries: {reason}")
+            warnings.append(f"feed has no entries and a wrong encoding declaration: {reason}")
+        else:
+            warnings.append(f"malformed feed, {len(entries)} entries recovered: {reason}")
     elif not entries and not parsed.get("version"):
         if _looks_like_html(content):
             raise ParseError("not a feed: the URL returned an HTML page (is there an RSS link on it?)")
@@ -65,6 +70,10 @@ def parse_feed(content: bytes, headers: dict[str, str] | None = None, tz: str = 
         item = _entry_to_item(entry, tz)
         if item is not None:
             items.append(item)
+    if len(items) < len(entries):
+        if not items and parsed.get("bozo"):
+            raise ParseError(f"malformed feed with no usable entries: {_bozo_reason(parsed)}")
+        warnings.append(f"{len(entries) - len(items)} of {len(entries)} entries skipped: no title and no text")
     return items
 
 

@@ -22,10 +22,12 @@ from scanner.clock import iso, now_utc, parse_iso
 from scanner.config import Config
 from scanner.errors import StoreError
 from scanner.models import Item, RawItem, SourceFetch, SourceState, UpsertResult
-from scanner.normalize import canonical_url, clean_text, content_hash, detect_lang, fts_query, fts_text
+from scanner.normalize import canonical_url, clean_text, content_hash, detect_lang, fts_query, search_tokens, tokenize
 from scanner.store.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
+
+MAX_INDEXED_CHARS = 20_000  # text beyond this is stored but not tokenised
 
 ITEM_COLUMNS = ", ".join(
     f"items.{c}"
@@ -46,6 +48,7 @@ ITEM_COLUMNS = ", ".join(
         "first_seen",
         "last_seen",
         "content_hash",
+        "tokens",
     ]
 )
 
@@ -318,11 +321,15 @@ class Store:
         return result
 
     def _index(self, item_id: int, title: str, text: str) -> None:
+        """Tokenise once (newmm): ``items.tokens`` for analysis, ``items_fts`` for search."""
         conn = self.db.conn
+        title_tokens = tokenize(title)
+        text_tokens = tokenize(text[:MAX_INDEXED_CHARS])
+        conn.execute("UPDATE items SET tokens = ? WHERE id = ?", (" ".join(title_tokens + text_tokens), item_id))
         conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
         conn.execute(
             "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
-            (item_id, fts_text(title), fts_text(text[:20000])),
+            (item_id, " ".join(search_tokens(title, title_tokens)), " ".join(search_tokens(text, text_tokens))),
         )
 
     def known_item(self, url: str | None) -> dict[str, Any] | None:
@@ -409,4 +416,5 @@ def _row_to_item(row: Sequence[Any]) -> Item:
         first_seen=row[13],
         last_seen=row[14],
         content_hash=row[15],
+        tokens=row[16].split() if row[16] else [],
     )

@@ -67,7 +67,8 @@ def m001_create_sources_fetches_items(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL,
             content_hash TEXT NOT NULL,                -- sha256 of normalised title + text
             duplicate_of INTEGER REFERENCES items(id), -- same text already stored under another URL
-            extra TEXT NOT NULL DEFAULT '{}'           -- JSON: kind-specific fields
+            extra TEXT NOT NULL DEFAULT '{}',          -- JSON: kind-specific fields
+            tokens TEXT NOT NULL DEFAULT ''            -- newmm tokens of title + text, space-joined
         );
         CREATE INDEX items_published ON items(published);
         CREATE INDEX items_source ON items(source_id);

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scanner.config import Config, RssSource
+from scanner.models import RawItem, SourceFetch
+from scanner.store import Store
+
+T0 = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)
+T1 = datetime(2025, 3, 2, 3, 0, tzinfo=UTC)
+
+
+def setup_source(store: Store, source_id: str = "s1") -> None:
+    store.sync_sources(Config(sources=[RssSource(id=source_id, kind="rss", url="https://example.org/feed")]))
+
+
+def test_migrations_run_once_and_wal(tmp_path: Path) -> None:
+    path = tmp_path / "signals.db"
+    with Store.open(path) as s:
+        assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        names = [r[0] for r in s.db.execute("SELECT name FROM _migrations ORDER BY name")]
+        assert names[0] == "m001_create_sources_fetches_items"
+    with Store.open(path) as s:
+        assert s.migrate() == []
+        assert {"items", "fetches", "sources", "signals", "signal_weeks", "reviews", "heartbeat"} <= set(
+            s.db.table_names())
+
+
+def test_items_stored_once_and_updates_keep_first_seen(store: Store) -> None:
+    setup_source(store)
+    raw = [
+        RawItem(url="https://Example.org/a?utm_source=x", title="ข่าวหนึ่ง", summary="รัฐบาลดิจิทัล", published=T0),
+        RawItem(url=None, guid="g-2", title="ข่าวสอง", summary="ข้อมูลเปิด"),
+    ]
+    first = store.upsert_items("s1", raw, T0)
+    assert (first.new, first.updated, first.seen) == (2, 0, 0)
+    # Same items again, one with a tracking-free URL variant and changed text.
+    again = [
+        RawItem(url="https://example.org/a#comments", title="ข่าวหนึ่ง", summary="รัฐบาลดิจิทัล (แก้ไข)",
+                published=T0),
+        RawItem(url=None, guid="g-2", title="ข่าวสอง", summary="ข้อมูลเปิด"),
+    ]
+    second = store.upsert_items("s1", again, T1)
+    assert (second.new, second.updated, second.seen) == (0, 1, 1)
+    assert store.count_items() == 2
+    item = store.item(first.item_ids[0])
+    assert item is not None
+    assert item.summary == "รัฐบาลดิจิทัล (แก้ไข)"
+    assert item.first_seen == "2025-03-01T03:00:00+00:00" and item.last_seen == "2025-03-02T03:00:00+00:00"
+    assert item.canonical_url == "https://example.org/a"
+
+
+def test_missing_date_gets_fetch_time_and_flag_then_real_date(store: Store) -> None:
+    setup_source(store)
+    r = store.upsert_items("s1", [RawItem(url="https://example.org/x", title="t", summary="s")], T0)
+    item = store.item(r.item_ids[0])
+    assert item is not None and item.date_missing and item.published == "2025-03-01T03:00:00+00:00"
+    store.upsert_items("s1", [RawItem(url="https://example.org/x", title="t", summary="s", published=T1)], T1)
+    item = store.item(r.item_ids[0])
+    assert item is not None and not item.date_missing and item.published == "2025-03-02T03:00:00+00:00"
+
+
+def test_same_text_under_another_url_is_marked_duplicate(store: Store) -> None:
+    setup_source(store)
+    store.upsert_items("s1", [RawItem(url="https://a.org/1", title="ThaID", summary="แอปทางรัฐ")], T0)
+    r = store.upsert_items("s1", [RawItem(url="https://b.org/9", title="ThaID", summary="แอปทางรัฐ")], T0)
+    dup = store.db.execute("SELECT duplicate_of FROM items WHERE id = ?", (r.item_ids[0],)).fetchone()[0]
+    assert dup == 1 and store.count_items() == 2
+
+
+def test_unsafe_links_are_never_stored(store: Store) -> None:
+    setup_source(store)
+    r = store.upsert_items("s1", [RawItem(url="javascript:alert(1)", title="x", summary="y", guid="g")], T0)
+    item = store.item(r.item_ids[0])
+    assert item is not None and item.url is None and item.item_key == "guid:s1:g"
+
+
+def test_thai_full_text_search_finds_words_inside_sentences(store: Store, thaigov: list[dict[str, str]]) -> None:
+    setup_source(store)
+    raws = [RawItem(url=i["url"], title=i["title"], content=i["body"]) for i in thaigov[:60]]
+    store.upsert_items("s1", raws, T0)
+    hits = store.items(search="บัญชีม้า")
+    expected = {i["url"] for i in thaigov[:60] if "บัญชีม้า" in i["title"] + i["body"]}
+    assert expected, "the sample should mention mule accounts"
+    assert {h.url for h in hits} == expected
+    assert store.items(search="ไม่มีคำนี้อยู่แน่นอนxyz") == []
+
+
+def test_save_fetch_records_failure_and_success(store: Store) -> None:
+    setup_source(store)
+    store.save_fetch(SourceFetch("s1", started_at=T0, status="failed", error="boom"))
+    store.save_fetch(SourceFetch("s1", started_at=T0, status="failed", error="boom again"))
+    state = store.source_state("s1")
+    assert state.consecutive_failures == 2 and state.last_error == "boom again" and state.last_success is None
+    ok = SourceFetch("s1", started_at=T1, etag='"e1"', items=[RawItem(url="https://a.org/1", title="t", summary="s")])
+    store.save_fetch(ok)
+    state = store.source_state("s1")
+    assert state.consecutive_failures == 0 and state.etag == '"e1"' and state.last_success is not None
+    rows = store.fetches("s1")
+    assert [r["status"] for r in rows] == ["ok", "failed", "failed"]
+    assert rows[0]["items_new"] == 1
