@@ -104,10 +104,11 @@ def main() -> None:
     cfg = work / "sources.yaml"
     cfg.write_text(config_text(server.port, args.every), encoding="utf-8")
     log_path = work / "schedule.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    python = [sys.executable, "-S"] if sys.flags.no_site else [sys.executable]  # -S: keep an isolated sys.path
     started = time.monotonic()
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "scanner", "--config", str(cfg), "schedule", "--watch", "1",
+        proc = subprocess.Popen([*python, "-m", "scanner", "--config", str(cfg), "schedule", "--watch", "1",
                                  "--heartbeat", "5", "--debounce", "2"], stdout=log, stderr=subprocess.STDOUT,
                                 env=env, cwd=work)
     half = args.seconds / 2

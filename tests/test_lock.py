@@ -99,7 +99,8 @@ def _config(tmp_path: Path) -> Path:
     feed.write_text(json.dumps({"id": "1", "title": "สัมภาษณ์เจ้าหน้าที่", "body": "ข้อความ",
                                 "published": "2025-01-06"}, ensure_ascii=False) + "\n", encoding="utf-8")
     path = tmp_path / "sources.yaml"
-    path.write_text("sources:\n  - id: notes\n    kind: file\n    path: notes.jsonl\n", encoding="utf-8")
+    path.write_text("sources:\n  - id: notes\n    kind: file\n    path: notes.jsonl\n"
+                    "analysis:\n  embedder: hashing\n", encoding="utf-8")
     return path
 
 
