@@ -164,6 +164,7 @@ class Calls:
         self.fetches: list[tuple[list[str] | None, datetime]] = []
         self.analyses: list[int] = []
         self.digests: list[datetime] = []
+        self.order: list[str] = []
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
@@ -182,6 +183,7 @@ class Calls:
         try:
             run = fetch_due(config, store, now, ids)
             self.fetches.append((ids, now))
+            self.order.append("fetch")
             return run
         finally:
             self._leave()
@@ -190,6 +192,7 @@ class Calls:
         self._enter()
         try:
             self.analyses.append(store.count_items())
+            self.order.append("analyse")
             return [f"analysed {store.count_items()} items"]
         finally:
             self._leave()
@@ -198,6 +201,7 @@ class Calls:
         self._enter()
         try:
             self.digests.append(now)
+            self.order.append("digest")
             return [f"digest {last_complete_week(now, config.settings.timezone)} written"]
         finally:
             self._leave()
@@ -279,20 +283,28 @@ def test_cron_fires_the_digest_in_the_lab_time_zone(store: Store, peek: Store,
                                                     make_config: Callable[[str], Config]) -> None:
     config = make_config('settings:\n  timezone: Asia/Bangkok\nsources: []\ndigest:\n  schedule: "0 7 * * 1"\n')
     calls = Calls(store)
-    # Monday 06:59:59.4 in Bangkok; time runs on, so the real scheduler reaches 07:00 within a second.
-    with time_machine.travel(bkk(2025, 1, 13, 6, 59, 59) + timedelta(milliseconds=400), tick=True):
-        sched = make_scheduler(config, store, calls, heartbeat=3600)
+    # Monday 06:59:58 in Bangkok; time runs on, so the real scheduler reaches 07:00 two seconds later.
+    with time_machine.travel(bkk(2025, 1, 13, 6, 59, 58), tick=True):
+        sched = make_scheduler(config, store, calls, heartbeat=3600, debounce=3600)
         sched.start()
         try:
+            wait_for(lambda: last_job(peek) == "catch-up", what="the catch-up")
+            sched.request_analysis()  # pending (debounced for an hour) when the cron fires
             wait_for(lambda: len(calls.digests) == 1, what="the cron to fire")
             wait_for(lambda: last_job(peek) == "digest", what="the heartbeat")
             job = sched._sched.get_job("digest")
             assert job.next_run_time == bkk(2025, 1, 20, 7, 0)
+            assert sched._sched.get_job("analyse") is None  # the digest ran it first
+            hb = read_heartbeat(peek)
+            assert hb is not None
+            assert hb.last_job_summary == "analysis first: analysed 0 items; digest 2025-W02 written"
         finally:
             sched.shutdown()
     assert calls.digests[0] >= bkk(2025, 1, 13, 7, 0)
     assert last_complete_week(calls.digests[0]) == "2025-W02"
-    assert len(calls.analyses) == 1  # the start-up catch-up analysed; the cron did not need to
+    # Catch-up analysed at start (no digest: 07:00 had not come yet); the digest ran the pending analysis first.
+    assert calls.order == ["analyse", "analyse", "digest"]
+    assert store.query("SELECT last_job_summary FROM heartbeat")[0]["last_job_summary"].startswith("stopped")
 
 
 def test_cron_writes_the_digest_with_the_real_digest_step(store: Store, peek: Store,
@@ -335,6 +347,7 @@ def test_catch_up_on_start_fetches_overdue_sources_and_a_missed_digest(
         finally:
             sched.shutdown()
     assert calls.fetches == [(["stale"], now)]
+    assert calls.order == ["fetch", "analyse", "digest"] if digest_expected else ["fetch", "analyse"]
     assert feeds.hits == {"fresh": 0, "stale": 1}
     assert calls.analyses == [10]
     assert calls.digests == ([now] if digest_expected else [])
