@@ -44,7 +44,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scanner.clock import iso, last_complete_week, now_utc, week_end
 from scanner.config import Config, SourceConfig, load_config
-from scanner.errors import ConfigError
+from scanner.errors import ConfigError, ScannerError
 from scanner.models import FetchRun
 from scanner.pipeline import analyse_step, digest_step, fetch_due
 from scanner.store import Store
@@ -355,12 +355,12 @@ class Scheduler:
             self._current = name
             config, now = self.config, self._clock()
             started = time.monotonic()
-            level = logging.INFO
+            level, error = logging.INFO, None
             try:
                 summary = body(config, now)
             except Exception as e:  # a job must never kill the scheduler
-                logger.debug("%s failed", name, exc_info=True)
                 summary, level = f"FAILED: {e.__class__.__name__}: {e}", logging.ERROR
+                error = None if isinstance(e, ScannerError) else e  # a bug: keep its traceback
             finally:
                 self._current = None
             if summary.startswith("FAILED"):
@@ -368,7 +368,7 @@ class Scheduler:
             self.jobs_run += 1
             job = self._sched.get_job(name)
             nxt = f"; next {self._fmt(job.next_run_time)}" if job and job.next_run_time else ""
-            logger.log(level, "%s: %s (%.1f s%s)", name, summary, time.monotonic() - started, nxt)
+            logger.log(level, "%s: %s (%.1f s%s)", name, summary, time.monotonic() - started, nxt, exc_info=error)
             try:
                 record_job(self.store, self._clock(), name, summary, self.next_runs())
             except Exception as e:
@@ -428,7 +428,15 @@ class Scheduler:
                 self._sched.remove_job("analyse")
             except JobLookupError:
                 pass
-        lines = self._analyse(config, self.store, now)
+        try:
+            lines = self._analyse(config, self.store, now)
+        except Exception:
+            if not self._stopping.is_set():  # try again later rather than leave new items unanalysed
+                with self._state_lock:
+                    self._analysis_first_request = now
+                    self._sched.add_job(self._analyse_job, DateTrigger(now + timedelta(seconds=self.options.max_wait)),
+                                        id="analyse", name="analyse", replace_existing=True, misfire_grace_time=None)
+            raise
         return "; ".join(lines) or "no changes reported"
 
     def _analyse_job(self) -> None:

@@ -36,8 +36,10 @@ def holder(tmp_path: Path) -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
     procs: list[subprocess.Popen[str]] = []
 
     def start(db: Path) -> subprocess.Popen[str]:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        p = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True, env=env)
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        python = [sys.executable, "-S"] if sys.flags.no_site else [sys.executable]
+        p = subprocess.Popen([*python, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": path})
         procs.append(p)
         assert p.stdout is not None
         assert p.stdout.readline().strip() == "locked"

@@ -279,6 +279,33 @@ def test_a_burst_of_analysis_requests_gives_one_analysis(store: Store, make_conf
     assert calls.analyses == [0]
 
 
+def test_a_failed_analysis_is_logged_with_its_traceback_and_retried(
+    store: Store, make_config: Callable[[str], Config], caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config("sources: []\n")
+    attempts: list[datetime] = []
+
+    def flaky(config: Config, store: Store, now: datetime) -> list[str]:
+        attempts.append(now)
+        if len(attempts) == 1:
+            raise RuntimeError("the model is not installed yet")
+        return ["analysed"]
+
+    opts = ScheduleOptions(stop_timeout=10, heartbeat=3600, watch=0, debounce=0.1, max_wait=0.5, catch_up=False)
+    sched = Scheduler(config, store, opts, analyse=flaky)
+    with caplog.at_level(logging.INFO, logger="scanner.schedule"):
+        sched.start()
+        try:
+            sched.request_analysis()
+            wait_for(lambda: len(attempts) == 2, what="the retry")
+            wait_for(lambda: "analyse: analysed" in caplog.text, what="the retry's summary")
+        finally:
+            sched.shutdown()
+    failed = [r for r in caplog.records if "analyse: FAILED" in r.getMessage()]
+    assert len(failed) == 1 and failed[0].levelno == logging.ERROR and failed[0].exc_info is not None
+    assert failed[0].getMessage().startswith("analyse: FAILED: RuntimeError: the model is not installed yet (")
+
+
 def test_cron_fires_the_digest_in_the_lab_time_zone(store: Store, peek: Store,
                                                     make_config: Callable[[str], Config]) -> None:
     config = make_config('settings:\n  timezone: Asia/Bangkok\nsources: []\ndigest:\n  schedule: "0 7 * * 1"\n')

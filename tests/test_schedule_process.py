@@ -24,6 +24,15 @@ from scanner.normalize import canonical_url
 from tests.schedule_support import Feeds, config_text, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
+# Under `python -S` (an isolated sys.path) the children run the same way, on the same path.
+PYTHON = [sys.executable, "-S"] if sys.flags.no_site else [sys.executable]
+
+
+def child_env() -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    env.pop("SCANNER_DB", None)
+    return env
 FAST = "analysis:\n  embedder: hashing\n"  # keep analysis light once the signals engine is merged
 
 
@@ -41,13 +50,11 @@ class Proc:
 
     def __init__(self, tmp_path: Path, config: Path, *args: str) -> None:
         self.log_path = tmp_path / "schedule.log"
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env.pop("SCANNER_DB", None)
         with self.log_path.open("ab") as log:
             self.p = subprocess.Popen(
-                [sys.executable, "-m", "scanner", "--config", str(config), "schedule", "--watch", "0.2",
+                [*PYTHON, "-m", "scanner", "--config", str(config), "schedule", "--watch", "0.2",
                  "--heartbeat", "0.5", "--debounce", "0.2", *args],
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+                stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=tmp_path,
             )
 
     @property
@@ -78,9 +85,8 @@ def procs() -> Iterator[list[Proc]]:
 
 
 def run_scanner(tmp_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "scanner", "--config", str(config), *args], capture_output=True,
-                          text=True, env=env, cwd=tmp_path, timeout=60)
+    return subprocess.run([*PYTHON, "-m", "scanner", "--config", str(config), *args], capture_output=True,
+                          text=True, env=child_env(), cwd=tmp_path, timeout=60)
 
 
 def db_rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
