@@ -117,7 +117,7 @@ def test_source(config: Config, source_id: str, now: datetime | None = None,
     now = now or now_utc()
     with HttpClient.from_settings(config.settings) as http:
         ctx = FetchContext(http=http, config=config, now=now, state=SourceState(source_id),
-                           lookup=(store.known_item if store else (lambda url: None)))
+                           lookup=(store.known_item if store else (lambda url: None)), preview=True)
         return fetch_source(source, ctx)
 
 

@@ -144,6 +144,7 @@ class RssSource(SourceBase):
     kind: Literal["rss"]
     url: str
     fulltext: bool = False
+    fulltext_limit: int = Field(default=50, ge=1, le=1000)
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
 
@@ -155,8 +156,28 @@ class FileSource(SourceBase):
     path: str
 
 
+def _check_selector(value: str | None) -> str | None:
+    """A CSS selector soupsieve can compile, so a typo is a config error with a line number."""
+    if value is None:
+        return value
+    import soupsieve
+
+    try:
+        soupsieve.compile(value)
+    except soupsieve.SelectorSyntaxError as e:
+        first = str(e).splitlines()[0]
+        raise ValueError(f"{value!r} is not a valid CSS selector ({first})") from None
+    return value
+
+
 class HtmlSource(SourceBase):
-    """A listing page scraped with CSS selectors (issue 3)."""
+    """A listing page scraped with CSS selectors.
+
+    ``item`` selects each entry; ``link``, ``title``, ``date`` and ``summary`` are selectors inside an
+    entry (defaults: the first ``a[href]``, its text, a ``<time>`` or a date found in the entry's text,
+    no summary). ``next_page`` selects the link to the following listing page, followed up to
+    ``max_pages`` pages per URL.
+    """
 
     kind: Literal["html"]
     url: str | list[str]
@@ -169,6 +190,7 @@ class HtmlSource(SourceBase):
     max_pages: int = Field(default=1, ge=1, le=100)
     date_format: str | None = None
     fulltext: bool = False
+    fulltext_limit: int = Field(default=50, ge=1, le=1000)
 
     @field_validator("url")
     @classmethod
@@ -179,13 +201,22 @@ class HtmlSource(SourceBase):
             return [_check_http_url(u) for u in v]
         return _check_http_url(v)
 
+    @field_validator("item", "link", "title", "date", "summary", "next_page")
+    @classmethod
+    def _selector(cls, v: str | None) -> str | None:
+        return _check_selector(v)
+
     @property
     def urls(self) -> list[str]:
         return self.url if isinstance(self.url, list) else [self.url]
 
 
 class CkanSource(SourceBase):
-    """A CKAN open-data portal searched with ``package_search`` (issue 3)."""
+    """A CKAN open-data portal searched with the action API ``package_search``, newest changes first.
+
+    ``url`` is the portal's base (``https://data.go.th``); ``query`` is Solr search text (empty: all
+    datasets); ``organization`` is an organisation's name (slug) on the portal.
+    """
 
     kind: Literal["ckan"]
     url: str
@@ -246,6 +277,12 @@ class DigestConfig(Strict):
     max_signals: int = Field(default=8, ge=1, le=100)
     max_items: int = Field(default=5, ge=1, le=20)
     email: EmailConfig | None = None
+    base_url: str | None = None  # where reports/ is published; makes feed.xml links absolute
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str | None) -> str | None:
+        return None if v is None else _check_http_url(v)
 
     @field_validator("schedule")
     @classmethod

@@ -97,21 +97,23 @@ def decode_body(content: bytes, declared: str | None = None) -> str:
 
     Thai pages often declare nothing and are TIS-620 / Windows-874: ``UnicodeDammit`` with
     charset_normalizer finds them; as a last resort cp874 is tried before a lossy UTF-8.
+    Many old Thai servers send ``charset=ISO-8859-1`` (a server default) for TIS-620 pages: a
+    Latin-1 family charset is treated as a weak hint when the bytes look Thai or are valid UTF-8.
     """
     from bs4 import UnicodeDammit
 
+    weak = declared is not None and declared.strip().lower().replace("_", "-") in LATIN1_NAMES
+    if weak and (_looks_thai(content) or _is_utf8_text(content)):
+        declared = None
     candidates = [declared] if declared else []
     dammit = UnicodeDammit(content, known_definite_encodings=candidates, is_html=True)
     if dammit.unicode_markup is not None and dammit.original_encoding:
         enc = dammit.original_encoding.lower()
-        if enc in ("windows-1252", "iso-8859-1", "ascii") and not declared:
-            # Latin-1 guesses for bytes full of 0xA1-0xFB are usually Thai.
-            thai_like = sum(1 for b in content[:20000] if 0xA1 <= b <= 0xFB)
-            if thai_like > 0.3 * max(1, sum(1 for b in content[:20000] if b >= 0x80)) and thai_like > 20:
-                try:
-                    return content.decode("cp874")
-                except UnicodeDecodeError:
-                    pass
+        if enc in LATIN1_NAMES and not declared and _looks_thai(content):
+            try:
+                return content.decode("cp874")
+            except UnicodeDecodeError:
+                pass
         return dammit.unicode_markup
     for enc in ("utf-8", "cp874"):
         try:
@@ -119,6 +121,36 @@ def decode_body(content: bytes, declared: str | None = None) -> str:
         except UnicodeDecodeError:
             continue
     return content.decode("utf-8", errors="replace")
+
+
+LATIN1_NAMES = frozenset({"windows-1252", "cp1252", "iso-8859-1", "latin-1", "latin1", "iso8859-1", "ascii",
+                          "us-ascii"})
+
+
+def _is_utf8_text(content: bytes) -> bool:
+    """Non-ASCII bytes that decode as UTF-8 (Latin-1 text almost never does)."""
+    sample = content[:20000]
+    if sample.isascii():
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start >= len(sample) - 4 and len(sample) == 20000
+    return True
+
+
+def _looks_thai(content: bytes) -> bool:
+    """Bytes whose high half is mostly in TIS-620's Thai range (0xA1-0xFB), and that are not UTF-8."""
+    sample = content[:20000]
+    try:
+        sample.decode("utf-8")
+        return False
+    except UnicodeDecodeError as e:
+        if e.start >= len(sample) - 4:  # cut inside a UTF-8 sequence at the sample's end
+            return False
+    high = sum(1 for b in sample if b >= 0x80)
+    thai_like = sum(1 for b in sample if 0xA1 <= b <= 0xFB)
+    return thai_like > 20 and thai_like > 0.3 * max(1, high)
 
 
 class HttpClient:

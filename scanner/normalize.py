@@ -149,15 +149,16 @@ def _subwords(token: str, words: frozenset[str]) -> list[str]:
 
 
 def search_tokens(text: str, tokens: list[str] | None = None) -> list[str]:
-    """Tokens for the full-text index: newmm tokens (pass them if already computed), each long Thai
-    compound followed by the dictionary words inside it."""
+    """Tokens for the full-text index: the newmm tokens (pass them if already computed), then the
+    dictionary words inside long Thai compounds. The extra words go at the end so they never sit
+    between two words of a phrase."""
     words = _thai_words()
-    out = []
-    for tok in tokenize(text) if tokens is None else tokens:
-        out.append(tok)
+    base = tokenize(text) if tokens is None else tokens
+    extra: list[str] = []
+    for tok in base:
         if len(tok) >= 6 and THAI_RE.match(tok[0]):
-            out.extend(_subwords(tok, words))
-    return out
+            extra.extend(_subwords(tok, words))
+    return base + extra
 
 
 def fts_text(text: str) -> str:

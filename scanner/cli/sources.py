@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -58,6 +59,7 @@ def sources_test(app: App, source_id: str, limit: int) -> None:
         raise ConfigError([f"no source with id {source_id!r} in {app.config_path} "
                            f"(known: {', '.join(s.id for s in config.sources) or 'none'})"])
     result = test_source(config, source_id)
+    tz = ZoneInfo(config.settings.timezone)
     for key, value in result.report.items():
         click.echo(f"{key}: {value}")
     if result.status == "failed":
@@ -67,7 +69,8 @@ def sources_test(app: App, source_id: str, limit: int) -> None:
     for w in result.warnings:
         click.echo(f"  warning: {w}")
     for item in result.items[:limit]:
-        date = item.published.isoformat() if item.published else "(no date: fetch time will be used)"
+        date = (item.published.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if item.published
+                else "(no date: fetch time will be used)")
         click.echo(f"- {item.title}")
         click.echo(f"    date: {date}")
         click.echo(f"    url:  {item.url or '(none)'}")

@@ -35,6 +35,8 @@ class FetchContext:
     # Looks up a stored item by URL (thread-safe); returns the row or None. Used to skip known pages.
     lookup: Callable[[str], dict[str, Any] | None] = field(default=lambda url: None)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # `scanner sources test`: a preview, so expensive per-item work (full text) is kept to a few items.
+    preview: bool = False
 
 
 class SourceKind(Protocol):

@@ -38,7 +38,7 @@ def fetch(source: RssSource, ctx: FetchContext) -> SourceFetch:
     if getattr(source, "fulltext", False):
         from scanner.sources.fulltext import add_fulltext
 
-        add_fulltext(result.items, ctx, result.warnings)
+        add_fulltext(result.items, ctx, result.warnings, limit=source.fulltext_limit)
     return result
 
 

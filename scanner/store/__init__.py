@@ -311,7 +311,11 @@ class Store:
                         self._index(item_id, title, text)
                         result.updated += 1
                     else:
-                        conn.execute("UPDATE items SET last_seen = ? WHERE id = ?", (now, item_id))
+                        # Same text: keep what the source says about it now (summary, extra fields).
+                        conn.execute(
+                            "UPDATE items SET last_seen = ?, summary = ?, extra = ? WHERE id = ?",
+                            (now, summary, extra, item_id),
+                        )
                         result.seen += 1
                     if published and old_missing:
                         conn.execute(

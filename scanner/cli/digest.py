@@ -1,0 +1,131 @@
+"""``scanner digest``, ``scanner review`` and ``scanner signals merge|rename`` (the analyst's loop)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import click
+
+from scanner.cli import App, cli
+from scanner.cli.analysis import signals_group
+from scanner.cli.output import echo_rows
+from scanner.clock import as_of_datetime, now_utc
+from scanner.errors import UsageError
+from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_signals, rename_signal, summarise_reviews
+
+
+@cli.command("digest")
+@click.option("--week", default=None, metavar="YYYY-Www",
+              help="The ISO week to write (default: the last complete week in settings.timezone).")
+@click.option("--from", "first", default=None, metavar="YYYY-Www", help="Back-fill: first week (with --to).")
+@click.option("--to", "last", default=None, metavar="YYYY-Www", help="Back-fill: last week (with --from).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Behave as if now were DATE.")
+@click.option("--email", "send_email", is_flag=True, help="Also e-mail it (needs digest.email in the sources file).")
+@click.pass_obj
+def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, as_of: str | None,
+               send_email: bool) -> None:
+    """Write the weekly digest (HTML, Markdown, JSON) into the reports folder, with index.html and feed.xml."""
+    from scanner.clock import last_complete_week
+    from scanner.digest import write_digest, write_digests
+
+    config = app.config
+    tz = config.settings.timezone
+    now = as_of_datetime(as_of, tz) if as_of else now_utc()
+    if (first is None) != (last is None):
+        raise UsageError("--from and --to go together: give both weeks of the back-fill")
+    if first and week:
+        raise UsageError("give either --week or --from/--to, not both")
+    if send_email and config.digest.email is None:
+        raise UsageError("--email needs a digest.email section (host, recipients, …) in the sources file")
+    with app.open_store() as store:
+        if first and last:
+            results = write_digests(config, store, first, last, now)
+        else:
+            results = [write_digest(config, store, week or last_complete_week(now, tz), now, send_email=send_email)]
+    for r in results:
+        for line in r.lines:
+            click.echo(line)
+    if len(results) > 1:
+        click.echo(f"wrote {len(results)} digests into {config.reports_path}")
+    if any("FAILED" in line for r in results for line in r.lines):
+        raise SystemExit(1)
+
+
+def _default_analyst() -> str:
+    name = os.environ.get("USER") or os.environ.get("USERNAME")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (OSError, KeyError):
+            name = None
+    return name or "analyst"
+
+
+@cli.command("review")
+@click.argument("signal_id", type=int, required=False)
+@click.option("--verdict", type=click.Choice(VERDICTS), default=None, help="keep, watch (always in the digest) "
+              "or dismiss (left out unless it surges).")
+@click.option("--note", default=None, metavar="TEXT", help="A note shown under the signal in later digests.")
+@click.option("--by", "by", default=None, metavar="NAME", help="Who is reviewing (default: $USER, else 'analyst').")
+@click.option("--list", "list_all", is_flag=True, help="List every review, oldest first.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_obj
+def review_cmd(app: App, signal_id: int | None, verdict: str | None, note: str | None, by: str | None,
+               list_all: bool, fmt: str) -> None:
+    """Record an analyst's verdict on a signal, or list verdicts.
+
+    \b
+    scanner review 12 --verdict watch --note "ask DGA about the pilot"
+    scanner review 12            # that signal's verdicts and their summary
+    scanner review --list        # every verdict
+    """
+    if list_all:
+        if verdict or note:
+            raise UsageError("--list shows reviews; drop --verdict/--note, or drop --list to record one")
+        with app.open_store() as store:
+            rows = list_reviews(store, signal_id)
+        echo_rows(rows, fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
+        return
+    if signal_id is None:
+        raise UsageError("give a SIGNAL_ID (see `scanner signals`), or --list")
+    with app.open_store() as store:
+        if verdict is None:
+            if note:
+                raise UsageError("a note goes with a verdict: add --verdict keep|watch|dismiss")
+            rows = list_reviews(store, signal_id)
+            echo_rows(rows, fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
+            if fmt == "table" and rows:
+                click.echo(f"summary: {summarise_reviews(rows).text}")
+            return
+        row = add_review(store, signal_id, verdict, by or _default_analyst(), now_utc(), note)
+        summary = summarise_reviews(list_reviews(store, row["signal_id"]))
+    where = f"signal {row['signal_id']}"
+    if row["signal_id"] != signal_id:
+        where += f" (signal {signal_id} was merged into it)"
+    click.echo(f"recorded {verdict} by {row['by']} on {where}; all verdicts: {summary.text}")
+
+
+@signals_group.command("merge")
+@click.argument("keep_id", type=int)
+@click.argument("other_id", type=int)
+@click.pass_obj
+def merge_cmd(app: App, keep_id: int, other_id: int) -> None:
+    """Merge signal OTHER_ID into KEEP_ID: its items move over and it is marked merged."""
+    config = app.config
+    with app.open_store() as store:
+        result = merge_signals(store, keep_id, other_id, now_utc(), config.settings.timezone)
+    click.echo(f"merged signal {other_id} into {keep_id}: {result.items_moved} items moved, "
+               f"{result.weeks_recounted} weeks recounted")
+
+
+@signals_group.command("rename")
+@click.argument("signal_id", type=int)
+@click.argument("title")
+@click.pass_obj
+def rename_cmd(app: App, signal_id: int, title: str) -> None:
+    """Give a signal an analyst's title (kept over the automatic one)."""
+    config = app.config
+    with app.open_store() as store:
+        old = rename_signal(store, signal_id, title, now_utc(), config.settings.timezone)
+    click.echo(f"renamed signal {signal_id}: “{old}” → “{' '.join(title.split())}”")

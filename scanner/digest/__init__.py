@@ -1,0 +1,129 @@
+"""The weekly horizon-scan digest: build (data) → render (HTML, Markdown, JSON) → write → deliver.
+
+``write_digest`` writes one ISO week; ``write_due_digest`` is what the pipeline and the scheduler
+call: it writes the last complete week's digest if it is missing (and e-mails it when configured).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from scanner.clock import iso, last_complete_week, week_end
+from scanner.config import Config
+from scanner.digest.build import Digest, build_digest
+from scanner.digest.email import DeliveryError, send_digest_email
+from scanner.digest.feed import write_index_and_feed, write_text_atomic
+from scanner.digest.render import render_html, render_json, render_markdown
+from scanner.errors import UsageError
+from scanner.store import Store
+from scanner.store import digest as q
+
+logger = logging.getLogger(__name__)
+
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+SITE_TITLE = "Horizon scan: Thai digital government"
+
+__all__ = ["DigestResult", "check_week", "write_digest", "write_digests", "write_due_digest"]
+
+
+@dataclass
+class DigestResult:
+    week: str
+    paths: list[Path] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    emailed: bool = False
+    digest: Digest | None = field(default=None, repr=False)
+
+
+def check_week(week: str) -> str:
+    """``2025-W07`` as given, or ``UsageError`` with the expected form."""
+    m = WEEK_RE.match(week or "")
+    if not m:
+        raise UsageError(f"{week!r} is not an ISO week: write it as YYYY-Www, for example 2025-W07")
+    try:
+        date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise UsageError(f"{week!r} does not exist: {m.group(1)} has no week {int(m.group(2))}") from None
+    return week
+
+
+def _subject(d: Digest) -> str:
+    s = d.stats
+    return (f"Horizon scan {d.week}: {s['new']} new, {s['weak']} weak, {s['strong']} strong signals "
+            f"({s['items']} items)")
+
+
+def write_digest(config: Config, store: Store, week: str, now: datetime, send_email: bool = False) -> DigestResult:
+    """Write ``week``'s HTML, Markdown and JSON into the reports folder, then the index and feed.
+
+    Refuses a week that is not over at ``now``. With ``send_email`` and ``digest.email`` set, also
+    e-mails it; a delivery failure is reported in ``lines`` (the files stay written).
+    """
+    check_week(week)
+    tz = config.settings.timezone
+    if week_end(week, tz) > now:
+        raise UsageError(f"{week} is not over yet (it ends {iso(week_end(week, tz))}): pick an earlier --week, "
+                         "or --as-of a date after it")
+    digest = build_digest(config, store, week, now)
+    reports = config.reports_path
+    reports.mkdir(parents=True, exist_ok=True)
+    html, md = render_html(digest, SITE_TITLE), render_markdown(digest, SITE_TITLE)
+    paths = [reports / f"{week}.html", reports / f"{week}.md", reports / f"{week}.json"]
+    for path, text in zip(paths, (html, md, render_json(digest)), strict=True):
+        write_text_atomic(path, text)
+    paths += write_index_and_feed(reports, SITE_TITLE, config.digest.base_url)
+    q.record_digest(store, week, iso(now), [str(p) for p in paths[:3]])
+    s = digest.stats
+    result = DigestResult(week=week, paths=paths, digest=digest, lines=[
+        f"digest {week}: {s['items']} items, {s['new']} new, {s['weak']} weak, {s['strong']} strong, "
+        f"{s['fading']} fading signals → {paths[0]}"])
+    if send_email:
+        _deliver(config, store, digest, html, md, now, result)
+    return result
+
+
+def _deliver(config: Config, store: Store, digest: Digest, html: str, md: str, now: datetime,
+             result: DigestResult) -> None:
+    cfg = config.digest.email
+    if cfg is None:
+        return
+    try:
+        send_digest_email(cfg, _subject(digest), html, md)
+    except DeliveryError as e:
+        logger.error("%s", e)
+        result.lines.append(f"digest {digest.week}: e-mail FAILED: {e}")
+        return
+    q.mark_emailed(store, digest.week, iso(now))
+    result.emailed = True
+    result.lines.append(f"digest {digest.week}: e-mailed to {len(cfg.recipients)} recipient(s)")
+
+
+def write_due_digest(config: Config, store: Store, now: datetime) -> DigestResult | None:
+    """The last complete week's digest, if it has not been written yet (``None`` when nothing to do).
+
+    A digest that was written but whose e-mail failed is rebuilt and sent again.
+    """
+    week = last_complete_week(now, config.settings.timezone)
+    row = q.fetch_digest_row(store, week)
+    html_path = config.reports_path / f"{week}.html"
+    if row is not None and html_path.exists() and (config.digest.email is None or row["emailed_at"]):
+        return None
+    return write_digest(config, store, week, now, send_email=config.digest.email is not None)
+
+
+def write_digests(config: Config, store: Store, first: str, last: str, now: datetime) -> list[DigestResult]:
+    """Back-fill: every week from ``first`` to ``last`` inclusive (no e-mail)."""
+    from scanner.clock import weeks_between
+
+    check_week(first)
+    check_week(last)
+    if first > last:
+        raise UsageError(f"--from {first} is after --to {last}: swap them")
+    weeks = weeks_between(first, last)
+    if len(weeks) > 520:
+        raise UsageError(f"{len(weeks)} weeks is too many for one back-fill: at most 520 (ten years)")
+    return [write_digest(config, store, w, now) for w in weeks]
