@@ -98,6 +98,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--every", type=int, default=5)
+    ap.add_argument("--no-catch-up", action="store_true", help="so that the cron, not the start, writes the digest")
     args = ap.parse_args()
     server = FeedServer(load_rows())
     work = Path(tempfile.mkdtemp(prefix="scanner-soak-"))
@@ -108,9 +109,10 @@ def main() -> None:
     python = [sys.executable, "-S"] if sys.flags.no_site else [sys.executable]  # -S: keep an isolated sys.path
     started = time.monotonic()
     with log_path.open("wb") as log:
+        extra = ["--no-catch-up"] if args.no_catch_up else []
         proc = subprocess.Popen([*python, "-m", "scanner", "--config", str(cfg), "schedule", "--watch", "1",
-                                 "--heartbeat", "5", "--debounce", "2"], stdout=log, stderr=subprocess.STDOUT,
-                                env=env, cwd=work)
+                                 "--heartbeat", "5", "--debounce", "2", *extra], stdout=log,
+                                stderr=subprocess.STDOUT, env=env, cwd=work)
     half = args.seconds / 2
     time.sleep(half)
     cfg.write_text("sources:\n  - id: gov-a\n    kind: rss\n    every: 5 parsecs\n", encoding="utf-8")
@@ -155,6 +157,8 @@ def main() -> None:
     print(f"\nSIGTERM: exit code {code}, stopped {stop_s:.2f} s after the signal; heartbeat: {hb}")
     print(f"database: integrity_check {integrity}; {items} items, {keys} distinct keys")
     print(f"tracebacks in the log: {text.count('Traceback')}")
+    reports = sorted(p.name for p in (work / "reports").glob("*")) if (work / "reports").exists() else []
+    print(f"reports/: {', '.join(reports) or 'nothing'}")
     server.httpd.shutdown()
 
 
