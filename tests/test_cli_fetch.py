@@ -130,7 +130,9 @@ def test_items_search_formats_and_status(fifty_feeds: FeedServer, write_config: 
     status = run("status").output.splitlines()
     assert status[0].split() == ["source", "kind", "every", "last_success", "failures", "items", "next_due",
                                  "last_error"]
-    assert len(status) == 52 and status[2].split()[:3] == ["feed-00", "rss", "1h"]
+    assert len(status) == 54 and status[2].split()[:3] == ["feed-00", "rss", "1h"]
+    assert status[52:] == ["", "scheduler: never started on this database (`scanner schedule` writes a heartbeat; "
+                           "`scanner run --once` from cron does not: check last_success above)"]
 
 
 def test_run_once_fetches_due_sources(fifty_feeds: FeedServer, write_config: Callable[[str], Path]) -> None:

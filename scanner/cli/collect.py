@@ -12,10 +12,13 @@ from tqdm import tqdm
 
 from scanner.cli import App, cli
 from scanner.cli.output import echo_rows, human_seconds
+from scanner.cli.schedule import echo_heartbeat
 from scanner.clock import as_of_datetime, iso, now_utc, parse_iso
 from scanner.collect import collect, ensure_known, select_sources
+from scanner.lock import hold_lock
 from scanner.models import FetchRun
 from scanner.pipeline import run_once
+from scanner.store.heartbeat import read_heartbeat
 
 
 def summary_line(run: FetchRun) -> str:
@@ -36,7 +39,7 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: s
     config = app.config
     ensure_known(config, source_ids)
     now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
-    with app.open_store() as store:
+    with hold_lock(app.db_path, "scanner fetch"), app.open_store() as store:
         store.sync_sources(config)
         sources = select_sources(config, store, now, source_ids, all_sources)
         bar = tqdm(total=len(sources), unit="source", disable=not sys.stderr.isatty(), leave=False)
@@ -105,10 +108,19 @@ def explain_cmd(app: App, item_id: int, fmt: str) -> None:
 
 @cli.command("status")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--scheduler", "scheduler_only", is_flag=True,
+              help="Only the scheduled job's heartbeat; exit code 0 when it looks alive, 1 when not.")
 @click.pass_obj
-def status_cmd(app: App, fmt: str) -> None:
-    """Health of every source: last success, last error, failures in a row, items, next due."""
+def status_cmd(app: App, fmt: str, scheduler_only: bool) -> None:
+    """Health of every source: last success, last error, failures in a row, items, next due.
+
+    The table ends with the heartbeat of `scanner schedule`: started, last job, next runs, alive.
+    """
     config = app.config
+    if scheduler_only:
+        with app.open_store() as store:
+            hb = read_heartbeat(store)
+        sys.exit(echo_heartbeat(hb, config.settings.timezone, fmt))
     with app.open_store() as store:
         store.sync_sources(config)
         rows = []
@@ -125,7 +137,11 @@ def status_cmd(app: App, fmt: str) -> None:
                 if r["enabled"] and r["in_config"] else "-",
                 "last_error": r["last_error"] if r["consecutive_failures"] else "",
             })
+        hb = read_heartbeat(store)
     echo_rows(rows, fmt)
+    if fmt == "table":
+        click.echo("")
+        echo_heartbeat(hb, config.settings.timezone, fmt)
 
 
 @cli.command("run")
@@ -138,7 +154,7 @@ def run_cmd(app: App, once: bool, as_of: str | None) -> None:
         raise click.UsageError("use `scanner run --once` (for a long-running job use `scanner schedule`)")
     config = app.config
     now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
-    with app.open_store() as store:
+    with hold_lock(app.db_path, "scanner run --once"), app.open_store() as store:
         summary = run_once(config, store, now, progress=sys.stderr.isatty(), db_path=app.db_path)
     for line in summary.lines:
         click.echo(line)
