@@ -3,7 +3,7 @@
 The 700 Thai government press releases in ``demo/data/thaigov_sample.jsonl`` (public domain) are
 served as five RSS/Atom feeds by a local HTTP server on 127.0.0.1 that this module starts and stops
 itself, plus one ``file`` source (a back-filled archive). The demo then replays the seven months
-week by week (``run --once --as-of`` each Sunday): each feed shows only what was published by then,
+week by week (``run --once --as-of`` each Monday morning): each feed shows only what was published by then,
 as a live feed would, so conditional GET, new items, analysis and the weekly digests all happen as
 they would in production. Output: ``demo/out/`` (``signals.db``, ``reports/``).
 """
@@ -252,10 +252,12 @@ def write_demo_config(out: Path, server: FeedServer, archive: Sequence[dict[str,
     return path
 
 
-def sundays(first: date, last: date) -> list[date]:
-    d = first + timedelta(days=(6 - first.weekday()) % 7)
+def mondays(first: date, last: date) -> list[date]:
+    """Every Monday after ``first`` up to ``last``: the days a weekly digest is due. The replay stops
+    at the last Monday of the data, so the final digest is of a complete week."""
+    d = first + timedelta(days=(7 - first.weekday()) % 7 or 7)
     out = []
-    while d <= last + timedelta(days=6):
+    while d <= last:
         out.append(d)
         d += timedelta(days=7)
     return out
@@ -274,7 +276,7 @@ def run_demo(out: Path, weeks: int | None = None, quiet: bool = False) -> int:
     _, archive = split_items(items)
     first = min(date.fromisoformat(i["published"]) for i in items)
     last = max(date.fromisoformat(i["published"]) for i in items)
-    days = sundays(first, last)
+    days = mondays(first, last)
     if weeks:
         days = days[:weeks]
     code = 0
@@ -282,12 +284,13 @@ def run_demo(out: Path, weeks: int | None = None, quiet: bool = False) -> int:
         config = load_config(write_demo_config(out, server, archive))
         with Store.open(config.db_path) as store:
             for day in days:
-                now = as_of_datetime(day, config.settings.timezone)
+                # Monday 08:00 in Bangkok: just after the weekly digest's default cron (Monday 07:00).
+                now = as_of_datetime(datetime.combine(day, time(8)), config.settings.timezone)
                 server.now = now
                 summary = run_once(config, store, now)
                 code = summary.exit_code
                 if not quiet:
-                    print(f"== as of {day} (Sunday) ==")
+                    print(f"== as of Monday {day} 08:00 ==")
                     for line in summary.lines:
                         print(f"   {line}")
             total = store.count_items()
