@@ -1,0 +1,136 @@
+"""Signal labels: class-based TF-IDF keywords in Thai and English, and a title from the most central item.
+
+c-TF-IDF (Grootendorst 2022, as in BERTopic): all tokens of a signal's items form one document;
+``weight(t, c) = tf(t, c) / |c| · log(1 + A / f(t))`` where ``A`` is the average number of tokens
+per class and ``f(t)`` the frequency of ``t`` over all classes. Items of the window that belong
+to no signal form one more class, so words common to the whole stream score low.
+
+Tokens are PyThaiNLP ``newmm`` words (read back from the full-text index, which stores them
+space-joined; Thai is never split on whitespace). Dropped: Thai stop words
+(``pythainlp.corpus.thai_stopwords``), English stop words (scikit-learn's list), numbers, single
+characters, web debris, and words found in more than half of the window's items.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+THAI_RE = re.compile(r"[\u0E00-\u0E7F]")
+LATIN_RE = re.compile(r"^[a-z][a-z0-9\-\.]*$")
+TOP_ALL = 10
+TOP_LANG = 8
+TITLE_CHARS = 120
+EXTRA_STOP = {
+    "http", "https", "www", "com", "go", "th", "co", "org", "html", "php", "amp", "nbsp",
+    "ที่มา", "ข่าว", "ทำเนียบรัฐบาล", "พิมพ์", "วันที่", "ได้แก่", "รวมทั้ง", "ดังกล่าว", "ทั้งนี้", "นาย", "นาง",
+    "นางสาว", "โดยมี", "กล่าวว่า", "เปิดเผยว่า", "ได้รับ", "มีการ", "ในการ", "การ", "ความ",
+}
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Thai (PyThaiNLP) and English (scikit-learn) stop words, plus press-release debris."""
+    from pythainlp.corpus import thai_stopwords
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(thai_stopwords()) | frozenset(ENGLISH_STOP_WORDS) | frozenset(EXTRA_STOP)
+
+
+def is_keyword(token: str) -> bool:
+    """A word worth showing: Thai of two or more letters, or a Latin word of two or more letters."""
+    if len(token) < 2 or token in stop_words():
+        return False
+    if THAI_RE.search(token):
+        return sum(1 for ch in token if "\u0e01" <= ch <= "\u0e2e") >= 1
+    return bool(LATIN_RE.match(token)) and any(ch.isalpha() for ch in token) and len(token) >= 2
+
+
+def lang_of(token: str) -> str:
+    return "th" if THAI_RE.search(token) else "en"
+
+
+def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: float = 0.5) -> list[dict[str, list[str]]]:
+    """Keywords of each class. ``class_tokens[c]`` is the list of token lists of class ``c``'s items.
+
+    Returns ``{"th": [...], "en": [...], "all": [...]}`` per class, best first.
+    """
+    n_docs = sum(len(docs) for docs in class_tokens)
+    df: Counter[str] = Counter()
+    for docs in class_tokens:
+        for toks in docs:
+            df.update(set(toks))
+    limit = max_df * n_docs if n_docs >= 10 else float("inf")
+    vocab = sorted(t for t, d in df.items() if d <= limit and is_keyword(t))
+    index = {t: i for i, t in enumerate(vocab)}
+    counts = np.zeros((len(class_tokens), len(vocab)), dtype=np.float64)
+    for c, docs in enumerate(class_tokens):
+        cnt: Counter[str] = Counter()
+        for toks in docs:
+            cnt.update(t for t in toks if t in index)
+        for t, v in cnt.items():
+            counts[c, index[t]] = v
+    out: list[dict[str, list[str]]] = []
+    if not vocab:
+        return [{"th": [], "en": [], "all": []} for _ in class_tokens]
+    sizes = counts.sum(axis=1)
+    avg = float(sizes.mean()) or 1.0
+    freq = counts.sum(axis=0)
+    idf = np.log(1.0 + avg / np.maximum(freq, 1.0))
+    tf = counts / np.maximum(sizes, 1.0)[:, None]
+    weight = tf * idf[None, :]
+    for c in range(len(class_tokens)):
+        row = weight[c]
+        order = np.argsort(-row, kind="stable")  # best first; vocab is sorted, so ties go by word
+        ranked = [vocab[i] for i in order if row[i] > 0]
+        out.append({
+            "th": [t for t in ranked if lang_of(t) == "th"][:TOP_LANG],
+            "en": [t for t in ranked if lang_of(t) == "en"][:TOP_LANG],
+            "all": ranked[:TOP_ALL],
+        })
+    return out
+
+
+def central_title(titles: Sequence[str], vectors: np.ndarray, mean: np.ndarray) -> str:
+    """Title of the member closest to the signal's centroid, shortened to about ``TITLE_CHARS``."""
+    if not len(titles):
+        return ""
+    sims = vectors @ mean
+    best = int(np.argmax(sims))
+    return shorten(titles[best])
+
+
+def shorten(title: str, limit: int = TITLE_CHARS) -> str:
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    cut = title[:limit]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" -–—:,;") + "…"
+
+
+def majority_topics(member_topics: Sequence[Sequence[str]]) -> list[str]:
+    """Topics carried by at least half of the members (at least the most common one)."""
+    if not member_topics:
+        return []
+    counts: Counter[str] = Counter()
+    for topics in member_topics:
+        counts.update(set(topics))
+    if not counts:
+        return []
+    half = math.ceil(len(member_topics) / 2)
+    chosen = sorted((t for t, c in counts.items() if c >= half), key=lambda t: (-counts[t], t))
+    return chosen or [min(counts, key=lambda t: (-counts[t], t))]
+
+
+__all__ = ["central_title", "ctfidf_keywords", "majority_topics", "stop_words"]
