@@ -33,6 +33,11 @@ EXTRA_STOP = {
     "http", "https", "www", "com", "go", "th", "co", "org", "html", "php", "amp", "nbsp",
     "ที่มา", "ข่าว", "ทำเนียบรัฐบาล", "พิมพ์", "วันที่", "ได้แก่", "รวมทั้ง", "ดังกล่าว", "ทั้งนี้", "นาย", "นาง",
     "นางสาว", "โดยมี", "กล่าวว่า", "เปิดเผยว่า", "ได้รับ", "มีการ", "ในการ", "การ", "ความ",
+    # generic words of Thai government press releases: they name no matter
+    "เรื่อง", "จำนวน", "อันดับ", "เข้าร่วม", "ประชุม", "การประชุม", "ให้การ", "ต้อนรับ", "ประธาน", "ร่วมกับ",
+    "ดำเนินการ", "ดำเนินงาน", "เกี่ยวข้อง", "หน่วยงาน", "ผู้บริหาร", "รัฐมนตรี", "รองนายกรัฐมนตรี", "นายกรัฐมนตรี",
+    "กระทรวง", "ปลัดกระทรวง", "ท่าน", "พร้อมด้วย", "ณ", "ห้อง", "อาคาร", "เวลา", "น.", "พ.ศ.", "ปี", "เดือน",
+    "ครั้งที่", "ที่ผ่านมา", "ต่อไป", "สำหรับ", "นอกจากนี้", "อย่างไรก็ตาม", "ข้อมูล", "ประเทศ", "ไทย",
 }
 
 
@@ -72,12 +77,17 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
     vocab = sorted(t for t, d in df.items() if d <= limit and is_keyword(t))
     index = {t: i for i, t in enumerate(vocab)}
     counts = np.zeros((len(class_tokens), len(vocab)), dtype=np.float64)
+    spread = np.zeros_like(counts)  # in how many of the class's items a word appears
     for c, docs in enumerate(class_tokens):
         cnt: Counter[str] = Counter()
+        seen: Counter[str] = Counter()
         for toks in docs:
-            cnt.update(t for t in toks if t in index)
+            kept = [t for t in toks if t in index]
+            cnt.update(kept)
+            seen.update(set(kept))
         for t, v in cnt.items():
             counts[c, index[t]] = v
+            spread[c, index[t]] = seen[t]
     out: list[dict[str, list[str]]] = []
     if not vocab:
         return [{"th": [], "en": [], "all": []} for _ in class_tokens]
@@ -87,6 +97,10 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
     idf = np.log(1.0 + avg / np.maximum(freq, 1.0))
     tf = counts / np.maximum(sizes, 1.0)[:, None]
     weight = tf * idf[None, :]
+    # a word from a single item (a name in one release) does not label a signal of three or more items
+    for c, docs in enumerate(class_tokens):
+        if len(docs) >= 3:
+            weight[c, spread[c] < 2] = 0.0
     for c in range(len(class_tokens)):
         row = weight[c]
         order = np.argsort(-row, kind="stable")  # best first; vocab is sorted, so ties go by word

@@ -282,15 +282,20 @@ def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[di
     """Replace the window's weekly rows and update each signal's state, all at once."""
     with store.transaction() as conn:
         marks = _marks(weeks)
-        sids = sorted({r["signal_id"] for r in signal_weeks})
-        for chunk in _chunks(sids):
-            conn.execute(f"DELETE FROM signal_weeks WHERE week IN ({marks}) AND signal_id IN ({_marks(chunk)})",
-                         [*weeks, *chunk])
         cols = ["signal_id", "week", "items", "stories", "sources", "source_kinds", "dov", "dod", "dov_growth",
                 "dod_growth", "state", "keywords"]
+        counts = ["items", "stories", "sources", "source_kinds", "dov", "dod"]
+        # counts are rewritten; a past week keeps the growth and state it had when it was current
+        keep = ["dov_growth", "dod_growth", "state"]
+        updates = ", ".join([f"{c} = excluded.{c}" for c in counts] +
+                            [f"{c} = CASE WHEN excluded.week = :current THEN excluded.{c} "
+                             f"ELSE COALESCE(signal_weeks.{c}, excluded.{c}) END" for c in keep] +
+                            ["keywords = CASE WHEN excluded.week = :current THEN excluded.keywords "
+                             "ELSE signal_weeks.keywords END"])
         conn.executemany(
-            f"INSERT INTO signal_weeks ({', '.join(cols)}) VALUES ({_marks(cols)})",
-            [tuple(r[c] for c in cols) for r in signal_weeks],
+            f"INSERT INTO signal_weeks ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
+            f"ON CONFLICT(signal_id, week) DO UPDATE SET {updates}",
+            [{**{c: r[c] for c in cols}, "current": week} for r in signal_weeks],
         )
         conn.executemany(
             "UPDATE signals SET state = ?, status = ?, first_seen = ?, last_seen = ?, updated_at = ? WHERE id = ?",
@@ -328,3 +333,95 @@ def finish_run(store: Store, run_id: int, finished_at: str, summary: dict[str, A
     with store.transaction() as conn:
         conn.execute("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
                      (finished_at, json.dumps(summary, ensure_ascii=False, sort_keys=True), run_id))
+
+
+# --------------------------------------------------------------------------- reading for the CLI and exports
+def signals_export(store: Store, ids: Sequence[int] | None = None, state: str | None = None,
+                   include_merged: bool = False, with_members: bool = True) -> list[dict[str, Any]]:
+    """Signals as the export and ``scanner signals --format json`` give them (names are a public contract):
+    ``id``, ``title``, ``keywords``, ``state``, ``topics``, ``tags``, ``first_seen``, ``weeks``, ``items`` …"""
+    where, params = [], []
+    if ids is not None:
+        where.append(f"id IN ({_marks(ids)})")
+        params.extend(ids)
+    if state:
+        where.append("state = ?")
+        params.append(state)
+    if not include_merged and ids is None:
+        where.append("status != 'merged'")
+    sql = "SELECT * FROM signals" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+    rows = store.query(sql, params)
+    if not rows:
+        return []
+    sids = [r["id"] for r in rows]
+    weeks: dict[int, list[dict[str, Any]]] = {}
+    members: dict[int, list[dict[str, Any]]] = {}
+    for chunk in _chunks(sids):
+        for w in store.query(
+            f"SELECT * FROM signal_weeks WHERE signal_id IN ({_marks(chunk)}) ORDER BY signal_id, week", chunk
+        ):
+            sid = w.pop("signal_id")
+            w.pop("keywords", None)
+            weeks.setdefault(sid, []).append(w)
+        if with_members:
+            for m in store.query(
+                "SELECT si.signal_id, i.id, i.url, i.title, i.published, i.lang, i.source_id, si.similarity "
+                f"FROM signal_items si JOIN items i ON i.id = si.item_id WHERE si.signal_id IN ({_marks(chunk)}) "
+                "ORDER BY si.signal_id, i.published DESC, i.id DESC", chunk
+            ):
+                members.setdefault(m.pop("signal_id"), []).append(m)
+    out = []
+    for r in rows:
+        sid = r["id"]
+        out.append({
+            "id": sid,
+            "title": r["custom_title"] or r["title"],
+            "auto_title": r["title"],
+            "custom_title": r["custom_title"],
+            "keywords": _json(r["keywords"], {}),
+            "state": r["state"],
+            "status": r["status"],
+            "merged_into": r["merged_into"],
+            "topics": _json(r["topics"], []),
+            "tags": _json(r["tags"], {}),
+            "first_seen": r["first_seen"],
+            "last_seen": r["last_seen"],
+            "updated_at": r["updated_at"],
+            "weeks": weeks.get(sid, []),
+            "items": members.get(sid, []),
+        })
+    return out
+
+
+def signal_events(store: Store, signal_id: int) -> list[dict[str, Any]]:
+    rows = store.query("SELECT week, event, detail, created_at FROM signal_events WHERE signal_id = ? ORDER BY id",
+                       [signal_id])
+    for r in rows:
+        r["detail"] = _json(r["detail"], {})
+    return rows
+
+
+def items_export(store: Store, relevant_only: bool = False) -> list[dict[str, Any]]:
+    """Items with relevance, story and signal (``id``, ``url``, ``title``, ``published``, ``lang``,
+    ``relevance``, ``relevant``, ``signal_id`` are a public contract)."""
+    sql = (
+        "SELECT i.id, i.url, i.title, i.published, i.lang, i.source_id, r.relevance, r.relevant, r.topics, "
+        "si.signal_id, st.story_id, i.duplicate_of FROM items i LEFT JOIN item_relevance r ON r.item_id = i.id "
+        "LEFT JOIN signal_items si ON si.item_id = i.id LEFT JOIN stories st ON st.item_id = i.id"
+    )
+    if relevant_only:
+        sql += " WHERE r.relevant = 1"
+    rows = store.query(sql + " ORDER BY i.published, i.id")
+    for r in rows:
+        r["relevant"] = None if r["relevant"] is None else bool(r["relevant"])
+        r["topics"] = _json(r["topics"], [])
+    return rows
+
+
+def _json(text: str | None, default: Any) -> Any:
+    if not text:
+        return default
+    try:
+        return json.loads(text)
+    except ValueError:
+        return default
