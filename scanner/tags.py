@@ -1,6 +1,7 @@
 """Thematic tags per signal, zero-shot: cosine similarity of the signal's centroid to tag descriptions.
 
-Three groups by default (``analysis.tags`` in sources.yaml replaces a group or adds one):
+Three groups by default (``analysis.tags`` in sources.yaml replaces a group or adds one; an empty
+group switches it off):
 
 - ``steepv``: social, technological, economic, environmental, political, values (STEEP+V);
 - ``themes``: the lab's thematic areas (digital transformation, trust in government, government
