@@ -26,7 +26,7 @@ from scanner.store import signals as db
 from scanner.store.embeddings import load_vectors
 from scanner.stories import group_stories
 from scanner.tags import Tagger
-from scanner.track import TrackParams, track_signals
+from scanner.track import TrackParams, TrackResult, track_signals
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +116,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     keywords = _label(store, embedder, config, items, vectors, tracked.assignment, tracked.means, tokens, stamp)
     timer.lap("labels+tags")
 
-    _score(config, store, items, story_of, tracked.assignment, tokens, keywords, week, first_week, until, stamp,
-           result)
+    _score(config, store, items, story_of, tracked, tokens, keywords, (first_week, week, until), stamp, result)
     timer.lap("scores")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, a.window_weeks)
@@ -156,7 +155,7 @@ def _label(store: Store, embedder: Embedder, config: Config, items: list[db.Wind
     background: list[int] = []
     for it in items:
         sid = assignment.get(it.id)
-        (members.get(sid, background)).append(it.id)
+        (members.get(sid, background) if sid is not None else background).append(it.id)
     classes = [[tokens.get(i, []) for i in members[s]] for s in sids]
     classes.append([tokens.get(i, []) for i in background])
     keywords = ctfidf_keywords(classes)[: len(sids)]
@@ -173,9 +172,11 @@ def _label(store: Store, embedder: Embedder, config: Config, items: list[db.Wind
     return {s: keywords[k] for k, s in enumerate(sids)}
 
 
-def _score(config: Config, store: Store, items: list[db.WindowItem], story_of: dict[int, int],
-           assignment: dict[int, int], tokens: dict[int, list[str]], keywords: dict[int, dict[str, list[str]]],
-           week: str, first_week: str, until: str, stamp: str, result: AnalyseResult) -> None:
+def _score(config: Config, store: Store, items: list[db.WindowItem], story_of: dict[int, int], tracked: TrackResult,
+           tokens: dict[int, list[str]], keywords: dict[int, dict[str, list[str]]], span_: tuple[str, str, str],
+           stamp: str, result: AnalyseResult) -> None:
+    first_week, week, until = span_
+    assignment, born = tracked.assignment, set(tracked.born)
     tz = config.settings.timezone
     weeks = _weeks(first_week, week)
     item_week = [iso_week(parse_iso(it.published), tz) for it in items]
@@ -189,6 +190,7 @@ def _score(config: Config, store: Store, items: list[db.WindowItem], story_of: d
     signal_ids = [r.id for r in refs if r.id in span]
     scored = score_signals(data, signal_ids, first, last, db.previous_states(store), keywords,
                            config.analysis.fading_weeks)
+    scored.events = [e for e in scored.events if not (e[1] == "grew" and e[0] in born)]  # birth says it all
     vocab: dict[str, str] = {}
     for kw in keywords.values():
         for t in kw.get("all", []):

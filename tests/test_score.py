@@ -51,7 +51,7 @@ def test_signal_weeks_count_stories_once_and_sources_for_diffusion() -> None:
             ("2025-W04", 5, "a", 1), ("2025-W04", 6, "a", None)]
     r = score_signals(make_window(rows), [1, 2], {1: "2025-W01", 2: "2025-W01"}, {1: "2025-W04", 2: "2025-W02"},
                       {}, {1: {"all": ["x"]}}, fading_weeks=3)
-    current = [w for w in r.signal_weeks if w["signal_id"] == 1 and w["week"] == "2025-W04"][0]
+    current = next(w for w in r.signal_weeks if w["signal_id"] == 1 and w["week"] == "2025-W04")
     # story 4 syndicated by three sources: one story for volume, three items for diffusion
     assert (current["items"], current["stories"], current["sources"], current["source_kinds"]) == (4, 2, 3, 2)
     assert current["dov"] == pytest.approx(2 / 5) and current["dod"] == pytest.approx(4 / 5)

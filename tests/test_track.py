@@ -6,7 +6,7 @@ import numpy as np
 
 from scanner.score import WindowData, score_signals
 from scanner.store.signals import SignalRef
-from scanner.track import TrackParams, track_signals
+from scanner.track import track_signals
 
 DIM = 16
 

@@ -340,7 +340,8 @@ def signals_export(store: Store, ids: Sequence[int] | None = None, state: str | 
                    include_merged: bool = False, with_members: bool = True) -> list[dict[str, Any]]:
     """Signals as the export and ``scanner signals --format json`` give them (names are a public contract):
     ``id``, ``title``, ``keywords``, ``state``, ``topics``, ``tags``, ``first_seen``, ``weeks``, ``items`` …"""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if ids is not None:
         where.append(f"id IN ({_marks(ids)})")
         params.extend(ids)
