@@ -9,6 +9,8 @@ For a signal (or keyword) in ISO week ``j`` of a window of ``n`` weeks:
 - ``NN_j``: the number of relevant items in the window that week.
 - Degree of visibility ``DoV_j = (TF_j / NN_j)·(1 − tw·(n − j))`` and degree of diffusion
   ``DoD_j = (DF_j / NN_j)·(1 − tw·(n − j))``, ``tw = 0.05`` (older weeks weigh less).
+- Weeks before the first item of the whole stream are not periods (there was nothing to see), so
+  a young database does not make every signal look like it grew from nothing.
 - Growth: the geometric-mean weekly growth rate of DoV (DoD) over the window, estimated as
   ``exp(slope) − 1`` of a least-squares line through ``log(DoV_j + ε)``. (The plain geometric mean
   of week-on-week ratios telescopes to the ratio of the two end weeks, which in weekly news counts
@@ -145,12 +147,14 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
     # per week w: growth over the window cut at w, medians across live signals at w
     per_week: dict[int, list[tuple[float, float | None, float, float | None]]] = {s: [] for s in live}
     state_at: dict[int, list[str]] = {s: [] for s in live}
+    start = int(np.argmax(nn > 0)) if (nn > 0).any() else 0  # weeks before the stream began are no data
     for k in range(n):
         stats = {}
+        lo = min(start, k)
         for s in live:
-            dov = yoon_degree(tf[s][: k + 1], nn[: k + 1])
-            dod = yoon_degree(df[s][: k + 1], nn[: k + 1])
-            stats[s] = (float(tf[s][: k + 1].mean()), growth_rate(dov, eps), float(df[s][: k + 1].mean()),
+            dov = yoon_degree(tf[s][lo : k + 1], nn[lo : k + 1])
+            dod = yoon_degree(df[s][lo : k + 1], nn[lo : k + 1])
+            stats[s] = (float(tf[s][lo : k + 1].mean()), growth_rate(dov, eps), float(df[s][lo : k + 1].mean()),
                         growth_rate(dod, eps))
             per_week[s].append(stats[s])
         present = [s for s in live if tf[s][: k + 1].sum() > 0]
@@ -230,16 +234,18 @@ def score_keywords(weeks: list[str], item_week: Sequence[str], item_tokens: Sequ
             tf[index[t], k] += c
             df[index[t], k] += 1
     eps = _eps(nn)
+    start = int(np.argmax(nn > 0)) if (nn > 0).any() else 0
     rows = []
     for t, i in index.items():
         for k, w in enumerate(weeks):
             if tf[i, : k + 1].sum() == 0:
                 continue
+            lo = min(start, k)
             rows.append({
                 "keyword": t, "lang": keywords[t], "week": w, "tf": int(tf[i, k]), "df": int(df[i, k]),
                 "dov": _r(tf[i, k] / nn[k] if nn[k] else 0.0), "dod": _r(df[i, k] / nn[k] if nn[k] else 0.0),
-                "dov_growth": _r(growth_rate(yoon_degree(tf[i, : k + 1], nn[: k + 1]), eps)),
-                "dod_growth": _r(growth_rate(yoon_degree(df[i, : k + 1], nn[: k + 1]), eps)),
+                "dov_growth": _r(growth_rate(yoon_degree(tf[i, lo : k + 1], nn[lo : k + 1]), eps)),
+                "dod_growth": _r(growth_rate(yoon_degree(df[i, lo : k + 1], nn[lo : k + 1]), eps)),
             })
     return rows
 
@@ -249,6 +255,10 @@ def map_points(store: Any, week: str, window_weeks: int, kind: str = "signal") -
     (x: mean DF per week, y: DoD growth) for each signal or keyword as of ``week``, with the
     median thresholds and quadrant of each map."""
     first = shift_week(week, -(window_weeks - 1))
+    table = "signal_weeks" if kind == "signal" else "keyword_weeks"
+    observed = store.db.execute(f"SELECT COUNT(DISTINCT week) FROM {table} WHERE week >= ? AND week <= ?",
+                                (first, week)).fetchone()[0]
+    window_weeks = max(int(observed), 1)  # weeks before the stream began hold no data
     if kind == "signal":
         rows = store.query(
             "SELECT signal_id AS key, SUM(stories) * 1.0 / ? AS tf, SUM(items) * 1.0 / ? AS df, "

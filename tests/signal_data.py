@@ -29,7 +29,7 @@ def ensure_source(store: Store, source_id: str, kind: str = "rss") -> None:
 
 
 def matter_text(matter: str, n: int) -> str:
-    return f"{MATTERS[matter]} {EXTRA[n % len(EXTRA)]} {EXTRA[(n * 7 + 3) % len(EXTRA)]}"
+    return f"{MATTERS[matter]} {EXTRA[n % len(EXTRA)]} ref{n}"
 
 
 def add_items(store: Store, rows: Sequence[tuple[str, str, str]], source_id: str = "news", kind: str = "rss",

@@ -191,3 +191,20 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
     assert second.signals >= 1 and kept
     relevant = {r[0] for r in store.db.execute("SELECT item_id FROM item_relevance WHERE relevant = 1")}
     assert set(kept) <= relevant
+
+
+def test_map_points_place_signals_and_keywords_on_both_maps(replay: Any) -> None:
+    from scanner.score import map_points
+
+    store, config, _ = replay
+    run(config, store, "2025-01-26")
+    points = {p["key"]: p for p in map_points(store, "2025-W04", 12)}
+    assert sorted(points) == [1, 2, 3]
+    # mean stories per observed week (the stream began in W02: three weeks): 5, 5 and 3 stories
+    assert [round(points[k]["tf"] * 3) for k in (1, 2, 3)] == [5, 5, 3]
+    for p in points.values():
+        assert p["emergence"] in ("weak", "strong", "latent", "established")
+        assert p["issue"] in ("weak", "strong", "latent", "established")
+    assert points[3]["emergence"] == "weak"  # least volume, born this week: the fastest growth
+    words = map_points(store, "2025-W04", 12, kind="keyword")
+    assert words and {"key", "lang", "tf", "df", "dov_growth", "emergence", "issue"} <= set(words[0])

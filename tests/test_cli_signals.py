@@ -35,7 +35,7 @@ def analysed(store: Store, write_config: Callable[[str], Path]) -> tuple[Path, d
     assert result.output.splitlines() == [
         "analyse 2025-W03 (window 12 weeks): 5 relevant of 6 items (stored relevance (no relevance stage)), 5 stories",
         "signals: 2 tracked; 2 born, 0 merged, 0 split; 0 items in no signal",
-        "states: new 1, strong 1",
+        "states: established 1, new 1",
     ]
     return path, ids
 
@@ -52,7 +52,7 @@ def test_signals_table_lists_new_first(analysed: tuple[Path, dict[str, list[int]
     lines = out.splitlines()
     assert lines[0].split() == ["id", "state", "items", "last_seen", "title", "keywords"]
     assert lines[2].split()[:4] == ["2", "new", "2", "2025-W03"]
-    assert lines[3].split()[:4] == ["1", "strong", "3", "2025-W03"]
+    assert lines[3].split()[:4] == ["1", "established", "3", "2025-W03"]
     code, out = invoke(path, "signals", "--state", "new")
     assert code == 0
     assert [ln.split()[0] for ln in out.splitlines()[2:]] == ["2"]
@@ -87,7 +87,7 @@ def test_signals_show(analysed: tuple[Path, dict[str, list[int]]], store: Store)
     lines = out.splitlines()
     assert lines[0] == "signal 1: Open data portals"
     assert lines[1] == "  automatic title: ข้อมูลเปิด ภาครัฐ"
-    assert lines[2] == "  state: strong (active); first seen 2025-W02, last seen 2025-W03"
+    assert lines[2] == "  state: established (active); first seen 2025-W02, last seen 2025-W03"
     assert lines[3].startswith("  keywords (th): ") and "แพลตฟอร์ม" in lines[3]
     assert "weekly history:" in lines and "events:" in lines
     members = lines[lines.index(f"members ({len(ids['opendata'])}):") + 3:][:3]
@@ -103,7 +103,7 @@ def test_export_signals_json_and_csv(analysed: tuple[Path, dict[str, list[int]]]
     assert code == 0
     data = json.loads(out)
     assert [s["id"] for s in data] == [1, 2]
-    assert data[0]["title"] == "ข้อมูลเปิด ภาครัฐ" and data[0]["state"] == "strong"
+    assert data[0]["title"] == "ข้อมูลเปิด ภาครัฐ" and data[0]["state"] == "established"
     code, out = invoke(path, "export", "signals", "--format", "csv", "-o", str(tmp_path / "s.csv"))
     assert (code, out) == (0, "")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8"))))
