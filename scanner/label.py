@@ -74,37 +74,34 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
         for toks in docs:
             df.update(set(toks))
     limit = max_df * n_docs if n_docs >= 10 else float("inf")
-    vocab = sorted(t for t, d in df.items() if d <= limit and is_keyword(t))
-    index = {t: i for i, t in enumerate(vocab)}
-    counts = np.zeros((len(class_tokens), len(vocab)), dtype=np.float64)
-    spread = np.zeros_like(counts)  # in how many of the class's items a word appears
-    for c, docs in enumerate(class_tokens):
+    keep = {t for t, d in df.items() if d <= limit and is_keyword(t)}
+    # sparse per-class counts: memory grows with distinct words per class, not classes × vocabulary
+    counts: list[Counter[str]] = []
+    spread: list[Counter[str]] = []  # in how many of the class's items a word appears
+    for docs in class_tokens:
         cnt: Counter[str] = Counter()
         seen: Counter[str] = Counter()
         for toks in docs:
-            kept = [t for t in toks if t in index]
+            kept = [t for t in toks if t in keep]
             cnt.update(kept)
             seen.update(set(kept))
-        for t, v in cnt.items():
-            counts[c, index[t]] = v
-            spread[c, index[t]] = seen[t]
+        counts.append(cnt)
+        spread.append(seen)
+    freq: Counter[str] = Counter()
+    for cnt in counts:
+        freq.update(cnt)
+    sizes = [sum(cnt.values()) for cnt in counts]
+    avg = (sum(sizes) / len(sizes)) if sizes else 0.0
+    avg = avg or 1.0
     out: list[dict[str, list[str]]] = []
-    if not vocab:
-        return [{"th": [], "en": [], "all": []} for _ in class_tokens]
-    sizes = counts.sum(axis=1)
-    avg = float(sizes.mean()) or 1.0
-    freq = counts.sum(axis=0)
-    idf = np.log(1.0 + avg / np.maximum(freq, 1.0))
-    tf = counts / np.maximum(sizes, 1.0)[:, None]
-    weight = tf * idf[None, :]
-    # a word from a single item (a name in one release) does not label a signal of three or more items
-    for c, docs in enumerate(class_tokens):
-        if len(docs) >= 3:
-            weight[c, spread[c] < 2] = 0.0
-    for c in range(len(class_tokens)):
-        row = weight[c]
-        order = np.argsort(-row, kind="stable")  # best first; vocab is sorted, so ties go by word
-        ranked = [vocab[i] for i in order if row[i] > 0]
+    for cnt, seen, size, docs in zip(counts, spread, sizes, class_tokens, strict=True):
+        scored = []
+        for t, v in cnt.items():
+            # a word from a single item (a name in one release) does not label a signal of three or more items
+            if len(docs) >= 3 and seen[t] < 2:
+                continue
+            scored.append((-(v / max(size, 1)) * math.log(1.0 + avg / freq[t]), t))
+        ranked = [t for _, t in sorted(scored)]  # best first; ties by word
         out.append({
             "th": [t for t in ranked if lang_of(t) == "th"][:TOP_LANG],
             "en": [t for t in ranked if lang_of(t) == "en"][:TOP_LANG],
