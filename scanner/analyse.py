@@ -105,7 +105,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     stamp = iso(now_utc())
     db.save_tracking(store, week=week, now=stamp, model=embedder.model_id, born=tracked.born, means=tracked.means,
                      merged=tracked.merged, assignment=tracked.assignment, similarity=tracked.similarity,
-                     events=tracked.events)
+                     events=tracked.events, window=(since, until))
     result.born = sum(1 for e in tracked.events if e[1] == "born")
     result.split = len(tracked.split)
     result.merged = len(tracked.merged)
@@ -120,7 +120,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     timer.lap("scores")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, a.window_weeks)
-    db.finish_run(store, run_id, iso(now_utc()), {k: v for k, v in result.__dict__.items() if k != "lines"})
+    db.finish_run(store, run_id, iso(now_utc()), summary_dict(result))
     return result
 
 

@@ -208,3 +208,14 @@ def test_map_points_place_signals_and_keywords_on_both_maps(replay: Any) -> None
     assert points[3]["emergence"] == "weak"  # least volume, born this week: the fastest growth
     words = map_points(store, "2025-W04", 12, kind="keyword")
     assert words and {"key", "lang", "tf", "df", "dov_growth", "emergence", "issue"} <= set(words[0])
+
+
+def test_an_item_no_longer_relevant_leaves_its_signal(replay: Any) -> None:
+    from scanner.store.signals import mark_relevant
+
+    store, config, ids = replay
+    run(config, store, "2025-01-19")
+    assert ids["opendata"][0] in signal_of(store)
+    mark_relevant(store, [ids["opendata"][0]], relevant=False)
+    run(config, store, "2025-01-19")
+    assert signal_of(store) == {**dict.fromkeys(ids["opendata"][1:], 1), **dict.fromkeys(ids["fraud"][:4], 2)}

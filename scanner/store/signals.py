@@ -174,10 +174,21 @@ def next_signal_id(store: Store) -> int:
 def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequence[int],
                   means: dict[int, np.ndarray], merged: Sequence[tuple[int, int]],
                   assignment: dict[int, int], similarity: dict[int, float],
-                  events: Sequence[tuple[int, str, dict[str, Any]]]) -> int:
-    """Write one tracking pass atomically. Returns how many items changed signal (history rows)."""
+                  events: Sequence[tuple[int, str, dict[str, Any]]],
+                  window: tuple[str, str] | None = None) -> int:
+    """Write one tracking pass atomically. Returns how many items changed signal (history rows).
+
+    With ``window`` (since, until), items published in it that are no longer assigned (judged not
+    relevant any more) leave their signal.
+    """
     changed = 0
     with store.transaction() as conn:
+        if window is not None:
+            stale = [i for (i,) in conn.execute(
+                "SELECT si.item_id FROM signal_items si JOIN items i ON i.id = si.item_id "
+                "WHERE i.published >= ? AND i.published <= ?", window) if i not in assignment]
+            for chunk in _chunks(stale):
+                conn.execute(f"DELETE FROM signal_items WHERE item_id IN ({_marks(chunk)})", chunk)
         conn.executemany(
             "INSERT INTO signals (id, first_seen, last_seen, created_at, updated_at, model) VALUES (?,?,?,?,?,?)",
             [(sid, week, week, now, now, model) for sid in born],
