@@ -187,7 +187,7 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
     second = run(config, store, "2024-11-30")
     assert first.relevance_stage and second.relevance_stage
     assert 0 < second.relevant < len(sample)
-    kept = {k: v for k, v in signal_of(store).items()}
+    kept = signal_of(store)
     assert second.signals >= 1 and kept
     relevant = {r[0] for r in store.db.execute("SELECT item_id FROM item_relevance WHERE relevant = 1")}
     assert set(kept) <= relevant
