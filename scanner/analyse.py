@@ -101,7 +101,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     previous = db.load_assignments(store, ids)
     params = TrackParams(threshold=a.cluster_threshold)
     tracked = track_signals(ids, [story_of[i] for i in ids], vectors, previous, refs, db.next_signal_id(store),
-                            params)
+                            params, no_split=frozenset(db.analyst_merged(store)))
     stamp = iso(now_utc())
     db.save_tracking(store, week=week, now=stamp, model=embedder.model_id, born=tracked.born, means=tracked.means,
                      merged=tracked.merged, assignment=tracked.assignment, similarity=tracked.similarity,

@@ -15,7 +15,8 @@ One pass over the window's stories (unit vectors), given last run's assignments:
    become one; the one with more items in the window keeps its id (ties: the older).
 5. **Split.** A signal whose stories fall into two groups (deterministic 2-means) with average
    cross-similarity below ``threshold - split_margin``, each with at least ``min_split`` stories,
-   is split; the part holding more of the signal's earlier items keeps the id.
+   is split; the part holding more of the signal's earlier items keeps the id. Signals an analyst
+   merged by hand are never split.
 
 The margins give hysteresis: a split pair is far below the merge bar, so nothing flips back and
 forth between runs. Events (born, merged, split) are returned for ``signal_events``; growth,
@@ -61,8 +62,12 @@ class TrackResult:
 
 
 def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray, previous: dict[int, int],
-                  signals: list[SignalRef], next_id: int, params: TrackParams | None = None) -> TrackResult:
-    """Assign every window item (``item_ids`` with their ``story_ids`` and unit ``vectors``) to a signal."""
+                  signals: list[SignalRef], next_id: int, params: TrackParams | None = None,
+                  no_split: frozenset[int] = frozenset()) -> TrackResult:
+    """Assign every window item (``item_ids`` with their ``story_ids`` and unit ``vectors``) to a signal.
+
+    ``no_split``: signals never split automatically (an analyst merged them on purpose).
+    """
     p = params or TrackParams()
     result = TrackResult()
     if not item_ids:
@@ -122,7 +127,7 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     # ---- merge
     _merge(story_vecs, story_size, label, p, result)
     # ---- split
-    next_id = _split(story_vecs, story_size, label, prev_label, p, next_id, result)
+    next_id = _split(story_vecs, story_size, label, prev_label, p, next_id, result, no_split)
     # ---- results
     final = _signal_means(story_vecs, label, {})
     result.means = final
@@ -221,8 +226,8 @@ def _two_means(x: np.ndarray, iterations: int = 10) -> np.ndarray:
 
 
 def _split(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, prev_label: np.ndarray,
-           p: TrackParams, next_id: int, result: TrackResult) -> int:
-    for sid in sorted({int(s) for s in label if s >= 0}):
+           p: TrackParams, next_id: int, result: TrackResult, no_split: frozenset[int]) -> int:
+    for sid in sorted({int(s) for s in label if s >= 0} - no_split):
         rows = np.nonzero(label == sid)[0]
         if len(rows) < 2 * p.min_split:
             continue

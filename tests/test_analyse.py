@@ -219,3 +219,17 @@ def test_an_item_no_longer_relevant_leaves_its_signal(replay: Any) -> None:
     mark_relevant(store, [ids["opendata"][0]], relevant=False)
     run(config, store, "2025-01-19")
     assert signal_of(store) == {**dict.fromkeys(ids["opendata"][1:], 1), **dict.fromkeys(ids["fraud"][:4], 2)}
+
+
+def test_analyst_merges_are_recognised(store: Store) -> None:
+    from scanner.store.signals import add_events, analyst_merged
+
+    add_items(store, [("opendata", "t", "2025-01-06")])
+    with store.transaction() as conn:
+        for sid in (1, 2):
+            conn.execute("INSERT INTO signals (id, first_seen, last_seen, created_at, updated_at) "
+                         "VALUES (?, '2025-W02', '2025-W02', '', '')", (sid,))
+        detail = {"kept": 1, "merged": 2, "items_moved": 1, "by": "analyst"}
+        add_events(conn, "2025-W02", "", [(1, "merged", detail), (2, "merged", detail)])
+        add_events(conn, "2025-W02", "", [(3, "merged", {"absorbed": [4]})])
+    assert analyst_merged(store) == {1}

@@ -138,3 +138,11 @@ def test_fade_after_fading_weeks_without_items_and_revival() -> None:
     r3 = score_signals(data3, [1], {1: "2025-W01"}, {1: "2025-W05"}, {1: "fading"}, {}, fading_weeks=3)
     assert r3.signal_updates[0]["state"] != "fading"
     assert r3.events == [(1, "revived", {})]
+
+
+def test_a_signal_merged_by_an_analyst_is_not_split() -> None:
+    vectors = np.vstack([around(0, 5, spread=0.05), around(8, 4, spread=0.05, seed=6)])
+    ids = list(range(1, 10))
+    previous = dict.fromkeys(ids, 1)
+    r = track_signals(ids, ids, vectors, previous, [ref(1, vectors)], next_id=2, no_split=frozenset({1}))
+    assert r.assignment == previous and r.events == []

@@ -254,19 +254,29 @@ def signal_rows(store: Store, ids: Sequence[int] | None = None) -> list[dict[str
 
 # --------------------------------------------------------------------------- tokens for labels
 def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 400) -> dict[int, list[str]]:
-    """Tokens of each item from the full-text index (PyThaiNLP newmm tokens stored space-joined).
+    """PyThaiNLP newmm tokens of each item's title and the start of its text, stored at ingest.
 
-    Reading the index avoids re-tokenising Thai; items missing from it are tokenised here.
+    Read from ``items.tokens`` when the database has it, else from the full-text index (which
+    stores them space-joined; Thai is never split on whitespace here); items with neither are
+    tokenised now.
     """
     from scanner.normalize import tokenize
 
     out: dict[int, list[str]] = {}
+    columns = {r[1] for r in store.db.execute("PRAGMA table_info(items)")}
+    limit = max_body_tokens + 40
     for ids in _chunks(item_ids):
-        for rowid, title, body in store.db.execute(
-            f"SELECT rowid, title, substr(body, 1, ?) FROM items_fts WHERE rowid IN ({_marks(ids)})",
-            [max_body_tokens * 12, *ids],
-        ):
-            out[rowid] = (title or "").split(" ") + (body or "").split(" ")[:max_body_tokens]
+        if "tokens" in columns:
+            for item_id, tokens in store.db.execute(
+                f"SELECT id, tokens FROM items WHERE id IN ({_marks(ids)}) AND tokens != ''", ids
+            ):
+                out[item_id] = tokens.split(" ", limit)[:limit]
+        else:
+            for rowid, title, body in store.db.execute(
+                f"SELECT rowid, title, substr(body, 1, ?) FROM items_fts WHERE rowid IN ({_marks(ids)})",
+                [max_body_tokens * 12, *ids],
+            ):
+                out[rowid] = (title or "").split(" ") + (body or "").split(" ")[:max_body_tokens]
     missing = [i for i in item_ids if i not in out]
     for ids in _chunks(missing):
         for item_id, title, text in store.db.execute(
@@ -274,6 +284,16 @@ def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 40
         ):
             out[item_id] = tokenize(title) + tokenize(text[: max_body_tokens * 8])[:max_body_tokens]
     return {k: [t for t in v if t] for k, v in out.items()}
+
+
+def analyst_merged(store: Store) -> set[int]:
+    """Signals an analyst formed by merging (``scanner signals merge``): never split automatically."""
+    out = set()
+    for sid, detail in store.db.execute("SELECT signal_id, detail FROM signal_events WHERE event = 'merged'"):
+        d = _json(detail, {})
+        if isinstance(d, dict) and d.get("by") == "analyst" and d.get("kept") == sid:
+            out.add(int(sid))
+    return out
 
 
 # --------------------------------------------------------------------------- labels, tags, scores
