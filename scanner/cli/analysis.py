@@ -69,10 +69,8 @@ def signals_group(ctx: click.Context, state: str | None, fmt: str, show_all: boo
         return
     table = []
     for r in rows:
-        last = r["weeks"][-1] if r["weeks"] else {}
         table.append({
             "id": r["id"], "state": r["state"], "items": counts.get(r["id"], 0),
-            "this_week": last.get("items", 0) if last.get("week") == r["last_seen"] else 0,
             "last_seen": r["last_seen"], "title": r["title"], "keywords": _keywords_text(r["keywords"]),
         })
     echo_rows(table, "table", ["id", "state", "items", "last_seen", "title", "keywords"])
