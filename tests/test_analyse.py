@@ -233,3 +233,37 @@ def test_analyst_merges_are_recognised(store: Store) -> None:
         add_events(conn, "2025-W02", "", [(1, "merged", detail), (2, "merged", detail)])
         add_events(conn, "2025-W02", "", [(3, "merged", {"absorbed": [4]})])
     assert analyst_merged(store) == {1}
+
+
+def test_thaigov_replayed_week_by_week_keeps_signal_ids(store: Store, make_config: Callable[[str], Config],
+                                                        thaigov: list[dict[str, Any]]) -> None:
+    """Real Thai releases, replayed each Sunday: an item changes signal only through a recorded merge or split."""
+    from datetime import date, datetime, timedelta
+
+    from scanner.clock import UTC
+    from scanner.models import RawItem
+    from scanner.store.signals import mark_relevant
+    from tests.signal_data import ensure_source
+
+    ensure_source(store, "thaigov", "file")
+    sample = [r for r in thaigov if "2024-11-01" <= r["published"] <= "2024-12-31"]
+    raws = [RawItem(url=r["url"], title=r["title"], content=r["body"], lang=r["lang"],
+                    published=datetime.fromisoformat(r["published"]).replace(hour=3, tzinfo=UTC)) for r in sample]
+    ids = store.upsert_items("thaigov", raws, datetime(2025, 1, 1, tzinfo=UTC)).item_ids
+    mark_relevant(store, [i for i, r in zip(ids, sample, strict=True) if r["relevant"]], topics=["digital"])
+    config = make_config("analysis:\n  embedder: hashing\n  cluster_threshold: 0.3\n")
+    day, seen = date(2024, 11, 3), {}
+    while day <= date(2025, 1, 5):
+        run(config, store, day.isoformat())
+        now = signal_of(store)
+        for item, sid in seen.items():
+            if now[item] != sid:  # moved: its old signal must have been merged or split that week
+                assert store.db.execute("SELECT COUNT(*) FROM signal_events WHERE signal_id = ? AND event IN "
+                                        "('merged', 'split')", (sid,)).fetchone()[0] > 0
+        seen = now
+        day += timedelta(days=7)
+    assert len(set(seen.values())) >= 3
+    titles = [r[0] for r in store.db.execute("SELECT title FROM signals WHERE status = 'active'")]
+    assert all(titles)
+    keywords = [json.loads(r[0]) for r in store.db.execute("SELECT keywords FROM signals WHERE status = 'active'")]
+    assert any(k["th"] for k in keywords)
