@@ -22,8 +22,9 @@ For a signal (or keyword) in ISO week ``j`` of a window of ``n`` weeks:
 
 Maps and states (current week): the Keyword Emergence Map plots the average ``TF`` per week
 against DoV growth; the Keyword Issue Map the average ``DF`` against DoD growth. The thresholds are
-the **medians** over the signals alive in the window (at or above the median is "high"), so the
-quadrants split the current portfolio rather than depending on absolute volumes:
+the **medians** over the signals alive in the window and not fading (at or above the median is
+"high"), so the quadrants split the current portfolio rather than depending on absolute volumes,
+and the many quiet signals of a thin stream do not make every active one look like it is growing:
 
 - ``weak``: low frequency, high growth — the early signals the lab looks for;
 - ``strong``: high, high; ``latent``: low, low; ``established``: high, low;
@@ -157,7 +158,8 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
             stats[s] = (float(tf[s][lo : k + 1].mean()), growth_rate(dov, eps), float(df[s][lo : k + 1].mean()),
                         growth_rate(dod, eps))
             per_week[s].append(stats[s])
-        present = [s for s in live if tf[s][: k + 1].sum() > 0]
+        # the maps split the signals that are alive at k: fading ones would drag the growth median down
+        present = [s for s in live if tf[s][: k + 1].sum() > 0 and _weeks_idle(tf[s], k) < fading_weeks]
         f_med = median([stats[s][0] for s in present])
         g_med = median([g for s in present if (g := stats[s][1]) is not None])
         for s in live:
@@ -263,9 +265,10 @@ def map_points(store: Any, week: str, window_weeks: int, kind: str = "signal") -
         rows = store.query(
             "SELECT signal_id AS key, SUM(stories) * 1.0 / ? AS tf, SUM(items) * 1.0 / ? AS df, "
             "MAX(CASE WHEN week = ? THEN dov_growth END) AS dov_growth, "
-            "MAX(CASE WHEN week = ? THEN dod_growth END) AS dod_growth FROM signal_weeks "
+            "MAX(CASE WHEN week = ? THEN dod_growth END) AS dod_growth, "
+            "MAX(CASE WHEN week = ? THEN state END) AS state FROM signal_weeks "
             "WHERE week >= ? AND week <= ? GROUP BY signal_id",
-            [window_weeks, window_weeks, week, week, first, week],
+            [window_weeks, window_weeks, week, week, week, first, week],
         )
     else:
         rows = store.query(
@@ -276,10 +279,11 @@ def map_points(store: Any, week: str, window_weeks: int, kind: str = "signal") -
             [window_weeks, window_weeks, week, week, first, week],
         )
     rows = [r for r in rows if r["dov_growth"] is not None]
-    tf_med = median([r["tf"] for r in rows])
-    df_med = median([r["df"] for r in rows])
-    gv_med = median([r["dov_growth"] for r in rows])
-    gd_med = median([r["dod_growth"] for r in rows if r["dod_growth"] is not None])
+    basis = [r for r in rows if r.get("state") != "fading"]  # as in score_signals
+    tf_med = median([r["tf"] for r in basis])
+    df_med = median([r["df"] for r in basis])
+    gv_med = median([r["dov_growth"] for r in basis])
+    gd_med = median([r["dod_growth"] for r in basis if r["dod_growth"] is not None])
     for r in rows:
         r["emergence"] = quadrant(r["tf"], r["dov_growth"], tf_med, gv_med)
         r["issue"] = quadrant(r["df"], r["dod_growth"], df_med, gd_med)
