@@ -19,7 +19,6 @@ than embedding and the ratio at equal embedding speed. Run: ``python bench/analy
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -61,7 +60,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5000)
     args = parser.parse_args()
-    has_relevance = importlib.util.find_spec("scanner.relevance") is not None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         data = folder / "items.jsonl"
@@ -87,7 +85,7 @@ def main() -> None:
         total = time.perf_counter() - t
         store.close()
     print(f"scanner analyse over {len(texts):,} new items (real thaigov texts, perturbed copies), USE on this machine")
-    stage = "scanner.relevance (run inside analyse)" if has_relevance else "not installed: all items relevant"
+    stage = "scanner.relevance (run inside analyse)" if result.relevance_stage else "not installed: all items relevant"
     print(f"relevance stage: {stage}")
     print()
     print(f"{'step':<16} {'seconds':>8}")
