@@ -8,6 +8,7 @@ ids, as living through those weeks. Each stage writes in one transaction.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class AnalyseResult:
     unassigned: int = 0
     states: dict[str, int] = field(default_factory=dict)
     relevance_stage: bool = False
+    relevance_source: str = "stored relevance"
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -60,8 +62,12 @@ class _Timer:
 
 
 def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
-            embedder: Embedder | None = None) -> AnalyseResult:
-    """Analyse the window ending at ``now``; returns counts and summary ``lines``."""
+            embedder: Embedder | None = None, relevance: bool = True) -> AnalyseResult:
+    """Analyse the window ending at ``now``; returns counts and summary ``lines``.
+
+    ``relevance=False`` skips scoring relevance and uses the decisions already stored in
+    ``item_relevance`` (hand-labelled data, tests).
+    """
     a = config.analysis
     tz = config.settings.timezone
     week = iso_week(now, tz)
@@ -73,7 +79,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     embedder = embedder or get_embedder(a)
     timer.lap("load model")
 
-    ids = _relevant_window(config, store, embedder, since, until, progress, result)
+    ids = _relevant_window(config, store, embedder, since, until, progress, result, relevance)
     timer.lap("relevance")
     embed_items(store, embedder, ids, progress=progress)
     vectors = load_vectors(store, embedder.model_id, ids) if ids else np.zeros((0, 0), np.float32)
@@ -125,20 +131,24 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
 
 
 def _relevant_window(config: Config, store: Store, embedder: Embedder, since: str, until: str, progress: bool,
-                     result: AnalyseResult) -> list[int]:
+                     result: AnalyseResult, score: bool) -> list[int]:
     """Score relevance of what is new (when the relevance stage is installed), then the window's relevant ids."""
-    try:
-        from scanner import relevance  # type: ignore[attr-defined]
-    except ImportError:
-        relevance = None
-    if relevance is not None:
-        relevance.score_relevance(store, config, embedder, item_ids=None, progress=progress)
+    stage: Any = None
+    if score:
+        try:
+            stage = importlib.import_module("scanner.relevance")  # merged from its own branch; optional here
+        except ImportError:
+            stage = None
+    if stage is not None:
+        stage.score_relevance(store, config, embedder, item_ids=None, progress=progress)
         result.relevance_stage = True
-        ids = list(relevance.relevant_item_ids(store, since=since, until=until))
+        result.relevance_source = "relevance stage"
+        ids = list(stage.relevant_item_ids(store, since=since, until=until))
     elif store.db.execute("SELECT 1 FROM item_relevance LIMIT 1").fetchone():
         ids = db.relevant_ids(store, since, until)
     else:
         logger.warning("no relevance stage installed and no relevance scores stored: every item counts as relevant")
+        result.relevance_source = "no relevance scores: every item counts"
         ids = db.item_ids_between(store, since, until)
     result.items = len(db.item_ids_between(store, since, until))
     return sorted(ids)
@@ -210,7 +220,7 @@ def _weeks(first: str, last: str) -> list[str]:
 
 def _summary(r: AnalyseResult, window_weeks: int) -> list[str]:
     states = ", ".join(f"{k} {v}" for k, v in r.states.items()) or "none"
-    source = "relevance stage" if r.relevance_stage else "stored relevance (no relevance stage)"
+    source = r.relevance_source
     return [
         f"analyse {r.week} (window {window_weeks} weeks): {r.relevant} relevant of {r.items} items "
         f"({source}), {r.stories} stories",

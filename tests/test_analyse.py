@@ -46,8 +46,9 @@ def replay(store: Store, make_config: Callable[[str], Config]) -> tuple[Store, C
     return store, make_config(HASHING), ids
 
 
-def run(config: Config, store: Store, day: str) -> Any:
-    return analyse(config, store, as_of_datetime(day, config.settings.timezone))
+def run(config: Config, store: Store, day: str, relevance: bool = False) -> Any:
+    """Analyse as of ``day``; by default with the relevance decisions the test stored."""
+    return analyse(config, store, as_of_datetime(day, config.settings.timezone), relevance=relevance)
 
 
 def test_weekly_replay_keeps_ids_and_records_birth_growth_and_fading(replay: Any) -> None:
@@ -58,7 +59,7 @@ def test_weekly_replay_keeps_ids_and_records_birth_growth_and_fading(replay: Any
     assert r1.week == "2025-W02"
     assert signal_of(store) == dict.fromkeys(od[:3], 1)  # the lone fraud item joins nothing yet
     assert r1.lines[0] == ("analyse 2025-W02 (window 12 weeks): 4 relevant of 6 items "
-                           "(stored relevance (no relevance stage)), 4 stories")
+                           "(stored relevance), 4 stories")
 
     run(config, store, "2025-01-19")  # W03: open data grows, fraud is born with its first item
     assert signal_of(store) == {**dict.fromkeys(od, 1), **dict.fromkeys(fr[:4], 2)}
@@ -183,8 +184,8 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
             description_en: digital government, online public services, open data
             keywords: [รัฐบาลดิจิทัล, ข้อมูลเปิด]
         """)
-    first = run(config, store, "2024-11-17")
-    second = run(config, store, "2024-11-30")
+    first = run(config, store, "2024-11-17", relevance=True)
+    second = run(config, store, "2024-11-30", relevance=True)
     assert first.relevance_stage and second.relevance_stage
     assert 0 < second.relevant < len(sample)
     kept = signal_of(store)

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from scanner.analyse import analyse
 from scanner.cli import cli
+from scanner.clock import as_of_datetime
+from scanner.config import load_config
 from scanner.store import Store
 from tests.signal_data import add_items
 
@@ -30,10 +33,9 @@ def analysed(store: Store, write_config: Callable[[str], Path]) -> tuple[Path, d
         "off": add_items(store, [("wifi", "อินเทอร์เน็ต หมู่บ้าน", "2025-01-08")], start=20, relevant=False),
     }
     path = write_config(CONFIG)
-    result = CliRunner().invoke(cli, ["--config", str(path), "analyse", "--as-of", "2025-01-19"])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
-        "analyse 2025-W03 (window 12 weeks): 5 relevant of 6 items (stored relevance (no relevance stage)), 5 stories",
+    result = analyse(load_config(path), store, as_of_datetime("2025-01-19"), relevance=False)
+    assert result.lines == [
+        "analyse 2025-W03 (window 12 weeks): 5 relevant of 6 items (stored relevance), 5 stories",
         "signals: 2 tracked; 2 born, 0 merged, 0 split; 0 items in no signal",
         "states: established 1, new 1",
     ]
@@ -132,7 +134,12 @@ def test_export_items_jsonl_and_csv(analysed: tuple[Path, dict[str, list[int]]])
     assert {r["signal_id"] for r in table} == {"1", "2"}
 
 
-def test_analyse_rejects_a_bad_date(write_config: Callable[[str], Path]) -> None:
+def test_analyse_command(write_config: Callable[[str], Path]) -> None:
     path = write_config(CONFIG)
+    result = CliRunner().invoke(cli, ["--config", str(path), "analyse", "--as-of", "2025-01-19"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("analyse 2025-W03 (window 12 weeks): 0 relevant of 0 items (")  # (how relevance ran)
+    assert lines[1:] == ["signals: 0 tracked; 0 born, 0 merged, 0 split; 0 items in no signal", "states: none"]
     code, out = invoke(path, "analyse", "--as-of", "soon")
     assert code == 2 and "--as-of" in out
