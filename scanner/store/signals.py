@@ -256,9 +256,10 @@ def signal_rows(store: Store, ids: Sequence[int] | None = None) -> list[dict[str
 def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 400) -> dict[int, list[str]]:
     """PyThaiNLP newmm tokens of each item's title and the start of its text, stored at ingest.
 
-    Read from ``items.tokens`` when the database has it, else from the full-text index (which
-    stores them space-joined; Thai is never split on whitespace here); items with neither are
-    tokenised now.
+    Read from ``items.tokens`` (tokens joined by spaces, a newline between title and body) when the
+    database has it, else from the full-text index (tokens joined by spaces). Splitting those on
+    whitespace only undoes the join; Thai text itself is never split on whitespace. Items with
+    neither are tokenised now.
     """
     from scanner.normalize import tokenize
 
@@ -270,7 +271,8 @@ def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 40
             for item_id, tokens in store.db.execute(
                 f"SELECT id, tokens FROM items WHERE id IN ({_marks(ids)}) AND tokens != ''", ids
             ):
-                out[item_id] = tokens.split(" ", limit)[:limit]
+                # stored token lists (title, newline, body), never raw Thai text: safe to split on whitespace
+                out[item_id] = tokens.split(maxsplit=limit)[:limit]
         else:
             for rowid, title, body in store.db.execute(
                 f"SELECT rowid, title, substr(body, 1, ?) FROM items_fts WHERE rowid IN ({_marks(ids)})",
