@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from scanner.clock import shift_week
 from scanner.store import Store
 
 CHUNK = 900  # SQLite parameters per IN (...) list
@@ -318,17 +319,19 @@ def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[di
         cols = ["signal_id", "week", "items", "stories", "sources", "source_kinds", "dov", "dod", "dov_growth",
                 "dod_growth", "state", "keywords"]
         counts = ["items", "stories", "sources", "source_kinds", "dov", "dod"]
-        # counts are rewritten; a past week keeps the growth and state it had when it was current
+        # Counts are rewritten. Growth and state are rewritten for this week and the one before (a run
+        # early in a week saw only part of it; the digest reports the last complete week); older
+        # weeks keep the growth and state they had when they were current.
         keep = ["dov_growth", "dod_growth", "state"]
         updates = ", ".join([f"{c} = excluded.{c}" for c in counts] +
-                            [f"{c} = CASE WHEN excluded.week = :current THEN excluded.{c} "
+                            [f"{c} = CASE WHEN excluded.week >= :previous THEN excluded.{c} "
                              f"ELSE COALESCE(signal_weeks.{c}, excluded.{c}) END" for c in keep] +
                             ["keywords = CASE WHEN excluded.week = :current THEN excluded.keywords "
                              "ELSE signal_weeks.keywords END"])
         conn.executemany(
             f"INSERT INTO signal_weeks ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
             f"ON CONFLICT(signal_id, week) DO UPDATE SET {updates}",
-            [{**{c: r[c] for c in cols}, "current": week} for r in signal_weeks],
+            [{**{c: r[c] for c in cols}, "current": week, "previous": shift_week(week, -1)} for r in signal_weeks],
         )
         conn.executemany(
             "UPDATE signals SET state = ?, status = ?, first_seen = ?, last_seen = ?, updated_at = ? WHERE id = ?",
