@@ -27,6 +27,7 @@ def test_stop_words_numbers_and_single_letters_are_not_keywords() -> None:
     assert not is_keyword("the")  # scikit-learn stop word
     assert not is_keyword("2568")
     assert not is_keyword("ก")
+    assert not is_keyword("มีนาคม") and not is_keyword("march")  # month names
     assert is_keyword("ไซเบอร์") and is_keyword("e-office")
 
 
