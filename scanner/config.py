@@ -257,6 +257,10 @@ class AnalysisConfig(Strict):
     keyword_weight: float = Field(default=1.0, ge=0, le=10)  # 0: relevance from embedding similarity only
     window_weeks: int = Field(default=12, ge=1, le=520)
     fading_weeks: int = Field(default=3, ge=1, le=52)
+    # Average cosine similarity that holds a signal together (scanner.track); 0.55 suits USE.
+    cluster_threshold: float = Field(default=0.55, gt=0, lt=1)
+    # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.tags.DEFAULT_TAGS.
+    tags: dict[str, dict[str, str]] | None = None
 
 
 class EmailConfig(Strict):

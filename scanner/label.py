@@ -1,0 +1,153 @@
+"""Signal labels: class-based TF-IDF keywords in Thai and English, and a title from the most central item.
+
+c-TF-IDF (Grootendorst 2022, as in BERTopic): all tokens of a signal's items form one document;
+``weight(t, c) = tf(t, c) / |c| · log(1 + A / f(t))`` where ``A`` is the average number of tokens
+per class and ``f(t)`` the frequency of ``t`` over all classes. Items of the window that belong
+to no signal form one more class, so words common to the whole stream score low.
+
+Tokens are PyThaiNLP ``newmm`` words (read back from the full-text index, which stores them
+space-joined; Thai is never split on whitespace). Dropped: Thai stop words
+(``pythainlp.corpus.thai_stopwords``), English stop words (scikit-learn's list), numbers, single
+characters, web debris, and words found in more than half of the window's items.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+THAI_RE = re.compile(r"[\u0E00-\u0E7F]")
+LATIN_RE = re.compile(r"^[a-z][a-z0-9\-\.]*$")
+TOP_ALL = 10
+TOP_LANG = 8
+TITLE_CHARS = 120
+EXTRA_STOP = {
+    "http", "https", "www", "com", "go", "th", "co", "org", "html", "php", "amp", "nbsp",
+    "ที่มา", "ข่าว", "ทำเนียบรัฐบาล", "พิมพ์", "วันที่", "ได้แก่", "รวมทั้ง", "ดังกล่าว", "ทั้งนี้", "นาย", "นาง",
+    "นางสาว", "โดยมี", "กล่าวว่า", "เปิดเผยว่า", "ได้รับ", "มีการ", "ในการ", "การ", "ความ",
+    # generic words of Thai government press releases: they name no matter
+    "เรื่อง", "จำนวน", "อันดับ", "เข้าร่วม", "ประชุม", "การประชุม", "ให้การ", "ต้อนรับ", "ประธาน", "ร่วมกับ",
+    "ดำเนินการ", "ดำเนินงาน", "เกี่ยวข้อง", "หน่วยงาน", "ผู้บริหาร", "รัฐมนตรี", "รองนายกรัฐมนตรี", "นายกรัฐมนตรี",
+    "กระทรวง", "ปลัดกระทรวง", "ท่าน", "พร้อมด้วย", "ณ", "ห้อง", "อาคาร", "เวลา", "น.", "พ.ศ.", "ปี", "เดือน",
+    "ครั้งที่", "ที่ผ่านมา", "ต่อไป", "สำหรับ", "นอกจากนี้", "อย่างไรก็ตาม", "ข้อมูล", "ประเทศ", "ไทย",
+    # dates say when, not what
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
+    "ตุลาคม", "พฤศจิกายน", "ธันวาคม", "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.",
+    "ต.ค.", "พ.ย.", "ธ.ค.", "วันจันทร์", "วันอังคาร", "วันพุธ", "วันพฤหัสบดี", "วันศุกร์", "วันเสาร์", "วันอาทิตย์",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Thai (PyThaiNLP) and English (scikit-learn) stop words, plus press-release debris."""
+    from pythainlp.corpus import thai_stopwords
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(thai_stopwords()) | frozenset(ENGLISH_STOP_WORDS) | frozenset(EXTRA_STOP)
+
+
+def is_keyword(token: str) -> bool:
+    """A word worth showing: Thai of two or more letters, or a Latin word of two or more letters."""
+    if len(token) < 2 or token in stop_words():
+        return False
+    if THAI_RE.search(token):
+        return sum(1 for ch in token if "\u0e01" <= ch <= "\u0e2e") >= 1
+    return bool(LATIN_RE.match(token)) and any(ch.isalpha() for ch in token) and len(token) >= 2
+
+
+def lang_of(token: str) -> str:
+    return "th" if THAI_RE.search(token) else "en"
+
+
+def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: float = 0.5) -> list[dict[str, list[str]]]:
+    """Keywords of each class. ``class_tokens[c]`` is the list of token lists of class ``c``'s items.
+
+    Returns ``{"th": [...], "en": [...], "all": [...]}`` per class, best first.
+    """
+    n_docs = sum(len(docs) for docs in class_tokens)
+    df: Counter[str] = Counter()
+    for docs in class_tokens:
+        for toks in docs:
+            df.update(set(toks))
+    limit = max_df * n_docs if n_docs >= 10 else float("inf")
+    keep = {t for t, d in df.items() if d <= limit and is_keyword(t)}
+    # sparse per-class counts: memory grows with distinct words per class, not classes × vocabulary
+    counts: list[Counter[str]] = []
+    spread: list[Counter[str]] = []  # in how many of the class's items a word appears
+    for docs in class_tokens:
+        cnt: Counter[str] = Counter()
+        seen: Counter[str] = Counter()
+        for toks in docs:
+            kept = [t for t in toks if t in keep]
+            cnt.update(kept)
+            seen.update(set(kept))
+        counts.append(cnt)
+        spread.append(seen)
+    freq: Counter[str] = Counter()
+    for cnt in counts:
+        freq.update(cnt)
+    sizes = [sum(cnt.values()) for cnt in counts]
+    avg = (sum(sizes) / len(sizes)) if sizes else 0.0
+    avg = avg or 1.0
+    out: list[dict[str, list[str]]] = []
+    for cnt, seen, size, docs in zip(counts, spread, sizes, class_tokens, strict=True):
+        scored = []
+        for t, v in cnt.items():
+            # a word from a single item (a name in one release) does not label a signal of three or more items
+            if len(docs) >= 3 and seen[t] < 2:
+                continue
+            scored.append((-(v / max(size, 1)) * math.log(1.0 + avg / freq[t]), t))
+        ranked = [t for _, t in sorted(scored)]  # best first; ties by word
+        out.append({
+            "th": [t for t in ranked if lang_of(t) == "th"][:TOP_LANG],
+            "en": [t for t in ranked if lang_of(t) == "en"][:TOP_LANG],
+            "all": ranked[:TOP_ALL],
+        })
+    return out
+
+
+def central_title(titles: Sequence[str], vectors: np.ndarray, mean: np.ndarray) -> str:
+    """Title of the member closest to the signal's centroid, shortened to about ``TITLE_CHARS``."""
+    if not len(titles):
+        return ""
+    sims = vectors @ mean
+    best = int(np.argmax(sims))
+    return shorten(titles[best])
+
+
+def shorten(title: str, limit: int = TITLE_CHARS) -> str:
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    cut = title[:limit]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" -–—:,;") + "…"
+
+
+def majority_topics(member_topics: Sequence[Sequence[str]]) -> list[str]:
+    """Topics carried by at least half of the members (at least the most common one)."""
+    if not member_topics:
+        return []
+    counts: Counter[str] = Counter()
+    for topics in member_topics:
+        counts.update(set(topics))
+    if not counts:
+        return []
+    half = math.ceil(len(member_topics) / 2)
+    chosen = sorted((t for t, c in counts.items() if c >= half), key=lambda t: (-counts[t], t))
+    return chosen or [min(counts, key=lambda t: (-counts[t], t))]
+
+
+__all__ = ["central_title", "ctfidf_keywords", "majority_topics", "stop_words"]

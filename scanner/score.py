@@ -1,0 +1,294 @@
+"""Weekly scores of signals and keywords (Yoon 2012) and their place on the two maps.
+
+For a signal (or keyword) in ISO week ``j`` of a window of ``n`` weeks:
+
+- ``TF_j``: volume. For a signal, the number of *stories* (syndicated copies count once); for a
+  keyword, its number of occurrences.
+- ``DF_j``: diffusion. For a signal, the number of items — a story carried by three sources
+  counts three times; for a keyword, the number of items containing it.
+- ``NN_j``: the number of relevant items in the window that week.
+- Degree of visibility ``DoV_j = (TF_j / NN_j)·(1 − tw·(n − j))`` and degree of diffusion
+  ``DoD_j = (DF_j / NN_j)·(1 − tw·(n − j))``, ``tw = 0.05`` (older weeks weigh less).
+- Weeks before the first item of the whole stream are not periods (there was nothing to see), so
+  a young database does not make every signal look like it grew from nothing.
+- Growth: the geometric-mean weekly growth rate of DoV (DoD) over the window, estimated as
+  ``exp(slope) − 1`` of a least-squares line through ``log(DoV_j + ε)``. (The plain geometric mean
+  of week-on-week ratios telescopes to the ratio of the two end weeks, which in weekly news counts
+  is mostly noise; the fit uses every week.) ``ε`` is half an item at the window's mean volume,
+  so empty weeks are finite.
+
+``signal_weeks`` holds, for each week ``w`` of the window, the counts of that week, its own
+``DoV``/``DoD`` (``j = n``, weight 1) and the growth and state *as of* ``w`` (the window cut at ``w``).
+
+Maps and states (current week): the Keyword Emergence Map plots the average ``TF`` per week
+against DoV growth; the Keyword Issue Map the average ``DF`` against DoD growth. The thresholds are
+the **medians** over the signals alive in the window and not fading (at or above the median is
+"high"), so the quadrants split the current portfolio rather than depending on absolute volumes,
+and the many quiet signals of a thin stream do not make every active one look like it is growing:
+
+- ``weak``: low frequency, high growth — the early signals the lab looks for;
+- ``strong``: high, high; ``latent``: low, low; ``established``: high, low;
+- overriding these, ``new`` (its first item is in the current week) and ``fading`` (no item for
+  ``analysis.fading_weeks`` weeks).
+
+The state comes from the emergence map; ``map_points`` gives both maps' coordinates for charts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scanner.clock import shift_week
+
+logger = logging.getLogger(__name__)
+
+TW = 0.05
+GREW_MIN = 3  # stories in the week, and at least twice the previous four weeks' mean
+STATES = ("weak", "strong", "latent", "established", "new", "fading")
+
+
+def yoon_degree(counts: np.ndarray, nn: np.ndarray, tw: float = TW) -> np.ndarray:
+    """``(count_j / NN_j)·(1 − tw·(n − j))`` for j = 1..n (last entry is the current week)."""
+    n = len(counts)
+    j = np.arange(1, n + 1)
+    weight = np.maximum(1.0 - tw * (n - j), 0.0)
+    share = np.divide(counts, nn, out=np.zeros(n, dtype=np.float64), where=nn > 0)
+    return share * weight
+
+
+def growth_rate(degrees: np.ndarray, eps: float) -> float | None:
+    """Geometric-mean growth per week, ``exp(slope of log(d + eps)) − 1``; ``None`` with < 2 weeks."""
+    n = len(degrees)
+    if n < 2:
+        return None
+    y = np.log(np.asarray(degrees, dtype=np.float64) + eps)
+    x = np.arange(n, dtype=np.float64)
+    x -= x.mean()
+    slope = float((x * (y - y.mean())).sum() / (x * x).sum())
+    return float(np.exp(slope) - 1.0)
+
+
+def quadrant(freq: float, growth: float | None, freq_median: float, growth_median: float) -> str:
+    high_f = freq >= freq_median
+    high_g = growth is None or growth >= growth_median
+    if high_g:
+        return "strong" if high_f else "weak"
+    return "established" if high_f else "latent"
+
+
+def median(values: Sequence[float]) -> float:
+    return float(np.median(values)) if len(values) else 0.0
+
+
+@dataclass
+class WindowData:
+    """The window as scoring sees it (aligned lists, one entry per relevant item)."""
+
+    weeks: list[str]  # every ISO week of the window, oldest first; the last one is current
+    item_week: list[str]
+    item_story: list[int]
+    item_source: list[str]
+    item_kind: list[str]
+    item_signal: list[int | None]
+
+
+@dataclass
+class ScoreResult:
+    signal_weeks: list[dict[str, Any]] = field(default_factory=list)
+    signal_updates: list[dict[str, Any]] = field(default_factory=list)
+    keyword_weeks: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    states: Counter[str] = field(default_factory=Counter)
+
+
+def _eps(nn: np.ndarray) -> float:
+    mean = float(nn[nn > 0].mean()) if (nn > 0).any() else 1.0
+    return 0.5 / mean
+
+
+def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[int, str],
+                  last_week: dict[int, str], previous_state: dict[int, str], keywords: dict[int, Any],
+                  fading_weeks: int) -> ScoreResult:
+    """Weekly rows, states and events of every signal in ``signal_ids``.
+
+    ``first_week``/``last_week``: ISO week of each signal's first and last item (all time).
+    """
+    out = ScoreResult()
+    weeks = data.weeks
+    n = len(weeks)
+    current = weeks[-1]
+    w_index = {w: k for k, w in enumerate(weeks)}
+    nn = np.zeros(n)
+    for w in data.item_week:
+        nn[w_index[w]] += 1
+    eps = _eps(nn)
+    items: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    stories: dict[int, list[set[int]]] = defaultdict(lambda: [set() for _ in range(n)])
+    sources: dict[int, list[set[str]]] = defaultdict(lambda: [set() for _ in range(n)])
+    kinds: dict[int, list[set[str]]] = defaultdict(lambda: [set() for _ in range(n)])
+    for w, story, src, kind, sid in zip(data.item_week, data.item_story, data.item_source, data.item_kind,
+                                        data.item_signal, strict=True):
+        if sid is None:
+            continue
+        k = w_index[w]
+        items[sid][k] += 1
+        stories[sid][k].add(story)
+        sources[sid][k].add(src)
+        kinds[sid][k].add(kind)
+    live = [s for s in signal_ids if s in items]
+    tf = {s: np.array([len(x) for x in stories[s]], dtype=np.float64) for s in live}
+    df = {s: items[s] for s in live}
+    # per week w: growth over the window cut at w, medians across live signals at w
+    per_week: dict[int, list[tuple[float, float | None, float, float | None]]] = {s: [] for s in live}
+    state_at: dict[int, list[str]] = {s: [] for s in live}
+    start = int(np.argmax(nn > 0)) if (nn > 0).any() else 0  # weeks before the stream began are no data
+    for k in range(n):
+        stats = {}
+        lo = min(start, k)
+        for s in live:
+            dov = yoon_degree(tf[s][lo : k + 1], nn[lo : k + 1])
+            dod = yoon_degree(df[s][lo : k + 1], nn[lo : k + 1])
+            stats[s] = (float(tf[s][lo : k + 1].mean()), growth_rate(dov, eps), float(df[s][lo : k + 1].mean()),
+                        growth_rate(dod, eps))
+            per_week[s].append(stats[s])
+        # the maps split the signals that are alive at k: fading ones would drag the growth median down
+        present = [s for s in live if tf[s][: k + 1].sum() > 0 and _weeks_idle(tf[s], k) < fading_weeks]
+        f_med = median([stats[s][0] for s in present])
+        g_med = median([g for s in present if (g := stats[s][1]) is not None])
+        for s in live:
+            state_at[s].append(quadrant(stats[s][0], stats[s][1], f_med, g_med))
+    for s in signal_ids:
+        first = first_week.get(s, current)
+        last = last_week.get(s, first)
+        fading = last <= shift_week(current, -fading_weeks)
+        if s in live:
+            for k, w in enumerate(weeks):
+                if w < first:
+                    continue
+                state = state_at[s][k]
+                if last_week_before(tf[s], k) is not None and _weeks_idle(tf[s], k) >= fading_weeks:
+                    state = "fading"
+                elif w == first:
+                    state = "new"
+                _f_tf, g_dov, _f_df, g_dod = per_week[s][k]
+                out.signal_weeks.append({
+                    "signal_id": s, "week": w, "items": int(items[s][k]), "stories": int(tf[s][k]),
+                    "sources": len(sources[s][k]), "source_kinds": len(kinds[s][k]),
+                    "dov": _r(tf[s][k] / nn[k] if nn[k] else 0.0), "dod": _r(df[s][k] / nn[k] if nn[k] else 0.0),
+                    "dov_growth": _r(g_dov), "dod_growth": _r(g_dod), "state": state,
+                    "keywords": json.dumps(keywords.get(s, {}), ensure_ascii=False) if w == current else "{}",
+                })
+        state = "fading" if fading else "new" if first == current else (state_at[s][-1] if s in live else "fading")
+        status = "active" if s in live else "faded"
+        prev = previous_state.get(s)
+        if state == "fading" and prev != "fading" and prev is not None:
+            out.events.append((s, "faded", {"last_week": last}))
+        if prev == "fading" and state != "fading":
+            out.events.append((s, "revived", {}))
+        if s in live and state not in ("new", "fading"):
+            k = n - 1
+            before = tf[s][max(0, k - 4) : k]
+            if tf[s][k] >= GREW_MIN and (not len(before) or tf[s][k] >= 2 * before.mean()):
+                out.events.append((s, "grew", {"stories": int(tf[s][k]), "before": _r(float(before.mean()))
+                                                if len(before) else 0.0}))
+        out.signal_updates.append({"id": s, "state": state, "status": status, "first_seen": first,
+                                   "last_seen": last})
+        out.states[state] += 1
+    return out
+
+
+def last_week_before(counts: np.ndarray, k: int) -> int | None:
+    nz = np.nonzero(counts[: k + 1])[0]
+    return int(nz[-1]) if len(nz) else None
+
+
+def _weeks_idle(counts: np.ndarray, k: int) -> int:
+    last = last_week_before(counts, k)
+    return k - last if last is not None else k + 1
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)
+
+
+def score_keywords(weeks: list[str], item_week: Sequence[str], item_tokens: Sequence[Sequence[str]],
+                   keywords: dict[str, str]) -> list[dict[str, Any]]:
+    """``keyword_weeks`` rows for ``keywords`` (word → lang) over the window: tf, df, DoV, DoD, growth."""
+    n = len(weeks)
+    w_index = {w: k for k, w in enumerate(weeks)}
+    vocab = sorted(keywords)
+    index = {t: i for i, t in enumerate(vocab)}
+    tf = np.zeros((len(vocab), n))
+    df = np.zeros((len(vocab), n))
+    nn = np.zeros(n)
+    for w, toks in zip(item_week, item_tokens, strict=True):
+        k = w_index[w]
+        nn[k] += 1
+        counts = Counter(t for t in toks if t in index)
+        for t, c in counts.items():
+            tf[index[t], k] += c
+            df[index[t], k] += 1
+    eps = _eps(nn)
+    start = int(np.argmax(nn > 0)) if (nn > 0).any() else 0
+    rows = []
+    for t, i in index.items():
+        for k, w in enumerate(weeks):
+            if tf[i, : k + 1].sum() == 0:
+                continue
+            lo = min(start, k)
+            rows.append({
+                "keyword": t, "lang": keywords[t], "week": w, "tf": int(tf[i, k]), "df": int(df[i, k]),
+                "dov": _r(tf[i, k] / nn[k] if nn[k] else 0.0), "dod": _r(df[i, k] / nn[k] if nn[k] else 0.0),
+                "dov_growth": _r(growth_rate(yoon_degree(tf[i, lo : k + 1], nn[lo : k + 1]), eps)),
+                "dod_growth": _r(growth_rate(yoon_degree(df[i, lo : k + 1], nn[lo : k + 1]), eps)),
+            })
+    return rows
+
+
+def map_points(store: Any, week: str, window_weeks: int, kind: str = "signal") -> list[dict[str, Any]]:
+    """Coordinates on the emergence map (x: mean TF per week, y: DoV growth) and the issue map
+    (x: mean DF per week, y: DoD growth) for each signal or keyword as of ``week``, with the
+    median thresholds and quadrant of each map."""
+    first = shift_week(week, -(window_weeks - 1))
+    table = "signal_weeks" if kind == "signal" else "keyword_weeks"
+    observed = store.db.execute(f"SELECT COUNT(DISTINCT week) FROM {table} WHERE week >= ? AND week <= ?",
+                                (first, week)).fetchone()[0]
+    window_weeks = max(int(observed), 1)  # weeks before the stream began hold no data
+    if kind == "signal":
+        rows = store.query(
+            "SELECT signal_id AS key, SUM(stories) * 1.0 / ? AS tf, SUM(items) * 1.0 / ? AS df, "
+            "MAX(CASE WHEN week = ? THEN dov_growth END) AS dov_growth, "
+            "MAX(CASE WHEN week = ? THEN dod_growth END) AS dod_growth, "
+            "MAX(CASE WHEN week = ? THEN state END) AS state FROM signal_weeks "
+            "WHERE week >= ? AND week <= ? GROUP BY signal_id",
+            [window_weeks, window_weeks, week, week, week, first, week],
+        )
+    else:
+        rows = store.query(
+            "SELECT keyword AS key, lang, SUM(tf) * 1.0 / ? AS tf, SUM(df) * 1.0 / ? AS df, "
+            "MAX(CASE WHEN week = ? THEN dov_growth END) AS dov_growth, "
+            "MAX(CASE WHEN week = ? THEN dod_growth END) AS dod_growth FROM keyword_weeks "
+            "WHERE week >= ? AND week <= ? GROUP BY keyword",
+            [window_weeks, window_weeks, week, week, first, week],
+        )
+    rows = [r for r in rows if r["dov_growth"] is not None]
+    basis = [r for r in rows if r.get("state") != "fading"]  # as in score_signals
+    tf_med = median([r["tf"] for r in basis])
+    df_med = median([r["df"] for r in basis])
+    gv_med = median([r["dov_growth"] for r in basis])
+    gd_med = median([r["dod_growth"] for r in basis if r["dod_growth"] is not None])
+    for r in rows:
+        r["emergence"] = quadrant(r["tf"], r["dov_growth"], tf_med, gv_med)
+        r["issue"] = quadrant(r["df"], r["dod_growth"], df_med, gd_med)
+        r["thresholds"] = {"tf": tf_med, "dov_growth": gv_med, "df": df_med, "dod_growth": gd_med}
+    return rows
+
+
+__all__ = ["STATES", "growth_rate", "map_points", "quadrant", "score_keywords", "score_signals", "yoon_degree"]

@@ -1,0 +1,464 @@
+"""Queries of the signals engine: stories, signals, assignments, weekly scores, events, runs.
+
+Every write of a stage happens in one transaction (``Store.transaction``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from scanner.clock import shift_week
+from scanner.store import Store
+
+CHUNK = 900  # SQLite parameters per IN (...) list
+
+
+@dataclass
+class WindowItem:
+    """A relevant item inside the analysis window, with what clustering and scoring need."""
+
+    id: int
+    source_id: str
+    source_kind: str
+    published: str
+    content_hash: str
+    duplicate_of: int | None
+    title: str
+    lang: str
+    url: str | None
+
+
+@dataclass
+class SignalRef:
+    """An existing signal as tracking sees it."""
+
+    id: int
+    mean: np.ndarray | None
+    status: str
+    first_seen: str
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+def _marks(ids: Sequence[Any]) -> str:
+    return ",".join("?" for _ in ids)
+
+
+# --------------------------------------------------------------------------- relevance (read side)
+def mark_relevant(store: Store, item_ids: Sequence[int], topics: Sequence[str] = (), relevant: bool = True,
+                  relevance: float = 1.0, model: str = "manual", computed_at: str = "") -> None:
+    """Write ``item_relevance`` rows directly (tests, and the fallback when no relevance stage exists)."""
+    with store.transaction() as conn:
+        for ids in _chunks(list(item_ids)):
+            hashes = dict(conn.execute(f"SELECT id, content_hash FROM items WHERE id IN ({_marks(ids)})", ids))
+            conn.executemany(
+                "INSERT OR REPLACE INTO item_relevance (item_id, content_hash, model, relevance, relevant, topics, "
+                "explain, computed_at) VALUES (?,?,?,?,?,?,?,?)",
+                [(i, hashes.get(i, ""), model, relevance, int(relevant), json.dumps(list(topics)), "{}", computed_at)
+                 for i in ids if i in hashes],
+            )
+
+
+def relevant_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
+    """Ids of items marked relevant, published in ``[since, until]`` (UTC ISO strings)."""
+    sql = "SELECT i.id FROM items i JOIN item_relevance r ON r.item_id = i.id WHERE r.relevant = 1"
+    params: list[Any] = []
+    if since:
+        sql += " AND i.published >= ?"
+        params.append(since)
+    if until:
+        sql += " AND i.published <= ?"
+        params.append(until)
+    return [r[0] for r in store.db.execute(sql + " ORDER BY i.id", params)]
+
+
+def item_ids_between(store: Store, since: str | None, until: str | None) -> list[int]:
+    sql, params = "SELECT id FROM items WHERE 1", []
+    if since:
+        sql += " AND published >= ?"
+        params.append(since)
+    if until:
+        sql += " AND published <= ?"
+        params.append(until)
+    return [r[0] for r in store.db.execute(sql + " ORDER BY id", params)]
+
+
+def item_topics(store: Store, item_ids: Sequence[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for ids in _chunks(item_ids):
+        for item_id, topics in store.db.execute(
+            f"SELECT item_id, topics FROM item_relevance WHERE item_id IN ({_marks(ids)})", ids
+        ):
+            try:
+                out[item_id] = [str(t) for t in json.loads(topics or "[]")]
+            except ValueError:
+                out[item_id] = []
+    return out
+
+
+# --------------------------------------------------------------------------- window items + stories
+def window_items(store: Store, item_ids: Sequence[int]) -> list[WindowItem]:
+    """The items ``item_ids`` in id order, with their source kind."""
+    out: list[WindowItem] = []
+    for ids in _chunks(sorted(item_ids)):
+        rows = store.db.execute(
+            "SELECT i.id, i.source_id, COALESCE(s.kind, ''), i.published, i.content_hash, i.duplicate_of, i.title, "
+            f"i.lang, i.url FROM items i LEFT JOIN sources s ON s.id = i.source_id WHERE i.id IN ({_marks(ids)}) "
+            "ORDER BY i.id",
+            ids,
+        ).fetchall()
+        out.extend(WindowItem(*r) for r in rows)
+    return out
+
+
+def load_stories(store: Store, item_ids: Sequence[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for ids in _chunks(item_ids):
+        out.update(store.db.execute(f"SELECT item_id, story_id FROM stories WHERE item_id IN ({_marks(ids)})", ids))
+    return out
+
+
+def save_stories(store: Store, story_of: dict[int, int]) -> None:
+    with store.transaction() as conn:
+        conn.executemany("INSERT OR REPLACE INTO stories (item_id, story_id) VALUES (?, ?)", sorted(story_of.items()))
+
+
+# --------------------------------------------------------------------------- signals for tracking
+def load_signal_refs(store: Store) -> list[SignalRef]:
+    """Signals that can still receive items (not merged away), oldest first."""
+    out = []
+    for sid, blob, status, first_seen in store.db.execute(
+        "SELECT id, centroid, status, first_seen FROM signals WHERE status != 'merged' ORDER BY id"
+    ):
+        mean = np.frombuffer(blob, dtype="<f4").copy() if blob else None
+        out.append(SignalRef(sid, mean, status, first_seen))
+    return out
+
+
+def merged_into_map(store: Store) -> dict[int, int]:
+    """Every merged signal → the signal it finally lives on in (follows chains)."""
+    direct = dict(store.db.execute("SELECT id, merged_into FROM signals WHERE merged_into IS NOT NULL"))
+    out = {}
+    for sid in direct:
+        target, seen = sid, set()
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target]
+        out[sid] = target
+    return out
+
+
+def load_assignments(store: Store, item_ids: Sequence[int]) -> dict[int, int]:
+    """Current signal of each item (through merges)."""
+    alias = merged_into_map(store)
+    out: dict[int, int] = {}
+    for ids in _chunks(item_ids):
+        for item_id, sid in store.db.execute(
+            f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN ({_marks(ids)})", ids
+        ):
+            out[item_id] = alias.get(sid, sid)
+    return out
+
+
+def next_signal_id(store: Store) -> int:
+    return int(store.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM signals").fetchone()[0])
+
+
+def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequence[int],
+                  means: dict[int, np.ndarray], merged: Sequence[tuple[int, int]],
+                  assignment: dict[int, int], similarity: dict[int, float],
+                  events: Sequence[tuple[int, str, dict[str, Any]]],
+                  window: tuple[str, str] | None = None) -> int:
+    """Write one tracking pass atomically. Returns how many items changed signal (history rows).
+
+    With ``window`` (since, until), items published in it that are no longer assigned (judged not
+    relevant any more) leave their signal.
+    """
+    changed = 0
+    with store.transaction() as conn:
+        if window is not None:
+            stale = [i for (i,) in conn.execute(
+                "SELECT si.item_id FROM signal_items si JOIN items i ON i.id = si.item_id "
+                "WHERE i.published >= ? AND i.published <= ?", window) if i not in assignment]
+            for chunk in _chunks(stale):
+                conn.execute(f"DELETE FROM signal_items WHERE item_id IN ({_marks(chunk)})", chunk)
+        conn.executemany(
+            "INSERT INTO signals (id, first_seen, last_seen, created_at, updated_at, model) VALUES (?,?,?,?,?,?)",
+            [(sid, week, week, now, now, model) for sid in born],
+        )
+        for absorbed, into in merged:
+            conn.execute("UPDATE signals SET status = 'merged', merged_into = ?, updated_at = ? WHERE id = ?",
+                         (into, now, absorbed))
+        conn.executemany(
+            "UPDATE signals SET centroid = ?, model = ?, updated_at = ? WHERE id = ?",
+            [(np.asarray(v, dtype="<f4").tobytes(), model, now, sid) for sid, v in sorted(means.items())],
+        )
+        ids = sorted(assignment)
+        old: dict[int, int] = {}
+        for chunk in _chunks(ids):
+            old.update(conn.execute(f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN ({_marks(chunk)})",
+                                    chunk))
+        moved = [i for i in ids if old.get(i) != assignment[i]]
+        changed = len(moved)
+        conn.executemany(
+            "INSERT INTO signal_items (item_id, signal_id, similarity, assigned_week) VALUES (?,?,?,?) "
+            "ON CONFLICT(item_id) DO UPDATE SET signal_id = excluded.signal_id, similarity = excluded.similarity, "
+            "assigned_week = CASE WHEN signal_items.signal_id = excluded.signal_id THEN signal_items.assigned_week "
+            "ELSE excluded.assigned_week END",
+            [(i, assignment[i], round(float(similarity.get(i, 0.0)), 4), week) for i in ids],
+        )
+        conn.executemany(
+            "INSERT INTO signal_item_history (item_id, signal_id, week, assigned_at) VALUES (?,?,?,?)",
+            [(i, assignment[i], week, now) for i in moved],
+        )
+        # items of merged signals that left the window still point at the survivor
+        for absorbed, into in merged:
+            conn.execute("UPDATE signal_items SET signal_id = ? WHERE signal_id = ?", (into, absorbed))
+        add_events(conn, week, now, events)
+    return changed
+
+
+def add_events(conn: Any, week: str, now: str, events: Sequence[tuple[int, str, dict[str, Any]]]) -> None:
+    """Record events; the same (signal, week, event) is recorded once, so re-running a week adds nothing."""
+    for sid, event, detail in events:
+        exists = conn.execute("SELECT 1 FROM signal_events WHERE signal_id = ? AND week = ? AND event = ?",
+                              (sid, week, event)).fetchone()
+        if not exists:
+            conn.execute("INSERT INTO signal_events (signal_id, week, event, detail, created_at) VALUES (?,?,?,?,?)",
+                         (sid, week, event, json.dumps(detail, ensure_ascii=False, sort_keys=True), now))
+
+
+def signal_members(store: Store) -> dict[int, list[int]]:
+    """Every item of every signal (all time), by signal id."""
+    out: dict[int, list[int]] = {}
+    for item_id, sid in store.db.execute("SELECT item_id, signal_id FROM signal_items ORDER BY item_id"):
+        out.setdefault(sid, []).append(item_id)
+    return out
+
+
+def signal_rows(store: Store, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM signals"
+    params: list[Any] = []
+    if ids is not None:
+        sql += f" WHERE id IN ({_marks(ids)})"
+        params = list(ids)
+    return store.query(sql + " ORDER BY id", params)
+
+
+# --------------------------------------------------------------------------- tokens for labels
+def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 400) -> dict[int, list[str]]:
+    """PyThaiNLP newmm tokens of each item's title and the start of its text, stored at ingest.
+
+    Read from ``items.tokens`` (tokens joined by spaces, a newline between title and body) when the
+    database has it, else from the full-text index (tokens joined by spaces). Splitting those on
+    whitespace only undoes the join; Thai text itself is never split on whitespace. Items with
+    neither are tokenised now.
+    """
+    from scanner.normalize import tokenize
+
+    out: dict[int, list[str]] = {}
+    columns = {r[1] for r in store.db.execute("PRAGMA table_info(items)")}
+    limit = max_body_tokens + 40
+    for ids in _chunks(item_ids):
+        if "tokens" in columns:
+            for item_id, tokens in store.db.execute(
+                f"SELECT id, tokens FROM items WHERE id IN ({_marks(ids)}) AND tokens != ''", ids
+            ):
+                # stored token lists (title, newline, body), never raw Thai text: safe to split on whitespace
+                out[item_id] = tokens.split(maxsplit=limit)[:limit]
+        else:
+            for rowid, title, body in store.db.execute(
+                f"SELECT rowid, title, substr(body, 1, ?) FROM items_fts WHERE rowid IN ({_marks(ids)})",
+                [max_body_tokens * 12, *ids],
+            ):
+                out[rowid] = (title or "").split(" ") + (body or "").split(" ")[:max_body_tokens]
+    missing = [i for i in item_ids if i not in out]
+    for ids in _chunks(missing):
+        for item_id, title, text in store.db.execute(
+            f"SELECT id, title, COALESCE(NULLIF(content, ''), summary) FROM items WHERE id IN ({_marks(ids)})", ids
+        ):
+            out[item_id] = tokenize(title) + tokenize(text[: max_body_tokens * 8])[:max_body_tokens]
+    return {k: [t for t in v if t] for k, v in out.items()}
+
+
+def analyst_merged(store: Store) -> set[int]:
+    """Signals an analyst formed by merging (``scanner signals merge``): never split automatically."""
+    out = set()
+    for sid, detail in store.db.execute("SELECT signal_id, detail FROM signal_events WHERE event = 'merged'"):
+        d = _json(detail, {})
+        if isinstance(d, dict) and d.get("by") == "analyst" and d.get("kept") == sid:
+            out.add(int(sid))
+    return out
+
+
+# --------------------------------------------------------------------------- labels, tags, scores
+def save_labels(store: Store, rows: Sequence[dict[str, Any]], now: str) -> None:
+    """``rows``: dicts with id, title, keywords, tags, topics."""
+    with store.transaction() as conn:
+        conn.executemany(
+            "UPDATE signals SET title = ?, keywords = ?, tags = ?, topics = ?, updated_at = ? WHERE id = ?",
+            [(r["title"], json.dumps(r["keywords"], ensure_ascii=False), json.dumps(r["tags"], ensure_ascii=False),
+              json.dumps(r["topics"], ensure_ascii=False), now, r["id"]) for r in rows],
+        )
+
+
+def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[dict[str, Any]],
+                signal_updates: Sequence[dict[str, Any]], keyword_weeks: Sequence[dict[str, Any]],
+                events: Sequence[tuple[int, str, dict[str, Any]]], week: str, now: str) -> None:
+    """Replace the window's weekly rows and update each signal's state, all at once."""
+    with store.transaction() as conn:
+        marks = _marks(weeks)
+        cols = ["signal_id", "week", "items", "stories", "sources", "source_kinds", "dov", "dod", "dov_growth",
+                "dod_growth", "state", "keywords"]
+        counts = ["items", "stories", "sources", "source_kinds", "dov", "dod"]
+        # Counts are rewritten. Growth and state are rewritten for this week and the one before (a run
+        # early in a week saw only part of it; the digest reports the last complete week); older
+        # weeks keep the growth and state they had when they were current.
+        keep = ["dov_growth", "dod_growth", "state"]
+        updates = ", ".join([f"{c} = excluded.{c}" for c in counts] +
+                            [f"{c} = CASE WHEN excluded.week >= :previous THEN excluded.{c} "
+                             f"ELSE COALESCE(signal_weeks.{c}, excluded.{c}) END" for c in keep] +
+                            ["keywords = CASE WHEN excluded.week = :current THEN excluded.keywords "
+                             "ELSE signal_weeks.keywords END"])
+        conn.executemany(
+            f"INSERT INTO signal_weeks ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
+            f"ON CONFLICT(signal_id, week) DO UPDATE SET {updates}",
+            [{**{c: r[c] for c in cols}, "current": week, "previous": shift_week(week, -1)} for r in signal_weeks],
+        )
+        conn.executemany(
+            "UPDATE signals SET state = ?, status = ?, first_seen = ?, last_seen = ?, updated_at = ? WHERE id = ?",
+            [(u["state"], u["status"], u["first_seen"], u["last_seen"], now, u["id"]) for u in signal_updates],
+        )
+        conn.execute(f"DELETE FROM keyword_weeks WHERE week IN ({marks})", list(weeks))
+        kcols = ["keyword", "lang", "week", "tf", "df", "dov", "dod", "dov_growth", "dod_growth"]
+        conn.executemany(
+            f"INSERT INTO keyword_weeks ({', '.join(kcols)}) VALUES ({_marks(kcols)})",
+            [tuple(r[c] for c in kcols) for r in keyword_weeks],
+        )
+        add_events(conn, week, now, events)
+
+
+def previous_states(store: Store) -> dict[int, str]:
+    return dict(store.db.execute("SELECT id, state FROM signals"))
+
+
+def signal_spans(store: Store, until: str) -> dict[int, tuple[str, str]]:
+    """(earliest, latest) ``published`` of each signal's items up to ``until`` (all time before it)."""
+    return {sid: (lo, hi) for sid, lo, hi in store.db.execute(
+        "SELECT si.signal_id, MIN(i.published), MAX(i.published) FROM signal_items si "
+        "JOIN items i ON i.id = si.item_id WHERE i.published <= ? GROUP BY si.signal_id", (until,)
+    )}
+
+
+# --------------------------------------------------------------------------- runs
+def start_run(store: Store, kind: str, as_of: str | None, started_at: str) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute("INSERT INTO runs (kind, as_of, started_at) VALUES (?,?,?)", (kind, as_of, started_at))
+        return int(cur.lastrowid or 0)
+
+
+def finish_run(store: Store, run_id: int, finished_at: str, summary: dict[str, Any]) -> None:
+    with store.transaction() as conn:
+        conn.execute("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
+                     (finished_at, json.dumps(summary, ensure_ascii=False, sort_keys=True), run_id))
+
+
+# --------------------------------------------------------------------------- reading for the CLI and exports
+def signals_export(store: Store, ids: Sequence[int] | None = None, state: str | None = None,
+                   include_merged: bool = False, with_members: bool = True) -> list[dict[str, Any]]:
+    """Signals as the export and ``scanner signals --format json`` give them (names are a public contract):
+    ``id``, ``title``, ``keywords``, ``state``, ``topics``, ``tags``, ``first_seen``, ``weeks``, ``items`` …"""
+    where: list[str] = []
+    params: list[Any] = []
+    if ids is not None:
+        where.append(f"id IN ({_marks(ids)})")
+        params.extend(ids)
+    if state:
+        where.append("state = ?")
+        params.append(state)
+    if not include_merged and ids is None:
+        where.append("status != 'merged'")
+    sql = "SELECT * FROM signals" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+    rows = store.query(sql, params)
+    if not rows:
+        return []
+    sids = [r["id"] for r in rows]
+    weeks: dict[int, list[dict[str, Any]]] = {}
+    members: dict[int, list[dict[str, Any]]] = {}
+    for chunk in _chunks(sids):
+        for w in store.query(
+            f"SELECT * FROM signal_weeks WHERE signal_id IN ({_marks(chunk)}) ORDER BY signal_id, week", chunk
+        ):
+            sid = w.pop("signal_id")
+            w.pop("keywords", None)
+            weeks.setdefault(sid, []).append(w)
+        if with_members:
+            for m in store.query(
+                "SELECT si.signal_id, i.id, i.url, i.title, i.published, i.lang, i.source_id, si.similarity "
+                f"FROM signal_items si JOIN items i ON i.id = si.item_id WHERE si.signal_id IN ({_marks(chunk)}) "
+                "ORDER BY si.signal_id, i.published DESC, i.id DESC", chunk
+            ):
+                members.setdefault(m.pop("signal_id"), []).append(m)
+    out = []
+    for r in rows:
+        sid = r["id"]
+        out.append({
+            "id": sid,
+            "title": r["custom_title"] or r["title"],
+            "auto_title": r["title"],
+            "custom_title": r["custom_title"],
+            "keywords": _json(r["keywords"], {}),
+            "state": r["state"],
+            "status": r["status"],
+            "merged_into": r["merged_into"],
+            "topics": _json(r["topics"], []),
+            "tags": _json(r["tags"], {}),
+            "first_seen": r["first_seen"],
+            "last_seen": r["last_seen"],
+            "updated_at": r["updated_at"],
+            "weeks": weeks.get(sid, []),
+            "items": members.get(sid, []),
+        })
+    return out
+
+
+def signal_events(store: Store, signal_id: int) -> list[dict[str, Any]]:
+    rows = store.query("SELECT week, event, detail, created_at FROM signal_events WHERE signal_id = ? ORDER BY id",
+                       [signal_id])
+    for r in rows:
+        r["detail"] = _json(r["detail"], {})
+    return rows
+
+
+def items_export(store: Store, relevant_only: bool = False) -> list[dict[str, Any]]:
+    """Items with relevance, story and signal (``id``, ``url``, ``title``, ``published``, ``lang``,
+    ``relevance``, ``relevant``, ``signal_id`` are a public contract)."""
+    sql = (
+        "SELECT i.id, i.url, i.title, i.published, i.lang, i.source_id, r.relevance, r.relevant, r.topics, "
+        "si.signal_id, st.story_id, i.duplicate_of FROM items i LEFT JOIN item_relevance r ON r.item_id = i.id "
+        "LEFT JOIN signal_items si ON si.item_id = i.id LEFT JOIN stories st ON st.item_id = i.id"
+    )
+    if relevant_only:
+        sql += " WHERE r.relevant = 1"
+    rows = store.query(sql + " ORDER BY i.published, i.id")
+    for r in rows:
+        r["relevant"] = None if r["relevant"] is None else bool(r["relevant"])
+        r["topics"] = _json(r["topics"], [])
+    return rows
+
+
+def _json(text: str | None, default: Any) -> Any:
+    if not text:
+        return default
+    try:
+        return json.loads(text)
+    except ValueError:
+        return default

@@ -1,0 +1,255 @@
+"""Stable signal identity across runs: assign, cluster the rest, merge, split.
+
+One pass over the window's stories (unit vectors), given last run's assignments:
+
+1. **Keep.** A story whose items already belong to a signal stays there (majority of its items;
+   ties go to the older signal). Ids and histories therefore survive week after week.
+2. **Assign.** A new story joins the existing signal whose members it is most similar to on
+   average, if that average similarity is at least ``threshold``. (The average similarity of a
+   unit vector to a set is its dot product with the set's mean, so this is one matrix product.)
+   Faded signals keep their last mean, so a topic that comes back revives under its old id.
+3. **Cluster the rest** (``scanner.cluster``, same ``threshold``). A cluster that is, on average,
+   as similar to an existing signal as the threshold joins it; otherwise, with at least
+   ``min_items`` items, it is **born** as a new signal.
+4. **Merge.** Two signals whose average cross-similarity reaches ``threshold + merge_margin``
+   become one; the one with more items in the window keeps its id (ties: the older).
+5. **Split.** A signal whose stories fall into two groups (deterministic 2-means) with average
+   cross-similarity below ``threshold - split_margin``, each with at least ``min_split`` stories,
+   is split; the part holding more of the signal's earlier items keeps the id. Signals an analyst
+   merged by hand are never split.
+
+The margins give hysteresis: a split pair is far below the merge bar, so nothing flips back and
+forth between runs. Events (born, merged, split) are returned for ``signal_events``; growth,
+fading and revival are decided from weekly counts in ``scanner.score``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scanner.cluster import cluster_vectors, mean_rows, unit_rows
+from scanner.store.signals import SignalRef
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrackParams:
+    """Thresholds are average cosine similarities (see the module docstring)."""
+
+    threshold: float = 0.55
+    merge_margin: float = 0.05
+    split_margin: float = 0.10
+    min_items: int = 2
+    min_split: int = 3
+
+
+@dataclass
+class TrackResult:
+    assignment: dict[int, int] = field(default_factory=dict)  # item id → signal id
+    similarity: dict[int, float] = field(default_factory=dict)  # item id → cosine to its signal's centroid
+    means: dict[int, np.ndarray] = field(default_factory=dict)  # live signal → mean of its story vectors
+    born: list[int] = field(default_factory=list)
+    merged: list[tuple[int, int]] = field(default_factory=list)  # (absorbed, into)
+    split: list[tuple[int, int]] = field(default_factory=list)  # (parent, child)
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    unassigned: int = 0
+
+
+def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray, previous: dict[int, int],
+                  signals: list[SignalRef], next_id: int, params: TrackParams | None = None,
+                  no_split: frozenset[int] = frozenset()) -> TrackResult:
+    """Assign every window item (``item_ids`` with their ``story_ids`` and unit ``vectors``) to a signal.
+
+    ``no_split``: signals never split automatically (an analyst merged them on purpose).
+    """
+    p = params or TrackParams()
+    result = TrackResult()
+    if not item_ids:
+        return result
+    # ---- stories
+    story_list = sorted(set(story_ids))
+    story_index = {s: k for k, s in enumerate(story_list)}
+    item_story = np.array([story_index[s] for s in story_ids], dtype=np.int64)
+    n_stories = len(story_list)
+    story_vecs = unit_rows(mean_rows(vectors, item_story, n_stories))
+    story_size = np.bincount(item_story, minlength=n_stories)
+    known = {s.id for s in signals}
+    votes: list[Counter[int]] = [Counter() for _ in range(n_stories)]
+    for item_id, k in zip(item_ids, item_story, strict=True):
+        sid = previous.get(item_id)
+        if sid is not None and sid in known:
+            votes[k][sid] += 1
+    label = np.full(n_stories, -1, dtype=np.int64)
+    for k, c in enumerate(votes):
+        if c:
+            label[k] = min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    prev_label = label.copy()
+
+    # ---- assign new stories to existing signals
+    dim = vectors.shape[1]
+    stored = {s.id: s.mean for s in signals if s.mean is not None and s.mean.shape[0] == dim}
+    means = _signal_means(story_vecs, label, stored)
+    todo = np.nonzero(label < 0)[0]
+    if len(todo) and means:
+        sids = sorted(means)
+        m = np.stack([means[s] for s in sids])
+        sim = story_vecs[todo] @ m.T
+        best = sim.argmax(axis=1)
+        ok = sim[np.arange(len(todo)), best] >= p.threshold
+        label[todo[ok]] = np.array(sids)[best[ok]]
+    # ---- cluster what is left; attach to a signal or give birth
+    todo = np.nonzero(label < 0)[0]
+    if len(todo):
+        groups = cluster_vectors(story_vecs[todo], p.threshold)
+        k_groups = int(groups.max()) + 1
+        g_means = mean_rows(story_vecs[todo], groups, k_groups)
+        means = _signal_means(story_vecs, label, stored)
+        sids = sorted(means)
+        m = np.stack([means[s] for s in sids]) if sids else np.zeros((0, story_vecs.shape[1]), np.float32)
+        g_sim = g_means @ m.T if len(sids) else np.zeros((k_groups, 0), np.float32)
+        g_items = np.bincount(groups, weights=story_size[todo], minlength=k_groups)
+        for g in range(k_groups):
+            rows = todo[groups == g]
+            if g_sim.shape[1] and g_sim[g].max() >= p.threshold:
+                label[rows] = sids[int(g_sim[g].argmax())]
+            elif g_items[g] >= p.min_items:
+                sid = next_id
+                next_id += 1
+                label[rows] = sid
+                result.born.append(sid)
+                result.events.append((sid, "born", {"items": int(g_items[g]), "stories": len(rows)}))
+    # ---- merge
+    _merge(story_vecs, story_size, label, p, result)
+    # ---- split
+    next_id = _split(story_vecs, story_size, label, prev_label, p, next_id, result, no_split)
+    # ---- results
+    final = _signal_means(story_vecs, label, {})
+    result.means = final
+    unit_means = {s: v / (np.linalg.norm(v) or 1.0) for s, v in final.items()}
+    for item_id, k, vec in zip(item_ids, item_story, vectors, strict=True):
+        sid = int(label[k])
+        if sid < 0:
+            result.unassigned += 1
+            continue
+        result.assignment[int(item_id)] = sid
+        result.similarity[int(item_id)] = float(vec @ unit_means[sid])
+    return result
+
+
+def _signal_means(story_vecs: np.ndarray, label: np.ndarray, stored: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Mean story vector of each signal with stories; the stored mean for signals without."""
+    out = dict(stored)
+    live = label >= 0
+    if live.any():
+        sids, inverse = np.unique(label[live], return_inverse=True)
+        m = mean_rows(story_vecs[live], inverse, len(sids))
+        out.update({int(s): m[i] for i, s in enumerate(sids)})
+    return out
+
+
+def _live_counts(label: np.ndarray, story_size: np.ndarray) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for sid, size in zip(label.tolist(), story_size.tolist(), strict=True):
+        if sid >= 0:
+            out[sid] = out.get(sid, 0) + int(size)
+    return out
+
+
+def _merge(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, p: TrackParams,
+           result: TrackResult) -> None:
+    means = _signal_means(story_vecs, label, {})
+    sids = sorted(means)
+    if len(sids) < 2:
+        return
+    m = np.stack([means[s] for s in sids])
+    sim = m @ m.T
+    np.fill_diagonal(sim, -1.0)
+    pairs = np.argwhere(np.triu(sim >= p.threshold + p.merge_margin, 1))
+    if not len(pairs):
+        return
+    parent = {s: s for s in sids}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(sids[a]), find(sids[b])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = {}
+    for s in sids:
+        groups.setdefault(find(s), []).append(s)
+    counts = _live_counts(label, story_size)
+    newborn = set(result.born)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        survivor = min(members, key=lambda s: (s in newborn, -counts.get(s, 0), s))
+        absorbed = []
+        for s in sorted(m for m in members if m != survivor):
+            label[label == s] = survivor
+            if s in newborn:  # born and absorbed in the same pass: it never existed
+                result.born.remove(s)
+                result.events = [e for e in result.events if e[0] != s]
+                continue
+            absorbed.append(s)
+            result.merged.append((s, survivor))
+            result.events.append((s, "merged", {"into": survivor}))
+        if absorbed:
+            result.events.append((survivor, "merged", {"absorbed": absorbed}))
+
+
+def _two_means(x: np.ndarray, iterations: int = 10) -> np.ndarray:
+    """Deterministic 2-means on unit rows: seeds are the row least like the mean and the row least like it."""
+    mean = x.mean(axis=0)
+    a = int(np.argmin(x @ mean))
+    b = int(np.argmin(x @ x[a]))
+    centres = np.stack([x[a], x[b]])
+    assign = np.zeros(len(x), dtype=np.int64)
+    for _ in range(iterations):
+        new = (x @ centres.T).argmax(axis=1)
+        if (new == assign).all() and _ > 0:
+            break
+        assign = new
+        for c in (0, 1):
+            if (assign == c).any():
+                centres[c] = unit_rows(x[assign == c].mean(axis=0)[None, :])[0]
+    return assign
+
+
+def _split(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, prev_label: np.ndarray,
+           p: TrackParams, next_id: int, result: TrackResult, no_split: frozenset[int]) -> int:
+    for sid in sorted({int(s) for s in label if s >= 0} - no_split):
+        rows = np.nonzero(label == sid)[0]
+        if len(rows) < 2 * p.min_split:
+            continue
+        part = _two_means(story_vecs[rows])
+        if min((part == 0).sum(), (part == 1).sum()) < p.min_split:
+            continue
+        m0 = story_vecs[rows[part == 0]].mean(axis=0)
+        m1 = story_vecs[rows[part == 1]].mean(axis=0)
+        if float(m0 @ m1) >= p.threshold - p.split_margin:
+            continue
+        # the part holding more of this signal's earlier items keeps the id
+        held = [int(story_size[rows[(part == c) & (prev_label[rows] == sid)]].sum()) for c in (0, 1)]
+        size = [int(story_size[rows[part == c]].sum()) for c in (0, 1)]
+        keep = 0 if (held[0], size[0]) >= (held[1], size[1]) else 1
+        child = next_id
+        next_id += 1
+        label[rows[part != keep]] = child
+        result.born.append(child)
+        result.split.append((sid, child))
+        result.events.append((sid, "split", {"into": child}))
+        result.events.append((child, "split", {"from": sid, "items": size[1 - keep]}))
+    return next_id
+
+
+__all__ = ["TrackParams", "TrackResult", "track_signals"]

@@ -1,0 +1,270 @@
+"""``analyse`` end to end on a real database: weekly replay with --as-of, stable ids, events, fading."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from scanner.analyse import analyse
+from scanner.clock import as_of_datetime
+from scanner.config import Config
+from scanner.store import Store
+from tests.signal_data import add_items
+
+HASHING = """
+analysis:
+  embedder: hashing
+"""
+
+
+def signal_of(store: Store) -> dict[int, int]:
+    return dict(store.db.execute("SELECT item_id, signal_id FROM signal_items"))
+
+
+def events(store: Store) -> list[tuple[int, str, str]]:
+    return [tuple(r) for r in store.db.execute("SELECT signal_id, week, event FROM signal_events ORDER BY id")]
+
+
+@pytest.fixture
+def replay(store: Store, make_config: Callable[[str], Config]) -> tuple[Store, Config, dict[str, list[int]]]:
+    """Four matters over five weeks, all stored up front (as a back-fill would)."""
+    ids = {
+        "opendata": add_items(store, [("opendata", "ข้อมูลเปิด ภาครัฐ", d) for d in
+                                      ("2025-01-06", "2025-01-08", "2025-01-10", "2025-01-14", "2025-01-16")]),
+        "fraud": add_items(store, [("fraud", "มิจฉาชีพ บัญชีม้า", d) for d in
+                                   ("2025-01-09", "2025-01-13", "2025-01-15", "2025-01-17", "2025-01-21")], start=10),
+        "ai": add_items(store, [("ai", "ปัญญาประดิษฐ์ ทดลองใช้", d) for d in
+                                ("2025-01-20", "2025-01-22", "2025-01-24")], start=20),
+        "future": add_items(store, [("wifi", "อินเทอร์เน็ต หมู่บ้าน", d) for d in ("2025-03-03", "2025-03-04")],
+                            start=30),
+        "off": add_items(store, [("wifi", "อินเทอร์เน็ต หมู่บ้าน", d) for d in ("2025-01-07", "2025-01-08")],
+                         start=40, relevant=False),
+    }
+    return store, make_config(HASHING), ids
+
+
+def run(config: Config, store: Store, day: str, relevance: bool = False) -> Any:
+    """Analyse as of ``day``; by default with the relevance decisions the test stored."""
+    return analyse(config, store, as_of_datetime(day, config.settings.timezone), relevance=relevance)
+
+
+def test_weekly_replay_keeps_ids_and_records_birth_growth_and_fading(replay: Any) -> None:
+    store, config, ids = replay
+    od, fr, ai = ids["opendata"], ids["fraud"], ids["ai"]
+
+    r1 = run(config, store, "2025-01-12")  # Sunday of 2025-W02
+    assert r1.week == "2025-W02"
+    assert signal_of(store) == dict.fromkeys(od[:3], 1)  # the lone fraud item joins nothing yet
+    assert r1.lines[0] == ("analyse 2025-W02 (window 12 weeks): 4 relevant of 6 items "
+                           "(stored relevance), 4 stories")
+
+    run(config, store, "2025-01-19")  # W03: open data grows, fraud is born with its first item
+    assert signal_of(store) == {**dict.fromkeys(od, 1), **dict.fromkeys(fr[:4], 2)}
+
+    run(config, store, "2025-01-26")  # W04: AI is born; fraud grows
+    expected = {**dict.fromkeys(od, 1), **dict.fromkeys(fr, 2), **dict.fromkeys(ai, 3)}
+    assert signal_of(store) == expected
+
+    run(config, store, "2025-02-02")  # W05: nothing new
+    run(config, store, "2025-02-09")  # W06: open data (last item W03) has been idle for 3 weeks
+    assert signal_of(store) == expected  # ids never moved; the March items are still in the future
+    assert events(store) == [(1, "2025-W02", "born"), (2, "2025-W03", "born"),
+                             (3, "2025-W04", "born"), (1, "2025-W06", "faded")]
+    states = dict(store.db.execute("SELECT id, state FROM signals"))
+    assert states[1] == "fading" and states[3] != "fading"
+    # every item was assigned exactly once
+    assert store.db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM signal_item_history").fetchone() == (13, 13)
+    weeks = [r[0] for r in store.db.execute("SELECT week FROM signal_weeks WHERE signal_id = 1 ORDER BY week")]
+    assert weeks == ["2025-W02", "2025-W03", "2025-W04", "2025-W05", "2025-W06"]
+    w3 = store.query("SELECT items, stories, sources FROM signal_weeks WHERE signal_id = 2 AND week = '2025-W03'")
+    assert w3 == [{"items": 3, "stories": 3, "sources": 1}]
+    assert store.db.execute("SELECT COUNT(*) FROM runs WHERE kind = 'analyse' AND finished_at IS NOT NULL"
+                            ).fetchone()[0] == 5
+
+
+def test_rerunning_the_same_week_changes_nothing(replay: Any) -> None:
+    store, config, _ = replay
+    run(config, store, "2025-01-26")
+    before = (signal_of(store), events(store), store.query("SELECT * FROM signal_weeks ORDER BY signal_id, week"))
+    run(config, store, "2025-01-26")
+    after = (signal_of(store), events(store), store.query("SELECT * FROM signal_weeks ORDER BY signal_id, week"))
+    assert before == after
+
+
+def test_labels_topics_and_tags_are_stored(replay: Any) -> None:
+    store, config, _ = replay
+    run(config, store, "2025-01-26")
+    row = store.query("SELECT title, keywords, topics, tags FROM signals WHERE id = 1")[0]
+    assert row["title"] == "ข้อมูลเปิด ภาครัฐ"
+    keywords = json.loads(row["keywords"])
+    assert {"แพลตฟอร์ม", "ภาครัฐ"} <= set(keywords["th"]) and {"portal", "catalogue"} <= set(keywords["en"])
+    assert json.loads(row["topics"]) == ["digital-id"]
+    assert set(json.loads(row["tags"])) == {"steepv", "themes", "sdgs"}
+    kw = {r[0] for r in store.db.execute("SELECT keyword FROM keyword_weeks WHERE week = '2025-W04'")}
+    assert "portal" in kw and "แพลตฟอร์ม" in kw
+
+
+def test_near_duplicates_from_two_sources_are_one_story(store: Store, make_config: Callable[[str], Config]) -> None:
+    a = add_items(store, [("opendata", "ข้อมูลเปิด ภาครัฐ", "2025-01-06"), ("fraud", "มิจฉาชีพ", "2025-01-07")])
+    b = add_items(store, [("opendata", "ข้อมูลเปิด ภาครัฐ", "2025-01-07")], source_id="wire", start=0)
+    r = run(make_config(HASHING), store, "2025-01-12")
+    assert (r.relevant, r.stories) == (3, 2)
+    assert dict(store.db.execute("SELECT item_id, story_id FROM stories")) == {a[0]: a[0], a[1]: a[1], b[0]: a[0]}
+    # one story carried by two sources is a signal: counted once for volume, twice for diffusion
+    row = store.query("SELECT items, stories, sources FROM signal_weeks")
+    assert row == [{"items": 2, "stories": 1, "sources": 2}]
+
+
+def test_empty_database(store: Store, make_config: Callable[[str], Config]) -> None:
+    r = run(make_config(HASHING), store, "2025-01-12")
+    assert (r.relevant, r.signals, r.born) == (0, 0, 0)
+    assert r.lines[1] == "signals: 0 tracked; 0 born, 0 merged, 0 split; 0 items in no signal"
+
+
+THAI_ENGLISH = [
+    ("ดีอี เตือน ข่าวปลอม กรุงไทยปล่อยสินเชื่อผ่านบัญชี TikTok",
+     "กระทรวงดิจิทัลเพื่อเศรษฐกิจและสังคม (ดีอี) ตรวจพบข่าวปลอมเรื่อง ธนาคารกรุงไทยปล่อยสินเชื่อผ่านบัญชี TikTok "
+     "โดยมิจฉาชีพเปิดบัญชีปลอมเพื่อหลอกดึงข้อมูลส่วนตัวและดูดเงินจากประชาชน ขอให้ประชาชนอย่าหลงเชื่อและอย่าแชร์"),
+    ("Digital ministry warns of fake news: Krungthai Bank offering loans via a TikTok account",
+     "The Ministry of Digital Economy and Society found fake news claiming that Krungthai Bank offers loans through a "
+     "TikTok account. Scammers opened fake accounts to steal personal data and money from the public. People should "
+     "not believe or share it."),
+    ("ดีอี ตั้งเป้าภาครัฐใช้ระบบ e-Office หนึ่งล้านผู้ใช้ ลดการใช้กระดาษ",
+     "กระทรวงดิจิทัลฯ ตั้งเป้าให้หน่วยงานภาครัฐใช้ระบบสารบรรณอิเล็กทรอนิกส์ e-Office ครบหนึ่งล้านผู้ใช้งานในปี 2568 "
+     "เพื่อลดการใช้กระดาษและเพิ่มความรวดเร็วในการทำงาน"),
+    ("Government targets one million users of the e-Office system",
+     "The digital ministry aims for government agencies to reach one million users of the electronic document "
+     "system e-Office in 2025, cutting paper use and speeding up work."),
+]
+
+
+@pytest.mark.slow
+def test_thai_and_english_items_about_the_same_matter_share_a_signal(store: Store,
+                                                                      make_config: Callable[[str], Config]) -> None:
+    rows = [(body, title, "2025-01-0" + str(6 + k)) for k, (title, body) in enumerate(THAI_ENGLISH)]
+    ids = add_items(store, rows)
+    r = run(make_config("analysis:\n  embedder: use\n"), store, "2025-01-12")
+    sig = signal_of(store)
+    assert r.relevant == 4 and r.born == 2
+    assert sig[ids[0]] == sig[ids[1]] != sig[ids[2]] == sig[ids[3]]
+    langs = dict(store.db.execute("SELECT id, lang FROM items"))
+    assert [langs[i] for i in ids] == ["th", "en", "th", "en"]
+    keywords = json.loads(store.db.execute("SELECT keywords FROM signals WHERE id = ?", (sig[ids[0]],)).fetchone()[0])
+    assert keywords["th"] and keywords["en"]  # the label shows both languages
+
+
+@pytest.mark.slow
+def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callable[[str], Config],
+                                               thaigov: list[dict[str, Any]]) -> None:
+    """Runs once ``scanner.relevance`` is merged in: relevance → signals on real Thai releases."""
+    pytest.importorskip("scanner.relevance")
+    from tests.signal_data import ensure_source
+
+    ensure_source(store, "thaigov", "file")
+    from datetime import datetime
+
+    from scanner.clock import UTC
+    from scanner.models import RawItem
+
+    sample = [r for r in thaigov if "2024-11-01" <= r["published"] <= "2024-11-30"][:80]
+    raws = [RawItem(url=r["url"], title=r["title"], content=r["body"], lang=r["lang"],
+                    published=datetime.fromisoformat(r["published"]).replace(hour=3, tzinfo=UTC)) for r in sample]
+    store.upsert_items("thaigov", raws, datetime(2025, 1, 1, tzinfo=UTC))
+    config = make_config("""
+        topics:
+          - id: cyber
+            description_th: ความมั่นคงปลอดภัยไซเบอร์ ภัยออนไลน์ มิจฉาชีพ บัญชีม้า ข่าวปลอม
+            description_en: cyber security, online fraud, scam call centres, mule accounts, fake news
+            keywords: [ไซเบอร์, มิจฉาชีพ, บัญชีม้า]
+          - id: digital-government
+            description_th: รัฐบาลดิจิทัล บริการภาครัฐออนไลน์ ข้อมูลเปิด
+            description_en: digital government, online public services, open data
+            keywords: [รัฐบาลดิจิทัล, ข้อมูลเปิด]
+        """)
+    first = run(config, store, "2024-11-17", relevance=True)
+    second = run(config, store, "2024-11-30", relevance=True)
+    assert first.relevance_stage and second.relevance_stage
+    assert 0 < second.relevant < len(sample)
+    kept = signal_of(store)
+    assert second.signals >= 1 and kept
+    relevant = {r[0] for r in store.db.execute("SELECT item_id FROM item_relevance WHERE relevant = 1")}
+    assert set(kept) <= relevant
+
+
+def test_map_points_place_signals_and_keywords_on_both_maps(replay: Any) -> None:
+    from scanner.score import map_points
+
+    store, config, _ = replay
+    run(config, store, "2025-01-26")
+    points = {p["key"]: p for p in map_points(store, "2025-W04", 12)}
+    assert sorted(points) == [1, 2, 3]
+    # mean stories per observed week (the stream began in W02: three weeks): 5, 5 and 3 stories
+    assert [round(points[k]["tf"] * 3) for k in (1, 2, 3)] == [5, 5, 3]
+    for p in points.values():
+        assert p["emergence"] in ("weak", "strong", "latent", "established")
+        assert p["issue"] in ("weak", "strong", "latent", "established")
+    assert points[3]["emergence"] == "weak"  # least volume, born this week: the fastest growth
+    words = map_points(store, "2025-W04", 12, kind="keyword")
+    assert words and {"key", "lang", "tf", "df", "dov_growth", "emergence", "issue"} <= set(words[0])
+
+
+def test_an_item_no_longer_relevant_leaves_its_signal(replay: Any) -> None:
+    from scanner.store.signals import mark_relevant
+
+    store, config, ids = replay
+    run(config, store, "2025-01-19")
+    assert ids["opendata"][0] in signal_of(store)
+    mark_relevant(store, [ids["opendata"][0]], relevant=False)
+    run(config, store, "2025-01-19")
+    assert signal_of(store) == {**dict.fromkeys(ids["opendata"][1:], 1), **dict.fromkeys(ids["fraud"][:4], 2)}
+
+
+def test_analyst_merges_are_recognised(store: Store) -> None:
+    from scanner.store.signals import add_events, analyst_merged
+
+    add_items(store, [("opendata", "t", "2025-01-06")])
+    with store.transaction() as conn:
+        for sid in (1, 2):
+            conn.execute("INSERT INTO signals (id, first_seen, last_seen, created_at, updated_at) "
+                         "VALUES (?, '2025-W02', '2025-W02', '', '')", (sid,))
+        detail = {"kept": 1, "merged": 2, "items_moved": 1, "by": "analyst"}
+        add_events(conn, "2025-W02", "", [(1, "merged", detail), (2, "merged", detail)])
+        add_events(conn, "2025-W02", "", [(3, "merged", {"absorbed": [4]})])
+    assert analyst_merged(store) == {1}
+
+
+def test_thaigov_replayed_week_by_week_keeps_signal_ids(store: Store, make_config: Callable[[str], Config],
+                                                        thaigov: list[dict[str, Any]]) -> None:
+    """Real Thai releases, replayed each Sunday: an item changes signal only through a recorded merge or split."""
+    from datetime import date, datetime, timedelta
+
+    from scanner.clock import UTC
+    from scanner.models import RawItem
+    from scanner.store.signals import mark_relevant
+    from tests.signal_data import ensure_source
+
+    ensure_source(store, "thaigov", "file")
+    sample = [r for r in thaigov if "2024-11-01" <= r["published"] <= "2024-12-31"]
+    raws = [RawItem(url=r["url"], title=r["title"], content=r["body"], lang=r["lang"],
+                    published=datetime.fromisoformat(r["published"]).replace(hour=3, tzinfo=UTC)) for r in sample]
+    ids = store.upsert_items("thaigov", raws, datetime(2025, 1, 1, tzinfo=UTC)).item_ids
+    mark_relevant(store, [i for i, r in zip(ids, sample, strict=True) if r["relevant"]], topics=["digital"])
+    config = make_config("analysis:\n  embedder: hashing\n  cluster_threshold: 0.3\n")
+    day, seen = date(2024, 11, 3), {}
+    while day <= date(2025, 1, 5):
+        run(config, store, day.isoformat())
+        now = signal_of(store)
+        for item, sid in seen.items():
+            if now[item] != sid:  # moved: its old signal must have been merged or split that week
+                assert store.db.execute("SELECT COUNT(*) FROM signal_events WHERE signal_id = ? AND event IN "
+                                        "('merged', 'split')", (sid,)).fetchone()[0] > 0
+        seen = now
+        day += timedelta(days=7)
+    assert len(set(seen.values())) >= 3
+    titles = [r[0] for r in store.db.execute("SELECT title FROM signals WHERE status = 'active'")]
+    assert all(titles)
+    keywords = [json.loads(r[0]) for r in store.db.execute("SELECT keywords FROM signals WHERE status = 'active'")]
+    assert any(k["th"] for k in keywords)
