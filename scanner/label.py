@@ -56,12 +56,21 @@ def stop_words() -> frozenset[str]:
     return frozenset(thai_stopwords()) | frozenset(ENGLISH_STOP_WORDS) | frozenset(EXTRA_STOP)
 
 
+@lru_cache(maxsize=1)
+def thai_dictionary() -> frozenset[str]:
+    from pythainlp.corpus import thai_words
+
+    return frozenset(thai_words())
+
+
 def is_keyword(token: str) -> bool:
-    """A word worth showing: Thai of two or more letters, or a Latin word of two or more letters."""
+    """A word worth showing: Latin of two or more letters, or Thai with two or more consonants that is a
+    dictionary word or long (newmm cuts unknown names into short pieces such as ``เส``, which are not words)."""
     if len(token) < 2 or token in stop_words():
         return False
     if THAI_RE.search(token):
-        return sum(1 for ch in token if "\u0e01" <= ch <= "\u0e2e") >= 1
+        consonants = sum(1 for ch in token if "\u0e01" <= ch <= "\u0e2e")
+        return consonants >= 2 and (consonants >= 4 or token in thai_dictionary())
     return bool(LATIN_RE.match(token)) and any(ch.isalpha() for ch in token) and len(token) >= 2
 
 

@@ -17,6 +17,7 @@ tags are both kept rather than one picked by noise.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -102,4 +103,16 @@ class Tagger:
         return out
 
 
-__all__ = ["DEFAULT_TAGS", "Tagger", "tag_sets"]
+TAG_LABELS = {"trust_in_government": "building trust in government"}
+
+
+def tag_label(tag: str) -> str:
+    """How a tag id reads in the digest: ``sdg16`` → ``SDG 16``, ``digital_transformation`` →
+    ``digital transformation``."""
+    m = re.fullmatch(r"sdg\s*(\d+)", tag.strip(), re.IGNORECASE)
+    if m:
+        return f"SDG {int(m.group(1))}"
+    return TAG_LABELS.get(tag, tag.replace("_", " "))
+
+
+__all__ = ["DEFAULT_TAGS", "Tagger", "tag_label", "tag_sets"]

@@ -17,6 +17,7 @@ from tests.signal_data import add_items
 HASHING = """
 analysis:
   embedder: hashing
+  fading_weeks: 3
 """
 
 

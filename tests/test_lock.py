@@ -122,3 +122,11 @@ def test_run_and_fetch_exit_4_while_another_process_holds_the_lock(
     assert result.exit_code == 0, result.output
     assert "1 new" in result.output
 
+
+
+def test_analyse_respects_the_lock(tmp_path: Path, write_config: Callable[[str], Path]) -> None:
+    write_config("analysis:\n  embedder: hashing\nsources: []\n")
+    with hold_lock(tmp_path / "signals.db", "scanner schedule"):
+        result = CliRunner().invoke(cli, ["analyse"])
+    assert result.exit_code == 4 and "scanner schedule" in result.output
+    assert CliRunner().invoke(cli, ["analyse"]).exit_code == 0

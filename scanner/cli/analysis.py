@@ -14,6 +14,8 @@ from scanner.cli import App, cli
 from scanner.cli.output import echo_rows
 from scanner.clock import as_of_datetime, now_utc
 from scanner.errors import UsageError
+from scanner.lock import hold_lock
+from scanner.tags import tag_label
 
 STATES = ("weak", "strong", "latent", "established", "new", "fading")
 STATE_ORDER = {s: k for k, s in enumerate(("new", "weak", "strong", "latent", "established", "fading"))}
@@ -32,7 +34,7 @@ def analyse_cmd(app: App, as_of: str | None) -> None:
         now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
     except ValueError:
         raise click.BadParameter(f"{as_of!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
-    with app.open_store() as store:
+    with hold_lock(app.db_path, "scanner analyse"), app.open_store() as store:
         result = analyse(config, store, now, progress=sys.stderr.isatty())
     for line in result.lines:
         click.echo(line)
@@ -43,7 +45,7 @@ def _keywords_text(keywords: dict[str, Any], n: int = 5) -> str:
 
 
 def _tags_text(tags: dict[str, Any]) -> str:
-    return ", ".join(t for group in tags.values() for t in group)
+    return ", ".join(tag_label(t) for group in tags.values() for t in group)
 
 
 @cli.group("signals", invoke_without_command=True)

@@ -23,6 +23,7 @@ from scanner.config import Config
 from scanner.store import Store
 from scanner.store import digest as q
 from scanner.store.reviews import VerdictSummary, reviews_by_signal, summarise_reviews
+from scanner.tags import tag_label
 
 logger = logging.getLogger(__name__)
 
@@ -312,7 +313,7 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
             dov=_r((this or {}).get("dov")), dod=_r((this or {}).get("dod")),
             dov_growth=_r((this or {}).get("dov_growth")), dod_growth=_r((this or {}).get("dod_growth")),
             first_seen=s["first_seen"], last_seen=min(s["last_seen"], (last or {}).get("week") or s["last_seen"]),
-            sparkline=spark, tags={k: [str(t) for t in v] for k, v in q.load_json(s["tags"], {}).items()
+            sparkline=spark, tags={k: [tag_label(str(t)) for t in v] for k, v in q.load_json(s["tags"], {}).items()
                                    if isinstance(v, list)},
             topics=[str(t) for t in q.load_json(s["topics"], [])],
             items=_pick_items(members, start, dcfg.max_items, tz), items_more=0,
