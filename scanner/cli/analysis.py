@@ -105,7 +105,7 @@ def signals_show(app: App, signal_id: int, fmt: str) -> None:
     click.echo(f"  keywords (en): {', '.join(kw.get('en', []))}")
     click.echo(f"  topics: {', '.join(sig['topics']) or '-'}")
     for group, tags in sig["tags"].items():
-        click.echo(f"  {group}: {', '.join(tags) or '-'}")
+        click.echo(f"  {group}: {', '.join(tag_label(t) for t in tags) or '-'}")
     click.echo("")
     click.echo("weekly history:")
     echo_rows(sig["weeks"], "table", ["week", "items", "stories", "sources", "dov", "dod", "dov_growth", "dod_growth",
@@ -157,7 +157,7 @@ def export_signals(app: App, fmt: str, show_all: bool, output: str | None) -> No
             "id": r["id"], "title": r["title"], "state": r["state"], "status": r["status"],
             "first_seen": r["first_seen"], "last_seen": r["last_seen"], "items": len(r["items"]),
             "keywords_th": " ".join(r["keywords"].get("th", [])), "keywords_en": " ".join(r["keywords"].get("en", [])),
-            "topics": " ".join(r["topics"]), "tags": " ".join(_tags_text(r["tags"]).split(", ")),
+            "topics": " ".join(r["topics"]), "tags": " ".join(t for group in r["tags"].values() for t in group),
             "merged_into": r["merged_into"] if r["merged_into"] is not None else "",
             "item_ids": " ".join(str(m["id"]) for m in r["items"]),
         })
