@@ -404,6 +404,19 @@ class Store:
         return self.query("SELECT * FROM fetches ORDER BY id DESC LIMIT ?", [limit])
 
 
+def published_filter(column: str, since: str | None, until: str | None,
+                     until_inclusive: bool = False) -> tuple[str, list[str]]:
+    """`` AND column >= ? AND column < ?`` (or ``<=``) for the bounds that are given, and its params."""
+    sql, params = "", []
+    if since:
+        sql += f" AND {column} >= ?"
+        params.append(since)
+    if until:
+        sql += f" AND {column} {'<=' if until_inclusive else '<'} ?"
+        params.append(until)
+    return sql, params
+
+
 def _row_to_item(row: Sequence[Any]) -> Item:
     return Item(
         id=row[0],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.models import Item
-from scanner.store import ITEM_COLUMNS, Store, _row_to_item
+from scanner.store import ITEM_COLUMNS, Store, _row_to_item, published_filter
 
 CHUNK = 900  # stays under SQLite's limit on bound parameters
 
@@ -129,13 +129,7 @@ def count_relevance(store: Store, item_ids: Sequence[int] | None = None) -> tupl
 
 def select_relevant_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
     """Ids of relevant items published in [since, until), oldest first."""
-    sql = "SELECT items.id FROM items JOIN item_relevance r ON r.item_id = items.id WHERE r.relevant = 1"
-    params: list[str] = []
-    if since:
-        sql += " AND items.published >= ?"
-        params.append(since)
-    if until:
-        sql += " AND items.published < ?"
-        params.append(until)
-    sql += " ORDER BY items.published, items.id"
+    where, params = published_filter("items.published", since, until)
+    sql = ("SELECT items.id FROM items JOIN item_relevance r ON r.item_id = items.id WHERE r.relevant = 1"
+           f"{where} ORDER BY items.published, items.id")
     return [int(r[0]) for r in store.db.execute(sql, params).fetchall()]

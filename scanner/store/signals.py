@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from scanner.clock import shift_week
-from scanner.store import Store
+from scanner.store import Store, published_filter
 
 CHUNK = 900  # SQLite parameters per IN (...) list
 
@@ -69,26 +69,14 @@ def mark_relevant(store: Store, item_ids: Sequence[int], topics: Sequence[str] =
 
 def relevant_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
     """Ids of items marked relevant, published in ``[since, until]`` (UTC ISO strings)."""
-    sql = "SELECT i.id FROM items i JOIN item_relevance r ON r.item_id = i.id WHERE r.relevant = 1"
-    params: list[Any] = []
-    if since:
-        sql += " AND i.published >= ?"
-        params.append(since)
-    if until:
-        sql += " AND i.published <= ?"
-        params.append(until)
+    where, params = published_filter("i.published", since, until, until_inclusive=True)
+    sql = f"SELECT i.id FROM items i JOIN item_relevance r ON r.item_id = i.id WHERE r.relevant = 1{where}"
     return [r[0] for r in store.db.execute(sql + " ORDER BY i.id", params)]
 
 
 def item_ids_between(store: Store, since: str | None, until: str | None) -> list[int]:
-    sql, params = "SELECT id FROM items WHERE 1", []
-    if since:
-        sql += " AND published >= ?"
-        params.append(since)
-    if until:
-        sql += " AND published <= ?"
-        params.append(until)
-    return [r[0] for r in store.db.execute(sql + " ORDER BY id", params)]
+    where, params = published_filter("published", since, until, until_inclusive=True)
+    return [r[0] for r in store.db.execute(f"SELECT id FROM items WHERE 1{where} ORDER BY id", params)]
 
 
 def item_topics(store: Store, item_ids: Sequence[int]) -> dict[int, list[str]]:
