@@ -38,20 +38,16 @@ def fetch_due(config: Config, store: Store, now: datetime, source_ids: list[str]
 
 def analyse_step(config: Config, store: Store, now: datetime, progress: bool = False) -> list[str]:
     """Relevance, embeddings, clustering, tracking and scores for what is new. Returns summary lines."""
-    try:
-        from scanner.analyse import analyse
-    except ModuleNotFoundError:  # the signals engine is not installed in this build
-        return []
+    from scanner.analyse import analyse  # heavy (numpy, scikit-learn, the model): imported when used
+
     result = analyse(config, store, now, progress=progress)
     return list(result.lines)
 
 
 def digest_step(config: Config, store: Store, now: datetime) -> list[str]:
     """Write the digest of the last complete week if it is missing. Returns summary lines."""
-    try:
-        from scanner.digest import write_due_digest
-    except ModuleNotFoundError:
-        return []
+    from scanner.digest import write_due_digest
+
     result = write_due_digest(config, store, now)
     return list(result.lines) if result is not None else []
 
