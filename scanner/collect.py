@@ -11,7 +11,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -94,8 +94,9 @@ def collect(
                     state = store.source_state(s.id)
                 ctx = FetchContext(http=http, config=config, now=now, state=state, lookup=lookup, lock=lock)
                 futures[pool.submit(fetch_source, s, ctx)] = s
-            for fut in as_completed(futures):
-                source = futures[fut]
+            # Stored in configuration order, not completion order, so item ids (and everything built
+            # on them) are the same on every run over the same input.
+            for fut, source in futures.items():
                 result = fut.result()
                 with lock:
                     store.save_fetch(result, language=source.language)
