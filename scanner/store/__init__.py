@@ -363,7 +363,7 @@ class Store:
             where.append("items.published < ?")
             params.append(until)
         if source_ids:
-            where.append(f"items.source_id IN ({','.join('?' for _ in source_ids)})")
+            where.append(f"items.source_id IN ({placeholders(source_ids)})")
             params.extend(source_ids)
         sql = f"SELECT {ITEM_COLUMNS} FROM items"
         if search:
@@ -402,6 +402,20 @@ class Store:
         if source_id:
             return self.query("SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT ?", [source_id, limit])
         return self.query("SELECT * FROM fetches ORDER BY id DESC LIMIT ?", [limit])
+
+
+SQL_CHUNK = 900  # ids per ``IN (...)`` list: stays under SQLite's limit on bound parameters
+
+
+def chunked(ids: Sequence[Any]) -> Iterator[list[Any]]:
+    """``ids`` in lists short enough for one ``IN (...)`` each."""
+    for start in range(0, len(ids), SQL_CHUNK):
+        yield list(ids[start : start + SQL_CHUNK])
+
+
+def placeholders(ids: Sequence[Any]) -> str:
+    """``?,?,?`` for an ``IN (...)`` list of ``ids``."""
+    return ",".join("?" for _ in ids)
 
 
 def published_filter(column: str, since: str | None, until: str | None,

@@ -8,9 +8,7 @@ import numpy as np
 
 from scanner.clock import iso, now_utc
 from scanner.models import Item
-from scanner.store import ITEM_COLUMNS, Store, _row_to_item
-
-CHUNK = 900
+from scanner.store import ITEM_COLUMNS, Store, _row_to_item, chunked, placeholders
 
 
 def items_without_vectors(store: Store, model_id: str, item_ids: Sequence[int] | None = None) -> list[Item]:
@@ -24,9 +22,8 @@ def items_without_vectors(store: Store, model_id: str, item_ids: Sequence[int] |
         return [_row_to_item(r) for r in rows]
     found: dict[str, Item] = {}
     ids = list(dict.fromkeys(item_ids))
-    for start in range(0, len(ids), CHUNK):  # stay under SQLite's limit on bound parameters
-        chunk = ids[start : start + CHUNK]
-        sql = base + f" AND items.id IN ({','.join('?' for _ in chunk)})"
+    for chunk in chunked(ids):
+        sql = base + f" AND items.id IN ({placeholders(chunk)})"
         for row in store.db.execute(sql, [model_id, *chunk]).fetchall():
             item = _row_to_item(row)
             if item.content_hash not in found or item.id < found[item.content_hash].id:
@@ -50,11 +47,10 @@ def load_vectors(store: Store, model_id: str, item_ids: Sequence[int]) -> np.nda
     if not item_ids:
         return np.zeros((0, 0), dtype=np.float32)
     found: dict[int, np.ndarray] = {}
-    for start in range(0, len(item_ids), CHUNK):
-        ids = list(item_ids[start : start + CHUNK])
+    for ids in chunked(item_ids):
         rows = store.db.execute(
             f"SELECT items.id, e.vector FROM items JOIN embeddings e ON e.content_hash = items.content_hash "
-            f"AND e.model = ? WHERE items.id IN ({','.join('?' for _ in ids)})",
+            f"AND e.model = ? WHERE items.id IN ({placeholders(ids)})",
             [model_id, *ids],
         ).fetchall()
         for item_id, blob in rows:

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.models import Item
-from scanner.store import ITEM_COLUMNS, Store, _row_to_item, published_filter
-
-CHUNK = 900  # stays under SQLite's limit on bound parameters
+from scanner.store import ITEM_COLUMNS, Store, _row_to_item, chunked, placeholders, published_filter
 
 
 @dataclass
@@ -38,9 +36,8 @@ def items_needing_relevance(store: Store, model_key: str, item_ids: Sequence[int
         return [_row_to_item(r) for r in rows]
     out: list[Item] = []
     ids = list(dict.fromkeys(item_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        sql = base + f" AND items.id IN ({','.join('?' for _ in chunk)}) ORDER BY items.id"
+    for chunk in chunked(ids):
+        sql = base + f" AND items.id IN ({placeholders(chunk)}) ORDER BY items.id"
         out.extend(_row_to_item(r) for r in store.db.execute(sql, [model_key, *chunk]).fetchall())
     out.sort(key=lambda i: i.id)
     return out
@@ -54,10 +51,9 @@ def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str
     """
     out: dict[int, tuple[str, str]] = {}
     ids = list(dict.fromkeys(item_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunked(ids):
         rows = store.db.execute(
-            f"SELECT id, tokens FROM items WHERE id IN ({','.join('?' for _ in chunk)})", chunk
+            f"SELECT id, tokens FROM items WHERE id IN ({placeholders(chunk)})", chunk
         ).fetchall()
         for item_id, tokens in rows:
             title, _, body = (tokens or "").partition("\n")
@@ -115,11 +111,10 @@ def count_relevance(store: Store, item_ids: Sequence[int] | None = None) -> tupl
         return int(row[0]), int(row[1])
     total = relevant = 0
     ids = list(dict.fromkeys(item_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunked(ids):
         row = store.db.execute(
             f"SELECT count(*), coalesce(sum(relevant), 0) FROM item_relevance "
-            f"WHERE item_id IN ({','.join('?' for _ in chunk)})",
+            f"WHERE item_id IN ({placeholders(chunk)})",
             chunk,
         ).fetchone()
         total += int(row[0])

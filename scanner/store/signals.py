@@ -6,16 +6,14 @@ Every write of a stage happens in one transaction (``Store.transaction``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from scanner.clock import shift_week
-from scanner.store import Store, published_filter
-
-CHUNK = 900  # SQLite parameters per IN (...) list
+from scanner.store import Store, chunked, placeholders, published_filter
 
 
 @dataclass
@@ -43,22 +41,13 @@ class SignalRef:
     first_seen: str
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
-
-
-def _marks(ids: Sequence[Any]) -> str:
-    return ",".join("?" for _ in ids)
-
-
 # --------------------------------------------------------------------------- relevance (read side)
 def mark_relevant(store: Store, item_ids: Sequence[int], topics: Sequence[str] = (), relevant: bool = True,
                   relevance: float = 1.0, model: str = "manual", computed_at: str = "") -> None:
     """Write ``item_relevance`` rows directly (tests, and the fallback when no relevance stage exists)."""
     with store.transaction() as conn:
-        for ids in _chunks(list(item_ids)):
-            hashes = dict(conn.execute(f"SELECT id, content_hash FROM items WHERE id IN ({_marks(ids)})", ids))
+        for ids in chunked(list(item_ids)):
+            hashes = dict(conn.execute(f"SELECT id, content_hash FROM items WHERE id IN ({placeholders(ids)})", ids))
             conn.executemany(
                 "INSERT OR REPLACE INTO item_relevance (item_id, content_hash, model, relevance, relevant, topics, "
                 "explain, computed_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -81,9 +70,9 @@ def item_ids_between(store: Store, since: str | None, until: str | None) -> list
 
 def item_topics(store: Store, item_ids: Sequence[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for ids in _chunks(item_ids):
+    for ids in chunked(item_ids):
         for item_id, topics in store.db.execute(
-            f"SELECT item_id, topics FROM item_relevance WHERE item_id IN ({_marks(ids)})", ids
+            f"SELECT item_id, topics FROM item_relevance WHERE item_id IN ({placeholders(ids)})", ids
         ):
             try:
                 out[item_id] = [str(t) for t in json.loads(topics or "[]")]
@@ -96,10 +85,10 @@ def item_topics(store: Store, item_ids: Sequence[int]) -> dict[int, list[str]]:
 def window_items(store: Store, item_ids: Sequence[int]) -> list[WindowItem]:
     """The items ``item_ids`` in id order, with their source kind."""
     out: list[WindowItem] = []
-    for ids in _chunks(sorted(item_ids)):
+    for ids in chunked(sorted(item_ids)):
         rows = store.db.execute(
             "SELECT i.id, i.source_id, COALESCE(s.kind, ''), i.published, i.content_hash, i.duplicate_of, i.title, "
-            f"i.lang, i.url FROM items i LEFT JOIN sources s ON s.id = i.source_id WHERE i.id IN ({_marks(ids)}) "
+            f"i.lang, i.url FROM items i LEFT JOIN sources s ON s.id = i.source_id WHERE i.id IN ({placeholders(ids)}) "
             "ORDER BY i.id",
             ids,
         ).fetchall()
@@ -109,8 +98,9 @@ def window_items(store: Store, item_ids: Sequence[int]) -> list[WindowItem]:
 
 def load_stories(store: Store, item_ids: Sequence[int]) -> dict[int, int]:
     out: dict[int, int] = {}
-    for ids in _chunks(item_ids):
-        out.update(store.db.execute(f"SELECT item_id, story_id FROM stories WHERE item_id IN ({_marks(ids)})", ids))
+    for ids in chunked(item_ids):
+        sql = f"SELECT item_id, story_id FROM stories WHERE item_id IN ({placeholders(ids)})"
+        out.update(store.db.execute(sql, ids))
     return out
 
 
@@ -148,9 +138,9 @@ def load_assignments(store: Store, item_ids: Sequence[int]) -> dict[int, int]:
     """Current signal of each item (through merges)."""
     alias = merged_into_map(store)
     out: dict[int, int] = {}
-    for ids in _chunks(item_ids):
+    for ids in chunked(item_ids):
         for item_id, sid in store.db.execute(
-            f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN ({_marks(ids)})", ids
+            f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN ({placeholders(ids)})", ids
         ):
             out[item_id] = alias.get(sid, sid)
     return out
@@ -176,8 +166,8 @@ def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequen
             stale = [i for (i,) in conn.execute(
                 "SELECT si.item_id FROM signal_items si JOIN items i ON i.id = si.item_id "
                 "WHERE i.published >= ? AND i.published <= ?", window) if i not in assignment]
-            for chunk in _chunks(stale):
-                conn.execute(f"DELETE FROM signal_items WHERE item_id IN ({_marks(chunk)})", chunk)
+            for chunk in chunked(stale):
+                conn.execute(f"DELETE FROM signal_items WHERE item_id IN ({placeholders(chunk)})", chunk)
         conn.executemany(
             "INSERT INTO signals (id, first_seen, last_seen, created_at, updated_at, model) VALUES (?,?,?,?,?,?)",
             [(sid, week, week, now, now, model) for sid in born],
@@ -191,9 +181,9 @@ def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequen
         )
         ids = sorted(assignment)
         old: dict[int, int] = {}
-        for chunk in _chunks(ids):
-            old.update(conn.execute(f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN ({_marks(chunk)})",
-                                    chunk))
+        for chunk in chunked(ids):
+            sql = f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN ({placeholders(chunk)})"
+            old.update(conn.execute(sql, chunk))
         moved = [i for i in ids if old.get(i) != assignment[i]]
         changed = len(moved)
         conn.executemany(
@@ -236,7 +226,7 @@ def signal_rows(store: Store, ids: Sequence[int] | None = None) -> list[dict[str
     sql = "SELECT * FROM signals"
     params: list[Any] = []
     if ids is not None:
-        sql += f" WHERE id IN ({_marks(ids)})"
+        sql += f" WHERE id IN ({placeholders(ids)})"
         params = list(ids)
     return store.query(sql + " ORDER BY id", params)
 
@@ -255,24 +245,23 @@ def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 40
     out: dict[int, list[str]] = {}
     columns = {r[1] for r in store.db.execute("PRAGMA table_info(items)")}
     limit = max_body_tokens + 40
-    for ids in _chunks(item_ids):
+    for ids in chunked(item_ids):
         if "tokens" in columns:
             for item_id, tokens in store.db.execute(
-                f"SELECT id, tokens FROM items WHERE id IN ({_marks(ids)}) AND tokens != ''", ids
+                f"SELECT id, tokens FROM items WHERE id IN ({placeholders(ids)}) AND tokens != ''", ids
             ):
                 # stored token lists (title, newline, body), never raw Thai text: safe to split on whitespace
                 out[item_id] = tokens.split(maxsplit=limit)[:limit]
         else:
             for rowid, title, body in store.db.execute(
-                f"SELECT rowid, title, substr(body, 1, ?) FROM items_fts WHERE rowid IN ({_marks(ids)})",
+                f"SELECT rowid, title, substr(body, 1, ?) FROM items_fts WHERE rowid IN ({placeholders(ids)})",
                 [max_body_tokens * 12, *ids],
             ):
                 out[rowid] = (title or "").split(" ") + (body or "").split(" ")[:max_body_tokens]
     missing = [i for i in item_ids if i not in out]
-    for ids in _chunks(missing):
-        for item_id, title, text in store.db.execute(
-            f"SELECT id, title, COALESCE(NULLIF(content, ''), summary) FROM items WHERE id IN ({_marks(ids)})", ids
-        ):
+    for ids in chunked(missing):
+        sql = f"SELECT id, title, COALESCE(NULLIF(content, ''), summary) FROM items WHERE id IN ({placeholders(ids)})"
+        for item_id, title, text in store.db.execute(sql, ids):
             out[item_id] = tokenize(title) + tokenize(text[: max_body_tokens * 8])[:max_body_tokens]
     return {k: [t for t in v if t] for k, v in out.items()}
 
@@ -303,7 +292,7 @@ def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[di
                 events: Sequence[tuple[int, str, dict[str, Any]]], week: str, now: str) -> None:
     """Replace the window's weekly rows and update each signal's state, all at once."""
     with store.transaction() as conn:
-        marks = _marks(weeks)
+        marks = placeholders(weeks)
         cols = ["signal_id", "week", "items", "stories", "sources", "source_kinds", "dov", "dod", "dov_growth",
                 "dod_growth", "state", "keywords"]
         counts = ["items", "stories", "sources", "source_kinds", "dov", "dod"]
@@ -328,7 +317,7 @@ def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[di
         conn.execute(f"DELETE FROM keyword_weeks WHERE week IN ({marks})", list(weeks))
         kcols = ["keyword", "lang", "week", "tf", "df", "dov", "dod", "dov_growth", "dod_growth"]
         conn.executemany(
-            f"INSERT INTO keyword_weeks ({', '.join(kcols)}) VALUES ({_marks(kcols)})",
+            f"INSERT INTO keyword_weeks ({', '.join(kcols)}) VALUES ({placeholders(kcols)})",
             [tuple(r[c] for c in kcols) for r in keyword_weeks],
         )
         add_events(conn, week, now, events)
@@ -367,7 +356,7 @@ def signals_export(store: Store, ids: Sequence[int] | None = None, state: str | 
     where: list[str] = []
     params: list[Any] = []
     if ids is not None:
-        where.append(f"id IN ({_marks(ids)})")
+        where.append(f"id IN ({placeholders(ids)})")
         params.extend(ids)
     if state:
         where.append("state = ?")
@@ -381,9 +370,9 @@ def signals_export(store: Store, ids: Sequence[int] | None = None, state: str | 
     sids = [r["id"] for r in rows]
     weeks: dict[int, list[dict[str, Any]]] = {}
     members: dict[int, list[dict[str, Any]]] = {}
-    for chunk in _chunks(sids):
+    for chunk in chunked(sids):
         for w in store.query(
-            f"SELECT * FROM signal_weeks WHERE signal_id IN ({_marks(chunk)}) ORDER BY signal_id, week", chunk
+            f"SELECT * FROM signal_weeks WHERE signal_id IN ({placeholders(chunk)}) ORDER BY signal_id, week", chunk
         ):
             sid = w.pop("signal_id")
             w.pop("keywords", None)
@@ -391,7 +380,7 @@ def signals_export(store: Store, ids: Sequence[int] | None = None, state: str | 
         if with_members:
             for m in store.query(
                 "SELECT si.signal_id, i.id, i.url, i.title, i.published, i.lang, i.source_id, si.similarity "
-                f"FROM signal_items si JOIN items i ON i.id = si.item_id WHERE si.signal_id IN ({_marks(chunk)}) "
+                f"FROM signal_items si JOIN items i ON i.id = si.item_id WHERE si.signal_id IN ({placeholders(chunk)}) "
                 "ORDER BY si.signal_id, i.published DESC, i.id DESC", chunk
             ):
                 members.setdefault(m.pop("signal_id"), []).append(m)
