@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner.clock import now_utc
 from scanner.config import Config, SourceConfig
-from scanner.errors import FetchError, UsageError
+from scanner.errors import FetchError
 from scanner.http import HttpClient
 from scanner.models import FetchRun, SourceFetch, SourceState
 from scanner.sources import FetchContext, kind_module
@@ -130,10 +130,3 @@ def _log_result(r: SourceFetch) -> None:
                     r.items_seen)
     for w in r.warnings:
         logger.warning("%s: %s", r.source_id, w)
-
-
-def ensure_known(config: Config, ids: Sequence[str]) -> None:
-    for i in ids:
-        if not any(s.id == i for s in config.sources):
-            known = ", ".join(s.id for s in config.sources) or "none"
-            raise UsageError(f"no source with id {i!r} in {config.path}; known: {known}")

@@ -329,7 +329,8 @@ class Config(Strict):
             if s.id == source_id:
                 return s
         known = ", ".join(s.id for s in self.sources) or "none"
-        raise ConfigError([f"no source with id {source_id!r} (known: {known})"])
+        where = f" in {self.path}" if self.path else ""
+        raise ConfigError([f"no source with id {source_id!r}{where} (known: {known})"])
 
 
 # --------------------------------------------------------------------------- loading

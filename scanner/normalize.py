@@ -161,11 +161,6 @@ def search_tokens(text: str, tokens: list[str] | None = None) -> list[str]:
     return base + extra
 
 
-def fts_text(text: str) -> str:
-    """Text for the FTS index: tokens joined by spaces, so ``unicode61`` sees Thai word boundaries."""
-    return " ".join(search_tokens(text))
-
-
 def fts_query(query: str) -> str:
     """An FTS5 MATCH expression for a user's search. Every space-separated part must match; a part
     that is several words (a Thai run such as ``รัฐบาลดิจิทัล``) matches those words close together."""

@@ -14,7 +14,7 @@ from scanner.cli import App, cli
 from scanner.cli.output import echo_rows, human_seconds
 from scanner.cli.schedule import echo_heartbeat
 from scanner.clock import as_of_datetime, iso, now_utc, parse_iso
-from scanner.collect import collect, ensure_known, select_sources
+from scanner.collect import collect, select_sources
 from scanner.lock import hold_lock
 from scanner.models import FetchRun
 from scanner.pipeline import run_once
@@ -37,7 +37,8 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: s
     Exit code: 0 all ok, 1 some failed, 2 usage or config error, 3 all failed.
     """
     config = app.config
-    ensure_known(config, source_ids)
+    for source_id in source_ids:  # an unknown id is a ConfigError (exit code 2) before anything is written
+        config.source(source_id)
     now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
     with hold_lock(app.db_path, "scanner fetch"), app.open_store() as store:
         store.sync_sources(config)
