@@ -30,9 +30,9 @@ class RunSummary:
 
 
 def fetch_due(config: Config, store: Store, now: datetime, source_ids: list[str] | None = None) -> FetchRun:
-    """Fetch the due sources (or exactly ``source_ids``) and store their items."""
-    store.sync_sources(config)
-    sources = [config.source(i) for i in source_ids] if source_ids else select_sources(config, store, now)
+    """Fetch the due sources (or exactly ``source_ids``) and store their items (``collect`` mirrors the
+    configured sources into the database first)."""
+    sources = select_sources(config, store, now, source_ids or ())
     return collect(config, store, sources, now=now)
 
 

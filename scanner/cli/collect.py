@@ -41,7 +41,6 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: s
         config.source(source_id)
     now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
     with hold_lock(app.db_path, "scanner fetch"), app.open_store() as store:
-        store.sync_sources(config)
         sources = select_sources(config, store, now, source_ids, all_sources)
         bar = tqdm(total=len(sources), unit="source", disable=not sys.stderr.isatty(), leave=False)
         run = collect(config, store, sources, now=now, on_result=lambda r: bar.update(1))
