@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner.clock import now_utc
 from scanner.config import Config, SourceConfig
-from scanner.errors import FetchError
+from scanner.errors import FetchError, HTTPStatusError
 from scanner.http import HttpClient
 from scanner.models import FetchRun, SourceFetch, SourceState
 from scanner.sources import FetchContext, kind_module
@@ -48,8 +48,8 @@ def fetch_source(source: SourceConfig, ctx: FetchContext) -> SourceFetch:
         result = module.fetch(source, ctx)
     except FetchError as e:
         result = SourceFetch(source.id, started_at=ctx.now, status="failed", error=str(e))
-        if e.__class__.__name__ == "HTTPStatusError":
-            result.http_status = getattr(e, "status", None)
+        if isinstance(e, HTTPStatusError):
+            result.http_status = e.status
     except ModuleNotFoundError as e:
         result = SourceFetch(source.id, started_at=ctx.now, status="failed",
                              error=f"source kind {source.kind!r} is not available: {e}")
