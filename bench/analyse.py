@@ -6,8 +6,8 @@ own content hash and must be embedded; publication dates are spread over the 12 
 the as-of date so the whole set is in the analysis window. With the real USE model:
 
 - ``raw``: ``UseEmbedder.embed`` on exactly the texts the pipeline embeds, in batches of 64;
-- ``analyse``: ``scanner.analyse.analyse`` on a fresh database holding those items — relevance
-  (when ``scanner.relevance`` is installed; otherwise every item counts as relevant, which is
+- ``analyse``: ``scanner.analysis.analyse.analyse`` on a fresh database holding those items — relevance
+  (when ``scanner.analysis.relevance`` is installed; otherwise every item counts as relevant, which is
   the harder case for clustering), embedding and storing vectors, stories, clustering, tracking,
   labels, tags and scores.
 
@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.analyse import analyse  # noqa: E402
+from scanner.analysis.analyse import analyse  # noqa: E402
+from scanner.analysis.embed import UseEmbedder, item_text  # noqa: E402
 from scanner.clock import as_of_datetime  # noqa: E402
 from scanner.config import load_config  # noqa: E402
-from scanner.embed import UseEmbedder, item_text  # noqa: E402
 from scanner.pipeline import fetch_due  # noqa: E402
 from scanner.store import Store  # noqa: E402
 
@@ -85,7 +85,7 @@ def main() -> None:
         total = time.perf_counter() - t
         store.close()
     print(f"scanner analyse over {len(texts):,} new items (real thaigov texts, perturbed copies), USE on this machine")
-    stage = "scanner.relevance (run inside analyse)" if result.relevance_stage else "not installed: all items relevant"
+    stage = "ran inside analyse" if result.relevance_stage else "not installed: all items relevant"
     print(f"relevance stage: {stage}")
     print()
     print(f"{'step':<16} {'seconds':>8}")

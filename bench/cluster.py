@@ -29,15 +29,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scanner.analysis.track import TrackParams, track_signals  # noqa: E402
 from scanner.store import Store  # noqa: E402
 from scanner.store import signals as db  # noqa: E402
-from scanner.track import TrackParams, track_signals  # noqa: E402
 
 SAMPLE = ROOT / "demo" / "data" / "thaigov_sample.jsonl"
 
 
 def embed_seeds(out: Path) -> None:
-    from scanner.embed import UseEmbedder
+    from scanner.analysis.embed import UseEmbedder
 
     rows = [json.loads(line) for line in SAMPLE.open(encoding="utf-8")]
     titles = [r["title"] for r in rows if r["relevant"]]

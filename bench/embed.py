@@ -33,8 +33,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scanner.analysis.embed import Embedder, embed_items, get_embedder, item_text  # noqa: E402
 from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
-from scanner.embed import Embedder, embed_items, get_embedder, item_text  # noqa: E402
 from scanner.models import RawItem  # noqa: E402
 from scanner.store import Store  # noqa: E402
 from scanner.store.embeddings import items_without_vectors  # noqa: E402

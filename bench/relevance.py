@@ -12,7 +12,7 @@ months of the same source, so everything here is temporal:
 
 ``--fit`` refits, on the tune split only, the four logistic weights and the similarity calibration
 (5-fold stratified cross-validation picks the L2 strength), prints them, and scores test with them.
-The shipped ``DEFAULT_WEIGHTS``/``SIM_CALIBRATION`` in ``scanner/relevance.py`` came from this run.
+The shipped ``DEFAULT_WEIGHTS``/``SIM_CALIBRATION`` in ``scanner/analysis/relevance.py`` came from this run.
 Without ``--fit`` the shipped defaults are evaluated through the real pipeline (items stored in a
 SQLite file, embedded, ``score_relevance``), plus two ablations: similarity only, keywords only.
 """
@@ -34,15 +34,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
-from scanner.embed import embed_items, get_embedder  # noqa: E402
-from scanner.models import RawItem  # noqa: E402
-from scanner.relevance import (  # noqa: E402
+from scanner.analysis.embed import embed_items, get_embedder  # noqa: E402
+from scanner.analysis.relevance import (  # noqa: E402
     _keyword_counts,
     gather_evidence,
     prepare_topics,
     score_relevance,
 )
+from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
+from scanner.models import RawItem  # noqa: E402
 from scanner.store import Store  # noqa: E402
 from scanner.store.embeddings import load_vectors  # noqa: E402
 

@@ -257,9 +257,9 @@ class AnalysisConfig(Strict):
     keyword_weight: float = Field(default=1.0, ge=0, le=10)  # 0: relevance from embedding similarity only
     window_weeks: int = Field(default=12, ge=1, le=520)
     fading_weeks: int = Field(default=6, ge=1, le=52)  # weekly news on a theme often pauses for weeks
-    # Average cosine similarity that holds a signal together (scanner.track); 0.55 suits USE.
+    # Average cosine similarity that holds a signal together (scanner.analysis.track); 0.55 suits USE.
     cluster_threshold: float = Field(default=0.55, gt=0, lt=1)
-    # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.tags.DEFAULT_TAGS.
+    # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.analysis.tags.DEFAULT_TAGS.
     tags: dict[str, dict[str, str]] | None = None
 
 

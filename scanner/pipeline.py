@@ -38,7 +38,7 @@ def fetch_due(config: Config, store: Store, now: datetime, source_ids: list[str]
 
 def analyse_step(config: Config, store: Store, now: datetime, progress: bool = False) -> list[str]:
     """Relevance, embeddings, clustering, tracking and scores for what is new. Returns summary lines."""
-    from scanner.analyse import analyse  # heavy (numpy, scikit-learn, the model): imported when used
+    from scanner.analysis.analyse import analyse  # heavy (numpy, scikit-learn, the model): imported when used
 
     result = analyse(config, store, now, progress=progress)
     return list(result.lines)

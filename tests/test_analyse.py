@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scanner.analyse import analyse
+from scanner.analysis.analyse import analyse
 from scanner.clock import as_of_datetime
 from scanner.config import Config
 from scanner.store import Store
@@ -160,8 +160,8 @@ def test_thai_and_english_items_about_the_same_matter_share_a_signal(store: Stor
 @pytest.mark.slow
 def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callable[[str], Config],
                                                thaigov: list[dict[str, Any]]) -> None:
-    """Runs once ``scanner.relevance`` is merged in: relevance → signals on real Thai releases."""
-    pytest.importorskip("scanner.relevance")
+    """Runs once ``scanner.analysis.relevance`` is merged in: relevance → signals on real Thai releases."""
+    pytest.importorskip("scanner.analysis.relevance")
     from tests.signal_data import ensure_source
 
     ensure_source(store, "thaigov", "file")
@@ -196,7 +196,7 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
 
 
 def test_map_points_place_signals_and_keywords_on_both_maps(replay: Any) -> None:
-    from scanner.score import map_points
+    from scanner.analysis.score import map_points
 
     store, config, _ = replay
     run(config, store, "2025-01-26")

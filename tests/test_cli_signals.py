@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from scanner.analyse import analyse
+from scanner.analysis.analyse import analyse
 from scanner.cli import cli
 from scanner.clock import as_of_datetime
 from scanner.config import load_config

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from scanner import cluster
-from scanner.cluster import cluster_vectors, mean_rows, renumber
-from scanner.stories import group_stories
+from scanner.analysis import cluster
+from scanner.analysis.cluster import cluster_vectors, mean_rows, renumber
+from scanner.analysis.stories import group_stories
 
 
 def blobs(centres: int, per: int, dim: int = 32, spread: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

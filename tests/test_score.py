@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scanner.score import WindowData, growth_rate, quadrant, score_keywords, score_signals, yoon_degree
+from scanner.analysis.score import WindowData, growth_rate, quadrant, score_keywords, score_signals, yoon_degree
 
 
 def test_yoon_degree_weights_older_weeks_less() -> None:

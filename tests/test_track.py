@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from scanner.score import WindowData, score_signals
+from scanner.analysis.score import WindowData, score_signals
+from scanner.analysis.track import track_signals
 from scanner.store.signals import SignalRef
-from scanner.track import track_signals
 
 DIM = 16
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
+from scanner.analysis.tags import tag_label
 from scanner.cli import App, cli
 from scanner.cli.output import echo_rows
 from scanner.clock import as_of_datetime, now_utc
 from scanner.errors import UsageError
 from scanner.lock import hold_lock
-from scanner.tags import tag_label
 
 STATES = ("weak", "strong", "latent", "established", "new", "fading")
 STATE_ORDER = {s: k for k, s in enumerate(("new", "weak", "strong", "latent", "established", "fading"))}
@@ -27,7 +27,7 @@ STATE_ORDER = {s: k for k, s in enumerate(("new", "weak", "strong", "latent", "e
 @click.pass_obj
 def analyse_cmd(app: App, as_of: str | None) -> None:
     """Relevance, embeddings, clustering, tracking and scores for everything new."""
-    from scanner.analyse import analyse
+    from scanner.analysis.analyse import analyse
 
     config = app.config
     try:

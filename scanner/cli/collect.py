@@ -93,8 +93,8 @@ def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: 
 
 
 def explain_cmd(app: App, item_id: int, fmt: str) -> None:
-    from scanner.embed import get_embedder
-    from scanner.relevance import explain_item, format_explanation
+    from scanner.analysis.embed import get_embedder
+    from scanner.analysis.relevance import explain_item, format_explanation
 
     if fmt not in ("table", "json"):
         raise click.UsageError("--explain prints a table or json: use --format table or --format json")

@@ -18,12 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from scanner.analysis.tags import tag_label
 from scanner.clock import iso, iso_week, parse_iso, shift_week, week_end, week_start, weeks_between
 from scanner.config import Config
 from scanner.store import Store
 from scanner.store import digest as q
 from scanner.store.reviews import VerdictSummary, reviews_by_signal, summarise_reviews
-from scanner.tags import tag_label
 
 logger = logging.getLogger(__name__)
 

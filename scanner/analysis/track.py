@@ -8,7 +8,7 @@ One pass over the window's stories (unit vectors), given last run's assignments:
    average, if that average similarity is at least ``threshold``. (The average similarity of a
    unit vector to a set is its dot product with the set's mean, so this is one matrix product.)
    Faded signals keep their last mean, so a topic that comes back revives under its old id.
-3. **Cluster the rest** (``scanner.cluster``, same ``threshold``). A cluster that is, on average,
+3. **Cluster the rest** (``scanner.analysis.cluster``, same ``threshold``). A cluster that is, on average,
    as similar to an existing signal as the threshold joins it; otherwise, with at least
    ``min_items`` items, it is **born** as a new signal.
 4. **Merge.** Two signals whose average cross-similarity reaches ``threshold + merge_margin``
@@ -20,7 +20,7 @@ One pass over the window's stories (unit vectors), given last run's assignments:
 
 The margins give hysteresis: a split pair is far below the merge bar, so nothing flips back and
 forth between runs. Events (born, merged, split) are returned for ``signal_events``; growth,
-fading and revival are decided from weekly counts in ``scanner.score``.
+fading and revival are decided from weekly counts in ``scanner.analysis.score``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from scanner.cluster import cluster_vectors, mean_rows, unit_rows
+from scanner.analysis.cluster import cluster_vectors, mean_rows, unit_rows
 from scanner.store.signals import SignalRef
 
 logger = logging.getLogger(__name__)

@@ -17,17 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from scanner.analysis.embed import Embedder, embed_items, get_embedder
+from scanner.analysis.label import central_title, ctfidf_keywords, lang_of, majority_topics
+from scanner.analysis.score import WindowData, score_keywords, score_signals
+from scanner.analysis.stories import group_stories
+from scanner.analysis.tags import Tagger
+from scanner.analysis.track import TrackParams, TrackResult, track_signals
 from scanner.clock import iso, iso_week, now_utc, parse_iso, shift_week, week_start
 from scanner.config import Config
-from scanner.embed import Embedder, embed_items, get_embedder
-from scanner.label import central_title, ctfidf_keywords, lang_of, majority_topics
-from scanner.score import WindowData, score_keywords, score_signals
 from scanner.store import Store
 from scanner.store import signals as db
 from scanner.store.embeddings import load_vectors
-from scanner.stories import group_stories
-from scanner.tags import Tagger
-from scanner.track import TrackParams, TrackResult, track_signals
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def _relevant_window(config: Config, store: Store, embedder: Embedder, since: st
     stage: Any = None
     if score:
         try:
-            stage = importlib.import_module("scanner.relevance")  # merged from its own branch; optional here
+            stage = importlib.import_module("scanner.analysis.relevance")  # merged from its own branch; optional here
         except ImportError:
             stage = None
     if stage is not None:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from scanner.embed import Embedder
+from scanner.analysis.embed import Embedder
 
 logger = logging.getLogger(__name__)
 

@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from scanner.analysis.embed import Embedder, item_vectors
 from scanner.clock import iso, now_utc
 from scanner.config import Config, Topic
-from scanner.embed import Embedder, item_vectors
 from scanner.errors import ScannerError
 from scanner.models import Item
 from scanner.normalize import tokenize

@@ -6,7 +6,7 @@ Why this method
   want to learn. Average linkage with a distance threshold stops merging when the *average*
   similarity between two groups falls below ``threshold`` — a number an analyst can read ("items
   of a signal are on average at least 0.55 similar"), and the same number drives assignment to
-  existing signals, merging and splitting in ``scanner.track`` (average similarity between two
+  existing signals, merging and splitting in ``scanner.analysis.track`` (average similarity between two
   sets of unit vectors is the dot product of their mean vectors, so it is cheap to check later).
 - **Deterministic.** Agglomeration has no random start; ties are broken by input order, which
   is the items' id order. The large-input path seeds its k-means and runs it on a fixed order.
