@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from scanner.analysis.embed import Embedder, embed_items, get_embedder, item_text  # noqa: E402
 from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
 from scanner.models import RawItem  # noqa: E402
+from scanner.prepare import store_items  # noqa: E402
 from scanner.store import Store  # noqa: E402
 from scanner.store.embeddings import items_without_vectors  # noqa: E402
 
@@ -106,7 +107,7 @@ def main() -> None:
     now = datetime(2025, 4, 1, tzinfo=UTC)
     raws = [RawItem(url=f"https://www.thaigov.go.th/bench/{i}", title=t, content=x, published=now)
             for i, (t, x) in enumerate(pairs)]
-    store.upsert_items("thaigov", raws, now)
+    store_items(store, "thaigov", raws, now)
     embedder = get_embedder(AnalysisConfig(embedder=args.embedder))  # type: ignore[arg-type]
     texts = [item_text(i) for i in items_without_vectors(store, embedder.model_id)]
     chars = sum(len(t) for t in texts) / len(texts)

@@ -43,6 +43,7 @@ from scanner.analysis.relevance import (  # noqa: E402
 )
 from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
 from scanner.models import RawItem  # noqa: E402
+from scanner.prepare import store_items  # noqa: E402
 from scanner.store import Store  # noqa: E402
 from scanner.store.embeddings import load_vectors  # noqa: E402
 
@@ -70,7 +71,7 @@ def build_store(db: Path, rows: list[dict[str, Any]], embedder_kind: str) -> tup
                 published=datetime.fromisoformat(r["published"][:10]).replace(tzinfo=UTC))
         for r in rows
     ]
-    result = store.upsert_items("thaigov", raws, datetime.now(UTC))
+    result = store_items(store, "thaigov", raws, datetime.now(UTC))
     by_id = {item_id: row for item_id, row in zip(result.item_ids, rows, strict=True)}
     return store, config, by_id
 

@@ -68,6 +68,13 @@ def shift_week(week: str, n: int) -> str:
     return f"{y}-W{ww:02d}"
 
 
+def weeks_apart(first: str, last: str) -> int:
+    """How many weeks ``last`` comes after ``first`` (negative when before): W10 → W12 is 2."""
+    a = date.fromisocalendar(*(int(x) for x in first.split("-W")), 1)
+    b = date.fromisocalendar(*(int(x) for x in last.split("-W")), 1)
+    return (b - a).days // 7
+
+
 def weeks_between(first: str, last: str) -> list[str]:
     """Every ISO week from ``first`` to ``last`` inclusive."""
     out: list[str] = []

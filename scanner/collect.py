@@ -20,6 +20,7 @@ from scanner.config import Config, SourceConfig
 from scanner.errors import FetchError, HTTPStatusError
 from scanner.http import HttpClient
 from scanner.models import FetchRun, SourceFetch, SourceState
+from scanner.prepare import prepare_items
 from scanner.sources import FetchContext, kind_module
 from scanner.store import Store
 
@@ -99,7 +100,8 @@ def collect(
             for fut, source in futures.items():
                 result = fut.result()
                 with lock:
-                    store.save_fetch(result, language=source.language)
+                    items = prepare_items(result.items, source.id, source.language, store.stored_hash)
+                    store.save_fetch(result, items)
                 _log_result(result)
                 run.results.append(result)
                 if on_result:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scanner.errors import ConfigError
+from scanner.normalize import http_url
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -59,7 +60,7 @@ def parse_size(value: str | int) -> int:
 
 
 def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, re.IGNORECASE):
+    if http_url(value) is None:
         raise ValueError(f"{value!r} is not a valid http(s) URL: it must start with http:// or https://")
     return value
 

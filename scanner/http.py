@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from scanner.errors import FetchError, HTTPStatusError, ResponseTooLargeError, RobotsDisallowedError
+from scanner.normalize import http_url
 
 logger = logging.getLogger(__name__)
 
@@ -229,8 +230,7 @@ class HttpClient:
         params: dict[str, Any] | None = None,
     ) -> HttpResponse:
         """GET ``url`` politely. Raises ``FetchError`` (or a subclass) on any failure; 304 is returned."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if http_url(url) is None:
             raise FetchError(f"{url}: only http:// and https:// URLs can be fetched")
         if self.obey_robots:
             self._check_robots(url)
@@ -241,7 +241,7 @@ class HttpClient:
             headers["If-Modified-Since"] = last_modified
         if accept:
             headers["Accept"] = accept
-        self._wait_for_host(parts)
+        self._wait_for_host(urlsplit(url))
         return self._request(url, headers, params)
 
     # ------------------------------------------------------------------ internals
@@ -267,7 +267,7 @@ class HttpClient:
             raise FetchError(f"{url}: request failed: {e}") from None
         try:
             for r in [*resp.history, resp]:
-                if urlsplit(r.url).scheme not in ("http", "https"):
+                if http_url(r.url) is None:
                     raise FetchError(f"{url}: redirected to a URL that is not http(s): {r.url}")
             if resp.status_code == 304:
                 return self._response(url, resp, b"", started)

@@ -28,6 +28,33 @@ class RawItem:
 
 
 @dataclass
+class PreparedItem:
+    """An item ready to store (``scanner.prepare``): its key, cleaned text, language and tokens.
+
+    ``published`` is a UTC ISO string, or ``None`` when the source gave no date (the store then
+    uses the fetch time and sets ``date_missing``). ``tokens`` (title tokens, a newline, body
+    tokens) and the two full-text fields are ``None`` when the stored item already has this text.
+    """
+
+    source_id: str
+    item_key: str
+    url: str | None
+    canonical_url: str | None
+    guid: str | None
+    title: str
+    summary: str
+    content: str
+    author: str | None
+    lang: str
+    published: str | None
+    content_hash: str
+    extra: str = "{}"  # JSON
+    tokens: str | None = None
+    fts_title: str | None = None
+    fts_body: str | None = None
+
+
+@dataclass
 class SourceState:
     """What the store remembers about a source between runs (conditional GET and health)."""
 

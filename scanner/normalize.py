@@ -21,26 +21,42 @@ PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»…–—•·"
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
-def canonical_url(url: str | None) -> str | None:
-    """Lower-case scheme and host, drop default ports, fragments and tracking parameters.
+CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
 
-    Returns ``None`` for anything that is not an absolute http(s) URL.
+
+def http_url(url: str | None) -> str | None:
+    """``url`` without surrounding spaces if it is an absolute http(s) URL with a host, else ``None``.
+
+    The one check for "a link we may store, fetch or print": no ``javascript:``, ``data:``,
+    ``mailto:``, relative or schemeless links, no spaces or control characters inside, no bad port.
     """
     if not url:
         return None
     url = url.strip()
+    if CONTROL_RE.search(url):
+        return None
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
     except ValueError:
         return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Lower-case scheme and host, drop default ports, fragments and tracking parameters.
+
+    Returns ``None`` for anything that is not an absolute http(s) URL (``http_url``).
+    """
+    checked = http_url(url)
+    if checked is None:
+        return None
+    parts = urlsplit(checked)
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.lower().rstrip(".")
-    try:
-        port = parts.port
-    except ValueError:
-        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = [

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from scanner.clock import UTC
 from scanner.models import RawItem
+from scanner.prepare import store_items
 from scanner.store import Store
 from scanner.store.signals import mark_relevant
 
@@ -42,7 +43,7 @@ def add_items(store: Store, rows: Sequence[tuple[str, str, str]], source_id: str
         published = datetime.fromisoformat(day).replace(hour=3, tzinfo=UTC)
         raws.append(RawItem(url=f"https://example.org/{source_id}/{start + k}", title=title, content=text,
                             published=published))
-    result = store.upsert_items(source_id, raws, datetime(2025, 1, 1, tzinfo=UTC))
+    result = store_items(store, source_id, raws, datetime(2025, 1, 1, tzinfo=UTC))
     ids = result.item_ids
     mark_relevant(store, ids, topics=topics, relevant=relevant)
     return ids

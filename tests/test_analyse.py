@@ -11,6 +11,7 @@ import pytest
 from scanner.analysis.analyse import analyse
 from scanner.clock import as_of_datetime
 from scanner.config import Config
+from scanner.prepare import store_items
 from scanner.store import Store
 from tests.signal_data import add_items
 
@@ -173,7 +174,7 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
     sample = [r for r in thaigov if "2024-11-01" <= r["published"] <= "2024-11-30"][:80]
     raws = [RawItem(url=r["url"], title=r["title"], content=r["body"], lang=r["lang"],
                     published=datetime.fromisoformat(r["published"]).replace(hour=3, tzinfo=UTC)) for r in sample]
-    store.upsert_items("thaigov", raws, datetime(2025, 1, 1, tzinfo=UTC))
+    store_items(store, "thaigov", raws, datetime(2025, 1, 1, tzinfo=UTC))
     config = make_config("""
         topics:
           - id: cyber
@@ -251,7 +252,7 @@ def test_thaigov_replayed_week_by_week_keeps_signal_ids(store: Store, make_confi
     sample = [r for r in thaigov if "2024-11-01" <= r["published"] <= "2024-12-31"]
     raws = [RawItem(url=r["url"], title=r["title"], content=r["body"], lang=r["lang"],
                     published=datetime.fromisoformat(r["published"]).replace(hour=3, tzinfo=UTC)) for r in sample]
-    ids = store.upsert_items("thaigov", raws, datetime(2025, 1, 1, tzinfo=UTC)).item_ids
+    ids = store_items(store, "thaigov", raws, datetime(2025, 1, 1, tzinfo=UTC)).item_ids
     mark_relevant(store, [i for i, r in zip(ids, sample, strict=True) if r["relevant"]], topics=["digital"])
     config = make_config("analysis:\n  embedder: hashing\n  cluster_threshold: 0.3\n")
     day, seen = date(2024, 11, 3), {}

@@ -22,6 +22,7 @@ from scanner.analysis.embed import (
 from scanner.config import AnalysisConfig, Config, FileSource
 from scanner.errors import ScannerError
 from scanner.models import RawItem
+from scanner.prepare import store_items
 from scanner.store import Store
 
 TH_FRAUD = "รัฐบาลเร่งปราบปรามแก๊งคอลเซ็นเตอร์ที่หลอกลวงประชาชนทางโทรศัพท์"
@@ -40,7 +41,7 @@ def add_items(store: Store, texts: list[tuple[str, str]], source: str = "test") 
     store.sync_sources(Config(sources=[FileSource(id=source, kind="file", path="x.jsonl")]))
     raws = [RawItem(url=url, title=text[:40], content=text, published=datetime(2025, 1, 6, tzinfo=UTC))
             for url, text in texts]
-    return store.upsert_items(source, raws, datetime(2025, 1, 6, tzinfo=UTC)).item_ids
+    return store_items(store, source, raws, datetime(2025, 1, 6, tzinfo=UTC)).item_ids
 
 
 def test_use_thai_sentence_is_closer_to_its_english_translation_than_to_unrelated_thai(use: UseEmbedder) -> None:

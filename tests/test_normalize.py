@@ -9,6 +9,7 @@ from scanner.normalize import (
     detect_lang,
     fts_query,
     html_to_text,
+    http_url,
     search_tokens,
     tokenize,
 )
@@ -66,3 +67,14 @@ def test_search_tokens_add_words_inside_compounds() -> None:
     tokens = search_tokens("ปราบปรามอาชญากรรมไซเบอร์")
     assert "อาชญากรรมไซเบอร์" in tokens and "ไซเบอร์" in tokens and "อาชญากรรม" in tokens
     assert tokenize("ปราบปรามอาชญากรรมไซเบอร์") == ["ปราบปราม", "อาชญากรรมไซเบอร์"]
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("https://www.thaigov.go.th/news/1", True), ("http://a.b/c?d=1#e", True), ("HTTPS://X.ORG", True),
+    ("javascript:alert(1)", False), (" javascript:alert(1)", False), ("data:text/html,hi", False),
+    ("ftp://x.org/a", False), ("//evil.org/x", False), ("https://", False), ("https://a.b/\nx", False),
+    ("vbscript:x", False), (None, False), ("", False), ("http://a.org:99999/", False),
+    ("https://a b.org/", False), (" https://a.org/x ", True), ("mailto:lab@example.org", False),
+])
+def test_http_url_allows_only_http_links(url: str | None, ok: bool) -> None:
+    assert (http_url(url) is not None) is ok

@@ -26,6 +26,7 @@ from scanner.cli import cli
 from scanner.config import Config, FileSource, Topic
 from scanner.errors import ScannerError
 from scanner.models import RawItem
+from scanner.prepare import store_items
 from scanner.store import Store
 
 TOPIC_IDS = [
@@ -54,7 +55,7 @@ def add_rows(store: Store, rows: list[dict[str, Any]]) -> list[int]:
     store.sync_sources(Config(sources=[FileSource(id="thaigov", kind="file", path="x.jsonl")]))
     raws = [RawItem(url=r["url"], title=r["title"], content=r["body"], lang=r.get("lang"),
                     published=datetime.fromisoformat(r["published"][:10]).replace(tzinfo=UTC)) for r in rows]
-    return store.upsert_items("thaigov", raws, datetime(2025, 4, 1, tzinfo=UTC)).item_ids
+    return store_items(store, "thaigov", raws, datetime(2025, 4, 1, tzinfo=UTC)).item_ids
 
 
 def first_of_each(thaigov: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from scanner.config import Config, RssSource
 from scanner.models import RawItem, SourceFetch
+from scanner.prepare import prepare_items, store_items
 from scanner.store import Store
 
 T0 = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)
@@ -33,7 +34,7 @@ def test_items_stored_once_and_updates_keep_first_seen(store: Store) -> None:
         RawItem(url="https://Example.org/a?utm_source=x", title="ข่าวหนึ่ง", summary="รัฐบาลดิจิทัล", published=T0),
         RawItem(url=None, guid="g-2", title="ข่าวสอง", summary="ข้อมูลเปิด"),
     ]
-    first = store.upsert_items("s1", raw, T0)
+    first = store_items(store, "s1", raw, T0)
     assert (first.new, first.updated, first.seen) == (2, 0, 0)
     # Same items again, one with a tracking-free URL variant and changed text.
     again = [
@@ -41,7 +42,7 @@ def test_items_stored_once_and_updates_keep_first_seen(store: Store) -> None:
                 published=T0),
         RawItem(url=None, guid="g-2", title="ข่าวสอง", summary="ข้อมูลเปิด"),
     ]
-    second = store.upsert_items("s1", again, T1)
+    second = store_items(store, "s1", again, T1)
     assert (second.new, second.updated, second.seen) == (0, 1, 1)
     assert store.count_items() == 2
     item = store.item(first.item_ids[0])
@@ -53,25 +54,25 @@ def test_items_stored_once_and_updates_keep_first_seen(store: Store) -> None:
 
 def test_missing_date_gets_fetch_time_and_flag_then_real_date(store: Store) -> None:
     setup_source(store)
-    r = store.upsert_items("s1", [RawItem(url="https://example.org/x", title="t", summary="s")], T0)
+    r = store_items(store, "s1", [RawItem(url="https://example.org/x", title="t", summary="s")], T0)
     item = store.item(r.item_ids[0])
     assert item is not None and item.date_missing and item.published == "2025-03-01T03:00:00+00:00"
-    store.upsert_items("s1", [RawItem(url="https://example.org/x", title="t", summary="s", published=T1)], T1)
+    store_items(store, "s1", [RawItem(url="https://example.org/x", title="t", summary="s", published=T1)], T1)
     item = store.item(r.item_ids[0])
     assert item is not None and not item.date_missing and item.published == "2025-03-02T03:00:00+00:00"
 
 
 def test_same_text_under_another_url_is_marked_duplicate(store: Store) -> None:
     setup_source(store)
-    store.upsert_items("s1", [RawItem(url="https://a.org/1", title="ThaID", summary="แอปทางรัฐ")], T0)
-    r = store.upsert_items("s1", [RawItem(url="https://b.org/9", title="ThaID", summary="แอปทางรัฐ")], T0)
+    store_items(store, "s1", [RawItem(url="https://a.org/1", title="ThaID", summary="แอปทางรัฐ")], T0)
+    r = store_items(store, "s1", [RawItem(url="https://b.org/9", title="ThaID", summary="แอปทางรัฐ")], T0)
     dup = store.db.execute("SELECT duplicate_of FROM items WHERE id = ?", (r.item_ids[0],)).fetchone()[0]
     assert dup == 1 and store.count_items() == 2
 
 
 def test_unsafe_links_are_never_stored(store: Store) -> None:
     setup_source(store)
-    r = store.upsert_items("s1", [RawItem(url="javascript:alert(1)", title="x", summary="y", guid="g")], T0)
+    r = store_items(store, "s1", [RawItem(url="javascript:alert(1)", title="x", summary="y", guid="g")], T0)
     item = store.item(r.item_ids[0])
     assert item is not None and item.url is None and item.item_key == "guid:s1:g"
 
@@ -79,7 +80,7 @@ def test_unsafe_links_are_never_stored(store: Store) -> None:
 def test_thai_full_text_search_finds_words_inside_sentences(store: Store, thaigov: list[dict[str, str]]) -> None:
     setup_source(store)
     raws = [RawItem(url=i["url"], title=i["title"], content=i["body"]) for i in thaigov[:60]]
-    store.upsert_items("s1", raws, T0)
+    store_items(store, "s1", raws, T0)
     hits = store.items(search="บัญชีม้า")
     expected = {i["url"] for i in thaigov[:60] if "บัญชีม้า" in i["title"] + i["body"]}
     assert expected, "the sample should mention mule accounts"
@@ -94,7 +95,7 @@ def test_save_fetch_records_failure_and_success(store: Store) -> None:
     state = store.source_state("s1")
     assert state.consecutive_failures == 2 and state.last_error == "boom again" and state.last_success is None
     ok = SourceFetch("s1", started_at=T1, etag='"e1"', items=[RawItem(url="https://a.org/1", title="t", summary="s")])
-    store.save_fetch(ok)
+    store.save_fetch(ok, prepare_items(ok.items, "s1"))
     state = store.source_state("s1")
     assert state.consecutive_failures == 0 and state.etag == '"e1"' and state.last_success is not None
     rows = store.fetches("s1")

@@ -45,13 +45,16 @@ from typing import Any
 
 import numpy as np
 
-from scanner.clock import shift_week
+from scanner.clock import shift_week, weeks_apart
 
 logger = logging.getLogger(__name__)
 
 TW = 0.05
 GREW_MIN = 3  # stories in the week, and at least twice the previous four weeks' mean
-STATES = ("weak", "strong", "latent", "established", "new", "fading")
+# Every state a signal can be in, in the order lists show them (the newest and weakest first).
+STATES = ("new", "weak", "strong", "latent", "established", "fading")
+STATE_LABELS = {"new": "New", "weak": "Weak signal", "strong": "Strong signal", "latent": "Latent",
+                "established": "Established", "fading": "Fading"}
 
 
 def yoon_degree(counts: np.ndarray, nn: np.ndarray, tw: float = TW) -> np.ndarray:
@@ -76,11 +79,27 @@ def growth_rate(degrees: np.ndarray, eps: float) -> float | None:
 
 
 def quadrant(freq: float, growth: float | None, freq_median: float, growth_median: float) -> str:
+    """The map quadrant of a point: growth at or above the median is high, and so is frequency."""
     high_f = freq >= freq_median
     high_g = growth is None or growth >= growth_median
     if high_g:
         return "strong" if high_f else "weak"
     return "established" if high_f else "latent"
+
+
+def signal_state(quadrant_state: str, first_week: str, last_item_week: str | None, week: str,
+                 fading_weeks: int) -> str:
+    """The one rule for a signal's state in ``week``.
+
+    ``fading`` once it has had no item for ``fading_weeks`` weeks; else ``new`` in the week of its
+    first item; else its quadrant on the emergence map (``quadrant_state``). ``last_item_week`` is
+    the week of its latest item up to ``week`` (``None``: no item seen yet).
+    """
+    if last_item_week is not None and weeks_apart(last_item_week, week) >= fading_weeks:
+        return "fading"
+    if week == first_week:
+        return "new"
+    return quadrant_state
 
 
 def median(values: Sequence[float]) -> float:
@@ -167,16 +186,13 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
     for s in signal_ids:
         first = first_week.get(s, current)
         last = last_week.get(s, first)
-        fading = last <= shift_week(current, -fading_weeks)
         if s in live:
             for k, w in enumerate(weeks):
                 if w < first:
                     continue
-                state = state_at[s][k]
-                if last_week_before(tf[s], k) is not None and _weeks_idle(tf[s], k) >= fading_weeks:
-                    state = "fading"
-                elif w == first:
-                    state = "new"
+                seen = last_week_before(tf[s], k)
+                state = signal_state(state_at[s][k], first, weeks[seen] if seen is not None else None, w,
+                                     fading_weeks)
                 _f_tf, g_dov, _f_df, g_dod = per_week[s][k]
                 out.signal_weeks.append({
                     "signal_id": s, "week": w, "items": int(items[s][k]), "stories": int(tf[s][k]),
@@ -185,7 +201,7 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
                     "dov_growth": _r(g_dov), "dod_growth": _r(g_dod), "state": state,
                     "keywords": json.dumps(keywords.get(s, {}), ensure_ascii=False) if w == current else "{}",
                 })
-        state = "fading" if fading else "new" if first == current else (state_at[s][-1] if s in live else "fading")
+        state = signal_state(state_at[s][-1] if s in live else "fading", first, last, current, fading_weeks)
         status = "active" if s in live else "faded"
         prev = previous_state.get(s)
         if state == "fading" and prev != "fading" and prev is not None:
@@ -291,4 +307,4 @@ def map_points(store: Any, week: str, window_weeks: int, kind: str = "signal") -
     return rows
 
 
-__all__ = ["STATES", "growth_rate", "map_points", "quadrant", "score_keywords", "score_signals", "yoon_degree"]
+__all__ = ["STATES", "STATE_LABELS", "signal_state", "growth_rate", "map_points", "quadrant", "score_keywords", "score_signals", "yoon_degree"]

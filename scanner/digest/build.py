@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from scanner.analysis.tags import tag_label
 from scanner.clock import iso, iso_week, parse_iso, shift_week, week_end, week_start, weeks_between
 from scanner.config import Config
+from scanner.normalize import http_url
 from scanner.store import Store
 from scanner.store import digest as q
 from scanner.store.reviews import VerdictSummary, reviews_by_signal, summarise_reviews
@@ -36,21 +35,6 @@ SECTION_STATES = {"emerging": ("weak",), "new": ("new",), "strong": ("strong", "
 TAG_GROUPS = (("steepv", "STEEP+V"), ("themes", "Thematic areas"), ("sdgs", "SDGs"))
 SURGE_FACTOR = 2.0
 SURGE_MIN_ITEMS = 3
-CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is a plain http(s) link to a host, else ``None`` (no javascript:, data:, …)."""
-    if not url or CONTROL_RE.search(url.strip()):
-        return None
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 @dataclass
@@ -246,7 +230,7 @@ def _pick_items(members: list[dict[str, Any]], start: str, n: int, tz: str) -> l
                     rest.append(m)
             remaining = rest
     zone = ZoneInfo(tz)
-    return [ItemRef(id=int(m["id"]), title=m["title"] or "(untitled)", url=safe_url(m["url"]),
+    return [ItemRef(id=int(m["id"]), title=m["title"] or "(untitled)", url=http_url(m["url"]),
                     source=m["source_id"], source_name=m["source_name"] or m["source_id"], kind=m["kind"] or "",
                     date=parse_iso(m["published"]).astimezone(zone).date().isoformat(), lang=m["lang"] or "")
             for m in picked]

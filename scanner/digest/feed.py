@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from scanner.digest.build import safe_url
 from scanner.digest.render import render_index
+from scanner.normalize import http_url
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def list_digests(reports: Path) -> list[dict[str, Any]]:
 
 
 def _link(base_url: str | None, name: str) -> str:
-    base = safe_url(base_url) if base_url else None
+    base = http_url(base_url) if base_url else None
     return (base.rstrip("/") + "/" + name) if base else name
 
 

@@ -1,6 +1,6 @@
 """Render a ``Digest`` as self-contained HTML, Markdown and JSON.
 
-HTML: Jinja2 with autoescape on, so every scraped string is escaped; links pass ``safe_url`` first.
+HTML: Jinja2 with autoescape on, so every scraped string is escaped; links pass ``http_url`` first.
 Markdown: a second environment whose ``finalize`` escapes every ``{{ }}`` output for Markdown (and
 HTML, for renderers that allow inline HTML) unless a filter marked it as already safe.
 """
@@ -18,7 +18,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner.digest import charts
-from scanner.digest.build import Digest, SignalCard, pct, safe_url
+from scanner.digest.build import Digest, SignalCard, pct
+from scanner.normalize import http_url
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _md_finalize(value: Any) -> Any:
 
 def md_url(url: str | None) -> MdSafe:
     """A checked http(s) URL for ``[text](url)``: characters that would end the link are encoded."""
-    ok = safe_url(url)
+    ok = http_url(url)
     if not ok:
         return MdSafe("")
     return MdSafe(quote(ok, safe=":/?#@!$&'*+,;=%-._~"))
@@ -75,7 +76,7 @@ def _environments() -> tuple[Environment, Environment]:
     md = Environment(autoescape=False, finalize=_md_finalize, **common)  # type: ignore[arg-type]
     for env in (html, md):
         env.filters["pct"] = pct
-        env.filters["safe_url"] = safe_url
+        env.filters["safe_url"] = http_url
         env.globals["STATE_COLOURS"] = STATE_COLOURS
     html.globals["sparkline"] = render_card_sparkline
     md.filters["url"] = md_url

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from scanner.config import CkanSource
 from scanner.dates import parse_date
 from scanner.errors import FetchError, HTTPStatusError, ParseError
 from scanner.models import RawItem, SourceFetch
-from scanner.normalize import clean_text, html_to_text
+from scanner.normalize import clean_text, html_to_text, http_url
 from scanner.sources import FetchContext
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def dataset_to_item(ds: dict[str, Any], base: str) -> RawItem | None:
         resources.append({
             "name": clean_text(str(r.get("name") or "")) or "(unnamed)",
             "format": clean_text(str(r.get("format") or "")).upper(),
-            "url": url if urlsplit(url).scheme in ("http", "https") else "",
+            "url": http_url(url) or "",
         })
     lines = [notes] if notes else []
     if org_title:

@@ -19,7 +19,7 @@ from scanner.config import FileSource
 from scanner.dates import parse_date
 from scanner.errors import FetchError
 from scanner.models import RawItem, SourceFetch
-from scanner.normalize import html_to_text
+from scanner.normalize import html_to_text, http_url
 from scanner.sources import FetchContext
 
 logger = logging.getLogger(__name__)
@@ -135,9 +135,7 @@ def row_to_item(row: dict[str, Any], tz: str, fallback_id: str) -> RawItem | Non
         return None
     if not title:
         title = body.split("\n", 1)[0][:140]
-    url = _get(row, "url", "link") or None
-    if url and not url.lower().startswith(("http://", "https://")):
-        url = None
+    url = http_url(_get(row, "url", "link"))
     lang = _get(row, "lang", "language").lower()[:2] or None
     published = parse_date(_get(row, "published", "date", "pubdate", "created", "timestamp"), tz=tz)
     extra = {k: v for k, v in row.items() if k and str(k).lower() in ("respondent", "province", "region", "group",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Comment, Script, Stylesheet, Tag
 
@@ -23,7 +23,7 @@ from scanner.config import HtmlSource
 from scanner.dates import find_date, parse_date
 from scanner.errors import FetchError, ParseError
 from scanner.models import RawItem, SourceFetch
-from scanner.normalize import canonical_url, clean_text
+from scanner.normalize import canonical_url, clean_text, http_url
 from scanner.sources import FetchContext
 
 logger = logging.getLogger(__name__)
@@ -207,8 +207,8 @@ def _base_url(soup: BeautifulSoup, page_url: str) -> str:
     tag = soup.find("base", href=True)
     if isinstance(tag, Tag):
         href = str(tag.get("href") or "").strip()
-        resolved = urljoin(page_url, href) if href else ""
-        if urlsplit(resolved).scheme in ("http", "https"):
+        resolved = http_url(urljoin(page_url, href)) if href else None
+        if resolved:
             return resolved
     return page_url
 
@@ -229,11 +229,7 @@ def _absolute(href: str, base: str) -> str | None:
     href = "".join(href.split())  # hrefs broken over lines
     if not href or href.startswith("#"):
         return None
-    url = urljoin(base, href)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return url
+    return http_url(urljoin(base, href))
 
 
 BLOCK_TAGS = ["br", "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "dt", "dd"]

@@ -13,7 +13,7 @@ from scanner.config import RssSource
 from scanner.dates import parse_date
 from scanner.errors import ParseError
 from scanner.models import RawItem, SourceFetch
-from scanner.normalize import html_to_text
+from scanner.normalize import html_to_text, http_url
 from scanner.sources import FetchContext
 
 logger = logging.getLogger(__name__)
@@ -87,9 +87,7 @@ def _entry_to_item(entry: Any, tz: str) -> RawItem | None:
             content = text
     if content == summary:
         content = ""
-    link = entry.get("link") or None
-    if link and not link.lower().startswith(("http://", "https://")):
-        link = None
+    link = http_url(entry.get("link"))
     guid = entry.get("id") or None
     if not title and not summary and not content:
         return None

@@ -21,13 +21,11 @@ import sqlite_utils
 from scanner.clock import iso, now_utc, parse_iso
 from scanner.config import Config
 from scanner.errors import StoreError
-from scanner.models import Item, RawItem, SourceFetch, SourceState, UpsertResult
-from scanner.normalize import canonical_url, clean_text, content_hash, detect_lang, fts_query, search_tokens, tokenize
+from scanner.models import Item, PreparedItem, SourceFetch, SourceState, UpsertResult
+from scanner.normalize import canonical_url, fts_query
 from scanner.store.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
-
-MAX_INDEXED_CHARS = 20_000  # text beyond this is stored but not tokenised
 
 ITEM_COLUMNS = ", ".join(
     f"items.{c}"
@@ -195,10 +193,10 @@ class Store:
         return iso(parse_iso(state.last_attempt) + timedelta(seconds=every_seconds))
 
     # ------------------------------------------------------------------ fetches + items
-    def save_fetch(self, result: SourceFetch, language: str = "auto") -> UpsertResult:
-        """Store one source's fetch: its items, a ``fetches`` row and the source's state, atomically."""
+    def save_fetch(self, result: SourceFetch, items: Sequence[PreparedItem] = ()) -> UpsertResult:
+        """Store one source's fetch: its prepared items, a ``fetches`` row and the source's state, atomically."""
         with self.transaction():
-            upsert = self.upsert_items(result.source_id, result.items, result.started_at, language)
+            upsert = self.upsert_items(items, result.started_at)
             result.items_new, result.items_updated, result.items_seen = upsert.new, upsert.updated, upsert.seen
             self._record_fetch(result)
         return upsert
@@ -209,18 +207,8 @@ class Store:
         conn.execute(
             "INSERT INTO fetches (source_id, started_at, finished_at, status, http_status, items_new, "
             "items_updated, items_seen, warning, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                r.source_id,
-                iso(r.started_at),
-                iso(finished),
-                r.status,
-                r.http_status,
-                r.items_new,
-                r.items_updated,
-                r.items_seen,
-                "\n".join(r.warnings) or None,
-                r.error,
-            ),
+            (r.source_id, iso(r.started_at), iso(finished), r.status, r.http_status, r.items_new, r.items_updated,
+             r.items_seen, "\n".join(r.warnings) or None, r.error),
         )
         if r.status == "failed":
             conn.execute(
@@ -235,108 +223,77 @@ class Store:
                 (iso(r.started_at), iso(finished), r.etag, r.last_modified, r.source_id),
             )
 
-    def upsert_items(
-        self, source_id: str, items: Sequence[RawItem], seen_at: datetime, language: str = "auto"
-    ) -> UpsertResult:
-        """Insert new items, update changed ones (keeping ``first_seen``), touch unchanged ones."""
+    def stored_hash(self, item_key: str) -> str | None:
+        """The content hash stored under ``item_key``, or ``None`` (``scanner.prepare`` skips re-tokenising)."""
+        row = self.db.execute("SELECT content_hash FROM items WHERE item_key = ?", (item_key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def upsert_items(self, items: Sequence[PreparedItem], seen_at: datetime) -> UpsertResult:
+        """Insert new items, update changed ones (keeping ``first_seen``), touch unchanged ones.
+
+        Not sqlite-utils' ``upsert``: an update must keep ``first_seen``, fill a missing date only
+        once, link an exact copy under another URL (``duplicate_of``) and re-index only when the
+        text changed, which a column-for-column upsert cannot express.
+        """
         result = UpsertResult()
         conn = self.db.conn
         now = iso(seen_at)
         with self.transaction():
-            for raw in items:
-                title = clean_text(raw.title)
-                summary = clean_text(raw.summary)
-                content = clean_text(raw.content)
-                text = content or summary
-                if not title and not text:
-                    continue
-                chash = content_hash(title, text)
-                canon = canonical_url(raw.url)
-                if canon:
-                    key = canon
-                elif raw.guid:
-                    key = f"guid:{source_id}:{raw.guid.strip()}"
-                else:
-                    key = f"hash:{source_id}:{chash}"
-                url = raw.url if canon else None  # only http(s) links are ever stored
-                hint = raw.lang if raw.lang in ("th", "en") else language
-                lang = detect_lang(f"{title}\n{text}", hint if hint in ("th", "en") else None)
-                published = iso(raw.published) if raw.published else None
+            for it in items:
                 existing = conn.execute(
-                    "SELECT id, content_hash, date_missing, title, author FROM items WHERE item_key = ?", (key,)
+                    "SELECT id, content_hash, date_missing FROM items WHERE item_key = ?", (it.item_key,)
                 ).fetchone()
-                extra = json.dumps(raw.extra, ensure_ascii=False, default=str) if raw.extra else "{}"
                 if existing is None:
-                    dup = conn.execute(
-                        "SELECT id FROM items WHERE content_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-                        (chash,),
-                    ).fetchone()
-                    cur = conn.execute(
-                        "INSERT INTO items (source_id, item_key, url, canonical_url, guid, title, summary, content, "
-                        "author, lang, published, date_missing, first_seen, last_seen, updated_at, content_hash, "
-                        "duplicate_of, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (
-                            source_id,
-                            key,
-                            url,
-                            canon,
-                            raw.guid,
-                            title,
-                            summary,
-                            content,
-                            raw.author,
-                            lang,
-                            published or now,
-                            0 if published else 1,
-                            now,
-                            now,
-                            now,
-                            chash,
-                            dup[0] if dup else None,
-                            extra,
-                        ),
-                    )
-                    item_id = int(cur.lastrowid or 0)
-                    self._index(item_id, title, text)
+                    item_id = self._insert_item(it, now)
                     result.new += 1
                 else:
-                    item_id, old_hash, old_missing = existing[0], existing[1], existing[2]
-                    if old_hash != chash:
+                    item_id, old_hash, old_missing = existing
+                    if old_hash != it.content_hash:
                         conn.execute(
                             "UPDATE items SET url = ?, guid = COALESCE(?, guid), title = ?, summary = ?, "
                             "content = ?, author = COALESCE(?, author), lang = ?, last_seen = ?, updated_at = ?, "
                             "content_hash = ?, extra = ? WHERE id = ?",
-                            (url, raw.guid, title, summary, content, raw.author, lang, now, now, chash, extra, item_id),
+                            (it.url, it.guid, it.title, it.summary, it.content, it.author, it.lang, now, now,
+                             it.content_hash, it.extra, item_id),
                         )
-                        self._index(item_id, title, text)
+                        self._index(item_id, it)
                         result.updated += 1
                     else:
                         # Same text: keep what the source says about it now (summary, extra fields).
-                        conn.execute(
-                            "UPDATE items SET last_seen = ?, summary = ?, extra = ? WHERE id = ?",
-                            (now, summary, extra, item_id),
-                        )
+                        conn.execute("UPDATE items SET last_seen = ?, summary = ?, extra = ? WHERE id = ?",
+                                     (now, it.summary, it.extra, item_id))
                         result.seen += 1
-                    if published and old_missing:
-                        conn.execute(
-                            "UPDATE items SET published = ?, date_missing = 0 WHERE id = ?", (published, item_id)
-                        )
+                    if it.published and old_missing:
+                        conn.execute("UPDATE items SET published = ?, date_missing = 0 WHERE id = ?",
+                                     (it.published, item_id))
                 result.item_ids.append(item_id)
         return result
 
-    def _index(self, item_id: int, title: str, text: str) -> None:
-        """Tokenise once (newmm): ``items.tokens`` for analysis, ``items_fts`` for search."""
+    def _insert_item(self, it: PreparedItem, now: str) -> int:
         conn = self.db.conn
-        title_tokens = tokenize(title)
-        text_tokens = tokenize(text[:MAX_INDEXED_CHARS])
-        conn.execute(
-            "UPDATE items SET tokens = ? WHERE id = ?", (" ".join(title_tokens) + "\n" + " ".join(text_tokens), item_id)
+        dup = conn.execute("SELECT id FROM items WHERE content_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+                           (it.content_hash,)).fetchone()
+        cur = conn.execute(
+            "INSERT INTO items (source_id, item_key, url, canonical_url, guid, title, summary, content, author, lang, "
+            "published, date_missing, first_seen, last_seen, updated_at, content_hash, duplicate_of, extra) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (it.source_id, it.item_key, it.url, it.canonical_url, it.guid, it.title, it.summary, it.content,
+             it.author, it.lang, it.published or now, 0 if it.published else 1, now, now, now, it.content_hash,
+             dup[0] if dup else None, it.extra),
         )
+        item_id = int(cur.lastrowid or 0)
+        self._index(item_id, it)
+        return item_id
+
+    def _index(self, item_id: int, it: PreparedItem) -> None:
+        """Write the tokens ``prepare_item`` made: ``items.tokens`` for analysis, ``items_fts`` for search."""
+        if it.tokens is None or it.fts_title is None or it.fts_body is None:
+            raise StoreError(f"item {it.item_key}: its text changed but it was prepared without tokens")
+        conn = self.db.conn
+        conn.execute("UPDATE items SET tokens = ? WHERE id = ?", (it.tokens, item_id))
         conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
-        conn.execute(
-            "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
-            (item_id, " ".join(search_tokens(title, title_tokens)), " ".join(search_tokens(text, text_tokens))),
-        )
+        conn.execute("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
+                     (item_id, it.fts_title, it.fts_body))
 
     def known_item(self, url: str | None) -> dict[str, Any] | None:
         """The stored item for a URL (by canonical URL), or ``None``."""
