@@ -54,6 +54,19 @@ class PreparedItem:
     fts_body: str | None = None
 
 
+ENGINE = "engine"  # who records the events the analysis finds (an analyst's own acts carry their name)
+
+
+@dataclass
+class SignalEvent:
+    """Something that happened to a signal in a week: born, grew, merged, split, faded, revived, renamed."""
+
+    signal_id: int
+    event: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    by: str = ENGINE
+
+
 @dataclass
 class SourceState:
     """What the store remembers about a source between runs (conditional GET and health)."""

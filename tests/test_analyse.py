@@ -11,6 +11,7 @@ import pytest
 from scanner.analysis.analyse import analyse
 from scanner.clock import as_of_datetime
 from scanner.config import Config
+from scanner.models import SignalEvent
 from scanner.prepare import store_items
 from scanner.store import Store
 from tests.signal_data import add_items
@@ -196,23 +197,6 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
     assert set(kept) <= relevant
 
 
-def test_map_points_place_signals_and_keywords_on_both_maps(replay: Any) -> None:
-    from scanner.analysis.score import map_points
-
-    store, config, _ = replay
-    run(config, store, "2025-01-26")
-    points = {p["key"]: p for p in map_points(store, "2025-W04", 12)}
-    assert sorted(points) == [1, 2, 3]
-    # mean stories per observed week (the stream began in W02: three weeks): 5, 5 and 3 stories
-    assert [round(points[k]["tf"] * 3) for k in (1, 2, 3)] == [5, 5, 3]
-    for p in points.values():
-        assert p["emergence"] in ("weak", "strong", "latent", "established")
-        assert p["issue"] in ("weak", "strong", "latent", "established")
-    assert points[3]["emergence"] == "weak"  # least volume, born this week: the fastest growth
-    words = map_points(store, "2025-W04", 12, kind="keyword")
-    assert words and {"key", "lang", "tf", "df", "dov_growth", "emergence", "issue"} <= set(words[0])
-
-
 def test_an_item_no_longer_relevant_leaves_its_signal(replay: Any) -> None:
     from scanner.store.signals import mark_relevant
 
@@ -225,17 +209,32 @@ def test_an_item_no_longer_relevant_leaves_its_signal(replay: Any) -> None:
 
 
 def test_analyst_merges_are_recognised(store: Store) -> None:
-    from scanner.store.signals import add_events, analyst_merged
+    from scanner.store.signals import analyst_merged, record_events
 
     add_items(store, [("opendata", "t", "2025-01-06")])
     with store.transaction() as conn:
         for sid in (1, 2):
             conn.execute("INSERT INTO signals (id, first_seen, last_seen, created_at, updated_at) "
                          "VALUES (?, '2025-W02', '2025-W02', '', '')", (sid,))
-        detail = {"kept": 1, "merged": 2, "items_moved": 1, "by": "analyst"}
-        add_events(conn, "2025-W02", "", [(1, "merged", detail), (2, "merged", detail)])
-        add_events(conn, "2025-W02", "", [(3, "merged", {"absorbed": [4]})])
+        detail = {"kept": 1, "merged": 2, "items_moved": 1}
+        record_events(conn, "2025-W02", "", [SignalEvent(1, "merged", detail, by="ann"),
+                                             SignalEvent(2, "merged", detail, by="ann")])
+        record_events(conn, "2025-W02", "", [SignalEvent(3, "merged", {"absorbed": [4]})])
     assert analyst_merged(store) == {1}
+
+
+def test_engine_events_are_kept_once_per_week_and_analyst_acts_every_time(store: Store) -> None:
+    from scanner.store.signals import record_events
+
+    with store.transaction() as conn:
+        for _ in range(2):  # the same week analysed twice
+            record_events(conn, "2025-W02", "t", [SignalEvent(1, "born", {"items": 3})])
+            record_events(conn, "2025-W02", "t", [SignalEvent(1, "renamed", {"to": "x"}, by="ann")])
+        record_events(conn, "2025-W03", "t", [SignalEvent(1, "grew", {"stories": 4})])
+    rows = store.query("SELECT week, event, by FROM signal_events ORDER BY id")
+    assert [(r["week"], r["event"], r["by"]) for r in rows] == [
+        ("2025-W02", "born", "engine"), ("2025-W02", "renamed", "ann"), ("2025-W02", "renamed", "ann"),
+        ("2025-W03", "grew", "engine")]
 
 
 def test_thaigov_replayed_week_by_week_keeps_signal_ids(store: Store, make_config: Callable[[str], Config],

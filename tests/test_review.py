@@ -15,6 +15,7 @@ from scanner.digest.build import build_digest
 from scanner.errors import UsageError
 from scanner.store import Store
 from scanner.store.reviews import (
+    ReviewRow,
     add_review,
     list_reviews,
     merge_signals,
@@ -55,7 +56,7 @@ def test_verdicts_are_appended_never_overwritten(store: Store) -> None:
     add_review(store, sid, "keep", "somchai", T1, "worth a call with ETDA")
     add_review(store, sid, "dismiss", "somchai", T2)
     rows = list_reviews(store, sid)
-    assert [(r["verdict"], r["by"], r["created_at"], r["note"]) for r in rows] == [
+    assert [(r.verdict, r.by, r.created_at, r.note) for r in rows] == [
         ("keep", "somchai", "2025-03-25T02:00:00+00:00", "worth a call with ETDA"),
         ("dismiss", "somchai", "2025-03-26T02:00:00+00:00", None),
     ]
@@ -63,8 +64,8 @@ def test_verdicts_are_appended_never_overwritten(store: Store) -> None:
 
 
 def test_several_analysts_are_summarised() -> None:
-    def r(verdict: str, by: str, at: str) -> dict[str, Any]:
-        return {"verdict": verdict, "by": by, "created_at": at, "note": None}
+    def r(verdict: str, by: str, at: str) -> ReviewRow:
+        return ReviewRow(0, 1, None, verdict, by, at, None)
 
     s = summarise_reviews([r("keep", "ann", "1"), r("dismiss", "bee", "2"), r("dismiss", "cat", "3"),
                            r("dismiss", "ann", "4")])
@@ -158,9 +159,10 @@ def test_rename_wins_over_the_automatic_title_and_is_recorded(history: Any) -> N
     assert old == "AI ในภาครัฐและเศรษฐกิจ"
     row = store.query("SELECT title, custom_title FROM signals WHERE id = ?", [sid])[0]
     assert row == {"title": "AI ในภาครัฐและเศรษฐกิจ", "custom_title": "AI governance in the public sector"}
-    ev = store.query("SELECT week, event, detail FROM signal_events WHERE signal_id = ? AND event = 'renamed'", [sid])
-    assert ev == [{"week": "2025-W13", "event": "renamed", "detail": json.dumps(
-        {"by": "analyst", "from": "AI ในภาครัฐและเศรษฐกิจ", "to": "AI governance in the public sector"},
+    ev = store.query("SELECT week, event, detail, by FROM signal_events WHERE signal_id = ? AND event = 'renamed'",
+                     [sid])
+    assert ev == [{"week": "2025-W13", "event": "renamed", "by": "analyst", "detail": json.dumps(
+        {"from": "AI ในภาครัฐและเศรษฐกิจ", "to": "AI governance in the public sector"},
         ensure_ascii=False, sort_keys=True)}]
     digest = build_digest(config, store, "2025-W12", AS_OF)
     assert next(c for s in digest.sections for c in s.signals if c.id == sid).title == \
@@ -192,10 +194,10 @@ def test_merge_moves_items_marks_the_other_and_recounts(history: Any) -> None:
     # The merged signal is gone from the digest; its reviews follow it to the one it joined.
     digest = build_digest(config, store, "2025-W12", AS_OF)
     assert other not in placement(digest)
-    assert reviews_by_signal(store)[keep][0]["note"] == "scams"
+    assert reviews_by_signal(store)[keep][0].note == "scams"
     assert next(w for w in digest.watchlist if w["id"] == keep)["verdict_text"] == "watch (ann)"
     # A review of the merged id lands on the surviving signal.
-    assert add_review(store, other, "keep", "bee", T2)["signal_id"] == keep
+    assert add_review(store, other, "keep", "bee", T2).signal_id == keep
     with pytest.raises(UsageError, match=f"signal {other} was already merged into {keep}: use {keep} instead"):
         merge_signals(store, keep, other, T2)
     with pytest.raises(UsageError, match="cannot merge signal 3 into itself"):

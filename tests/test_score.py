@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from scanner.analysis.score import WindowData, growth_rate, quadrant, score_keywords, score_signals, yoon_degree
+from scanner.models import SignalEvent
 
 
 def test_yoon_degree_weights_older_weeks_less() -> None:
@@ -71,7 +72,7 @@ def test_new_state_and_grew_event() -> None:
     # signal 1 quadruples its stories, but its share of the week falls (1 → 4/6): Yoon's measures are
     # relative to the stream, so it is "established", while the signal born this week is "new"
     assert {u["id"]: u["state"] for u in r.signal_updates} == {1: "established", 2: "new"}
-    assert r.events == [(1, "grew", {"stories": 4, "before": 1.0})]
+    assert r.events == [SignalEvent(1, "grew", {"stories": 4, "before": 1.0})]
     assert dict(r.states) == {"established": 1, "new": 1}
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from scanner.analysis.score import WindowData, score_signals
 from scanner.analysis.track import track_signals
+from scanner.models import SignalEvent
 from scanner.store.signals import SignalRef
 
 DIM = 16
@@ -32,7 +33,7 @@ def test_birth_of_one_signal_from_a_tight_group_and_nothing_from_a_lone_item() -
     r = track_signals(ids, ids, vectors, {}, [], next_id=1)
     assert r.assignment == {1: 1, 2: 1, 3: 1, 4: 1}
     assert r.born == [1]
-    assert r.events == [(1, "born", {"items": 4, "stories": 4})]
+    assert r.events == [SignalEvent(1, "born", {"items": 4, "stories": 4})]
     assert r.unassigned == 1
 
 
@@ -61,7 +62,7 @@ def test_a_story_counts_as_one_point_and_its_items_follow_it() -> None:
     # items 1 and 2 are one story (id 1): three stories, four items
     r = track_signals([1, 2, 3, 4], [1, 1, 3, 4], vectors, {}, [], next_id=1)
     assert r.assignment == {1: 1, 2: 1, 3: 1, 4: 1}
-    assert r.events == [(1, "born", {"items": 4, "stories": 3})]
+    assert r.events == [SignalEvent(1, "born", {"items": 4, "stories": 3})]
 
 
 def test_two_matters_give_two_signals_in_first_appearance_order() -> None:
@@ -69,7 +70,7 @@ def test_two_matters_give_two_signals_in_first_appearance_order() -> None:
     ids = [10, 11, 12, 13, 14, 15]
     r = track_signals(ids, ids, vectors, {}, [], next_id=1)
     assert r.assignment == {10: 1, 11: 1, 12: 1, 13: 2, 14: 2, 15: 2}
-    assert [e[:2] for e in r.events] == [(1, "born"), (2, "born")]
+    assert [(e.signal_id, e.event) for e in r.events] == [(1, "born"), (2, "born")]
 
 
 def test_merge_when_two_signals_converge_the_larger_keeps_its_id() -> None:
@@ -81,7 +82,7 @@ def test_merge_when_two_signals_converge_the_larger_keeps_its_id() -> None:
     r = track_signals(ids, ids, vectors, previous, [ref(1, b), ref(2, a)], next_id=3)
     assert r.assignment == dict.fromkeys(ids, 2)
     assert r.merged == [(1, 2)]
-    assert r.events == [(1, "merged", {"into": 2}), (2, "merged", {"absorbed": [1]})]
+    assert r.events == [SignalEvent(1, "merged", {"into": 2}), SignalEvent(2, "merged", {"absorbed": [1]})]
     assert sorted(r.means) == [2]
 
 
@@ -94,7 +95,7 @@ def test_split_when_a_signal_holds_two_matters() -> None:
     r = track_signals(ids, ids, vectors, previous, [ref(1, vectors)], next_id=2)
     assert r.split == [(1, 2)]
     assert r.assignment == {**dict.fromkeys(range(1, 6), 1), **dict.fromkeys(range(6, 10), 2)}
-    assert r.events == [(1, "split", {"into": 2}), (2, "split", {"from": 1, "items": 4})]
+    assert r.events == [SignalEvent(1, "split", {"into": 2}), SignalEvent(2, "split", {"from": 1, "items": 4})]
     # the next run sees two stable signals: no merge back, no further split
     again = track_signals(ids, ids, vectors, r.assignment, [ref(1, a), ref(2, b)], next_id=3)
     assert again.assignment == r.assignment and again.events == []
@@ -129,7 +130,7 @@ def test_fade_after_fading_weeks_without_items_and_revival() -> None:
     r = score_signals(data, [1], {1: "2025-W01"}, {1: "2025-W02"}, {1: "strong"}, {}, fading_weeks=3)
     assert r.signal_updates == [{"id": 1, "state": "fading", "status": "active", "first_seen": "2025-W01",
                                  "last_seen": "2025-W02"}]
-    assert r.events == [(1, "faded", {"last_week": "2025-W02"})]
+    assert r.events == [SignalEvent(1, "faded", {"last_week": "2025-W02"})]
     # two idle weeks only: not fading yet
     r2 = score_signals(data, [1], {1: "2025-W01"}, {1: "2025-W02"}, {1: "strong"}, {}, fading_weeks=4)
     assert r2.signal_updates[0]["state"] != "fading" and r2.events == []
@@ -137,7 +138,7 @@ def test_fade_after_fading_weeks_without_items_and_revival() -> None:
     data3 = window(weeks, {"2025-W01": 2, "2025-W05": 1})
     r3 = score_signals(data3, [1], {1: "2025-W01"}, {1: "2025-W05"}, {1: "fading"}, {}, fading_weeks=3)
     assert r3.signal_updates[0]["state"] != "fading"
-    assert r3.events == [(1, "revived", {})]
+    assert r3.events == [SignalEvent(1, "revived")]
 
 
 def test_a_signal_merged_by_an_analyst_is_not_split() -> None:

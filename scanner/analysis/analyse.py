@@ -112,7 +112,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     db.save_tracking(store, week=week, now=stamp, model=embedder.model_id, born=tracked.born, means=tracked.means,
                      merged=tracked.merged, assignment=tracked.assignment, similarity=tracked.similarity,
                      events=tracked.events, window=(since, until))
-    result.born = sum(1 for e in tracked.events if e[1] == "born")
+    result.born = sum(1 for e in tracked.events if e.event == "born")
     result.split = len(tracked.split)
     result.merged = len(tracked.merged)
     result.unassigned = tracked.unassigned
@@ -200,7 +200,7 @@ def _score(config: Config, store: Store, items: list[db.WindowItem], story_of: d
     signal_ids = [r.id for r in refs if r.id in span]
     scored = score_signals(data, signal_ids, first, last, db.previous_states(store), keywords,
                            config.analysis.fading_weeks)
-    scored.events = [e for e in scored.events if not (e[1] == "grew" and e[0] in born)]  # birth says it all
+    scored.events = [e for e in scored.events if not (e.event == "grew" and e.signal_id in born)]  # birth says it all
     vocab: dict[str, str] = {}
     for kw in keywords.values():
         for t in kw.get("all", []):

@@ -31,7 +31,7 @@ and the many quiet signals of a thin stream do not make every active one look li
 - overriding these, ``new`` (its first item is in the current week) and ``fading`` (no item for
   ``analysis.fading_weeks`` weeks).
 
-The state comes from the emergence map; ``map_points`` gives both maps' coordinates for charts.
+The state comes from the emergence map (``signal_state``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from scanner.clock import shift_week, weeks_apart
+from scanner.clock import weeks_apart
+from scanner.models import SignalEvent
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class ScoreResult:
     signal_weeks: list[dict[str, Any]] = field(default_factory=list)
     signal_updates: list[dict[str, Any]] = field(default_factory=list)
     keyword_weeks: list[dict[str, Any]] = field(default_factory=list)
-    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    events: list[SignalEvent] = field(default_factory=list)
     states: Counter[str] = field(default_factory=Counter)
 
 
@@ -205,15 +206,15 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
         status = "active" if s in live else "faded"
         prev = previous_state.get(s)
         if state == "fading" and prev != "fading" and prev is not None:
-            out.events.append((s, "faded", {"last_week": last}))
+            out.events.append(SignalEvent(s, "faded", {"last_week": last}))
         if prev == "fading" and state != "fading":
-            out.events.append((s, "revived", {}))
+            out.events.append(SignalEvent(s, "revived"))
         if s in live and state not in ("new", "fading"):
             k = n - 1
             before = tf[s][max(0, k - 4) : k]
             if tf[s][k] >= GREW_MIN and (not len(before) or tf[s][k] >= 2 * before.mean()):
-                out.events.append((s, "grew", {"stories": int(tf[s][k]), "before": _r(float(before.mean()))
-                                                if len(before) else 0.0}))
+                out.events.append(SignalEvent(s, "grew", {"stories": int(tf[s][k]),
+                                                          "before": _r(float(before.mean())) if len(before) else 0.0}))
         out.signal_updates.append({"id": s, "state": state, "status": status, "first_seen": first,
                                    "last_seen": last})
         out.states[state] += 1
@@ -268,43 +269,5 @@ def score_keywords(weeks: list[str], item_week: Sequence[str], item_tokens: Sequ
     return rows
 
 
-def map_points(store: Any, week: str, window_weeks: int, kind: str = "signal") -> list[dict[str, Any]]:
-    """Coordinates on the emergence map (x: mean TF per week, y: DoV growth) and the issue map
-    (x: mean DF per week, y: DoD growth) for each signal or keyword as of ``week``, with the
-    median thresholds and quadrant of each map."""
-    first = shift_week(week, -(window_weeks - 1))
-    table = "signal_weeks" if kind == "signal" else "keyword_weeks"
-    observed = store.db.execute(f"SELECT COUNT(DISTINCT week) FROM {table} WHERE week >= ? AND week <= ?",
-                                (first, week)).fetchone()[0]
-    window_weeks = max(int(observed), 1)  # weeks before the stream began hold no data
-    if kind == "signal":
-        rows = store.query(
-            "SELECT signal_id AS key, SUM(stories) * 1.0 / ? AS tf, SUM(items) * 1.0 / ? AS df, "
-            "MAX(CASE WHEN week = ? THEN dov_growth END) AS dov_growth, "
-            "MAX(CASE WHEN week = ? THEN dod_growth END) AS dod_growth, "
-            "MAX(CASE WHEN week = ? THEN state END) AS state FROM signal_weeks "
-            "WHERE week >= ? AND week <= ? GROUP BY signal_id",
-            [window_weeks, window_weeks, week, week, week, first, week],
-        )
-    else:
-        rows = store.query(
-            "SELECT keyword AS key, lang, SUM(tf) * 1.0 / ? AS tf, SUM(df) * 1.0 / ? AS df, "
-            "MAX(CASE WHEN week = ? THEN dov_growth END) AS dov_growth, "
-            "MAX(CASE WHEN week = ? THEN dod_growth END) AS dod_growth FROM keyword_weeks "
-            "WHERE week >= ? AND week <= ? GROUP BY keyword",
-            [window_weeks, window_weeks, week, week, first, week],
-        )
-    rows = [r for r in rows if r["dov_growth"] is not None]
-    basis = [r for r in rows if r.get("state") != "fading"]  # as in score_signals
-    tf_med = median([r["tf"] for r in basis])
-    df_med = median([r["df"] for r in basis])
-    gv_med = median([r["dov_growth"] for r in basis])
-    gd_med = median([r["dod_growth"] for r in basis if r["dod_growth"] is not None])
-    for r in rows:
-        r["emergence"] = quadrant(r["tf"], r["dov_growth"], tf_med, gv_med)
-        r["issue"] = quadrant(r["df"], r["dod_growth"], df_med, gd_med)
-        r["thresholds"] = {"tf": tf_med, "dov_growth": gv_med, "df": df_med, "dod_growth": gd_med}
-    return rows
-
-
-__all__ = ["STATES", "STATE_LABELS", "signal_state", "growth_rate", "map_points", "quadrant", "score_keywords", "score_signals", "yoon_degree"]
+__all__ = ["STATES", "STATE_LABELS", "growth_rate", "quadrant", "score_keywords", "score_signals",
+           "signal_state", "yoon_degree"]

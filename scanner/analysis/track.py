@@ -28,11 +28,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from scanner.analysis.cluster import cluster_vectors, mean_rows, unit_rows
+from scanner.models import SignalEvent
 from scanner.store.signals import SignalRef
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class TrackResult:
     born: list[int] = field(default_factory=list)
     merged: list[tuple[int, int]] = field(default_factory=list)  # (absorbed, into)
     split: list[tuple[int, int]] = field(default_factory=list)  # (parent, child)
-    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    events: list[SignalEvent] = field(default_factory=list)
     unassigned: int = 0
 
 
@@ -123,7 +123,7 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
                 next_id += 1
                 label[rows] = sid
                 result.born.append(sid)
-                result.events.append((sid, "born", {"items": int(g_items[g]), "stories": len(rows)}))
+                result.events.append(SignalEvent(sid, "born", {"items": int(g_items[g]), "stories": len(rows)}))
     # ---- merge
     _merge(story_vecs, story_size, label, p, result)
     # ---- split
@@ -198,13 +198,13 @@ def _merge(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, p:
             label[label == s] = survivor
             if s in newborn:  # born and absorbed in the same pass: it never existed
                 result.born.remove(s)
-                result.events = [e for e in result.events if e[0] != s]
+                result.events = [e for e in result.events if e.signal_id != s]
                 continue
             absorbed.append(s)
             result.merged.append((s, survivor))
-            result.events.append((s, "merged", {"into": survivor}))
+            result.events.append(SignalEvent(s, "merged", {"into": survivor}))
         if absorbed:
-            result.events.append((survivor, "merged", {"absorbed": absorbed}))
+            result.events.append(SignalEvent(survivor, "merged", {"absorbed": absorbed}))
 
 
 def _two_means(x: np.ndarray, iterations: int = 10) -> np.ndarray:
@@ -247,8 +247,8 @@ def _split(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, pr
         label[rows[part != keep]] = child
         result.born.append(child)
         result.split.append((sid, child))
-        result.events.append((sid, "split", {"into": child}))
-        result.events.append((child, "split", {"from": sid, "items": size[1 - keep]}))
+        result.events.append(SignalEvent(sid, "split", {"into": child}))
+        result.events.append(SignalEvent(child, "split", {"from": sid, "items": size[1 - keep]}))
     return next_id
 
 

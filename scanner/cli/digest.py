@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from dataclasses import asdict
 
 import click
 
@@ -85,7 +86,7 @@ def review_cmd(app: App, signal_id: int | None, verdict: str | None, note: str |
             raise UsageError("--list shows reviews; drop --verdict/--note, or drop --list to record one")
         with app.open_store() as store:
             rows = list_reviews(store, signal_id)
-        echo_rows(rows, fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
+        echo_rows([asdict(r) for r in rows], fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
         return
     if signal_id is None:
         raise UsageError("give a SIGNAL_ID (see `scanner signals`), or --list")
@@ -94,16 +95,16 @@ def review_cmd(app: App, signal_id: int | None, verdict: str | None, note: str |
             if note:
                 raise UsageError("a note goes with a verdict: add --verdict keep|watch|dismiss")
             rows = list_reviews(store, signal_id)
-            echo_rows(rows, fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
+            echo_rows([asdict(r) for r in rows], fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
             if fmt == "table" and rows:
                 click.echo(f"summary: {summarise_reviews(rows).text}")
             return
         row = add_review(store, signal_id, verdict, by or _default_analyst(), now_utc(), note)
-        summary = summarise_reviews(list_reviews(store, row["signal_id"]))
-    where = f"signal {row['signal_id']}"
-    if row["signal_id"] != signal_id:
+        summary = summarise_reviews(list_reviews(store, row.signal_id))
+    where = f"signal {row.signal_id}"
+    if row.signal_id != signal_id:
         where += f" (signal {signal_id} was merged into it)"
-    click.echo(f"recorded {verdict} by {row['by']} on {where}; all verdicts: {summary.text}")
+    click.echo(f"recorded {verdict} by {row.by} on {where}; all verdicts: {summary.text}")
 
 
 @signals_group.command("merge")

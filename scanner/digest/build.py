@@ -22,7 +22,7 @@ from scanner.config import Config
 from scanner.normalize import http_url
 from scanner.store import Store
 from scanner.store import digest as q
-from scanner.store.reviews import VerdictSummary, reviews_by_signal, summarise_reviews
+from scanner.store.reviews import ReviewRow, VerdictSummary, reviews_by_signal, summarise_reviews
 
 logger = logging.getLogger(__name__)
 
@@ -363,10 +363,9 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
     )
 
 
-def _apply_reviews(card: SignalCard, summary: VerdictSummary, reviews: list[dict[str, Any]],
+def _apply_reviews(card: SignalCard, summary: VerdictSummary, reviews: list[ReviewRow],
                    weeks: dict[str, dict[str, Any]], history: list[str]) -> None:
-    card.reviews = [Review(verdict=r["verdict"], by=r["by"], at=r["created_at"][:10], note=r["note"])
-                    for r in reviews]
+    card.reviews = [Review(verdict=r.verdict, by=r.by, at=r.created_at[:10], note=r.note) for r in reviews]
     card.verdict, card.verdict_text, card.disputed = summary.effective, summary.text, summary.disputed
     card.watched = summary.effective == "watch"
     if summary.effective == "dismiss":

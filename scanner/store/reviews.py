@@ -6,15 +6,17 @@ kept. ``summarise_reviews`` turns one signal's verdicts into what the digest doe
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from scanner.clock import iso, iso_week
 from scanner.errors import UsageError
+from scanner.models import SignalEvent
 from scanner.store import Store
+from scanner.store.signals import final_signal, merged_into_map, record_events
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,19 @@ class VerdictSummary:
     dismissed_at: str | None = None  # when the last analyst dismissed it (when effective is dismiss)
 
 
+@dataclass
+class ReviewRow:
+    """One analyst's verdict on a signal, as stored (``title`` is the signal's display title)."""
+
+    id: int
+    signal_id: int
+    title: str | None
+    verdict: str
+    by: str
+    created_at: str
+    note: str | None
+
+
 def get_signal(store: Store, signal_id: int) -> dict[str, Any]:
     """The ``signals`` row, or ``UsageError`` saying how to find a valid id."""
     rows = store.query("SELECT * FROM signals WHERE id = ?", [signal_id])
@@ -44,34 +59,28 @@ def get_signal(store: Store, signal_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def resolve_signal(store: Store, signal_id: int) -> int:
-    """Follow ``merged_into`` links to the signal that holds a merged signal's items now."""
-    seen = set()
-    current = get_signal(store, signal_id)
-    while current.get("merged_into") and current["id"] not in seen:
-        seen.add(current["id"])
-        current = get_signal(store, int(current["merged_into"]))
-    return int(current["id"])
-
-
 def add_review(store: Store, signal_id: int, verdict: str, by: str, at: datetime,
-               note: str | None = None) -> dict[str, Any]:
-    """Record one analyst's verdict (and note). A merged signal's review goes to the signal it joined."""
+               note: str | None = None) -> ReviewRow:
+    """Record one analyst's verdict (and note). A merged signal's review goes to the signal it joined.
+
+    One short transaction: it never waits for a long job (which holds the process lock, not the
+    database), only for another write's commit, within SQLite's busy timeout.
+    """
     if verdict not in VERDICTS:
         raise UsageError(f"unknown verdict {verdict!r}: use one of {', '.join(VERDICTS)}")
     by = (by or "").strip() or "analyst"
-    target = resolve_signal(store, signal_id)
-    row = {"signal_id": target, "verdict": verdict, "note": (note or "").strip() or None, "by": by,
-           "created_at": iso(at)}
+    get_signal(store, signal_id)
+    target = final_signal(store, signal_id)
+    clean_note = (note or "").strip() or None
     with store.transaction() as conn:
         cur = conn.execute("INSERT INTO reviews (signal_id, verdict, note, by, created_at) VALUES (?,?,?,?,?)",
-                           (row["signal_id"], row["verdict"], row["note"], row["by"], row["created_at"]))
-    row["id"] = int(cur.lastrowid or 0)
-    row["requested_id"] = signal_id
-    return row
+                           (target, verdict, clean_note, by, iso(at)))
+        title = conn.execute("SELECT COALESCE(NULLIF(custom_title, ''), title) FROM signals WHERE id = ?",
+                             (target,)).fetchone()[0]
+    return ReviewRow(int(cur.lastrowid or 0), target, title, verdict, by, iso(at), clean_note)
 
 
-def list_reviews(store: Store, signal_id: int | None = None, until: str | None = None) -> list[dict[str, Any]]:
+def list_reviews(store: Store, signal_id: int | None = None, until: str | None = None) -> list[ReviewRow]:
     """Reviews, oldest first, with the signal's display title; ``until`` keeps those recorded up to then."""
     where: list[str] = []
     params: list[Any] = []
@@ -85,30 +94,26 @@ def list_reviews(store: Store, signal_id: int | None = None, until: str | None =
            "r.created_at, r.note FROM reviews r LEFT JOIN signals s ON s.id = r.signal_id")
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return store.query(sql + " ORDER BY r.created_at, r.id", params)
+    return [ReviewRow(*row) for row in store.db.execute(sql + " ORDER BY r.created_at, r.id", params)]
 
 
-def reviews_by_signal(store: Store, until: str | None = None) -> dict[int, list[dict[str, Any]]]:
+def reviews_by_signal(store: Store, until: str | None = None) -> dict[int, list[ReviewRow]]:
     """Every review recorded up to ``until``, keyed by the signal that holds it now (merges followed)."""
-    merged = {int(r["id"]): int(r["merged_into"]) for r in
-              store.query("SELECT id, merged_into FROM signals WHERE merged_into IS NOT NULL")}
-    out: dict[int, list[dict[str, Any]]] = {}
+    final = merged_into_map(store)
+    out: dict[int, list[ReviewRow]] = {}
     for r in list_reviews(store, until=until):
-        sid, hops = int(r["signal_id"]), 0
-        while sid in merged and hops < 100:
-            sid, hops = merged[sid], hops + 1
-        out.setdefault(sid, []).append(r)
+        out.setdefault(final.get(r.signal_id, r.signal_id), []).append(r)
     return out
 
 
-def summarise_reviews(reviews: list[dict[str, Any]]) -> VerdictSummary:
+def summarise_reviews(reviews: Sequence[ReviewRow]) -> VerdictSummary:
     """Several analysts' verdicts on one signal, summarised (reviews oldest first)."""
     if not reviews:
         return VerdictSummary()
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, ReviewRow] = {}
     for r in reviews:
-        latest[r["by"]] = r
-    verdicts = {by: r["verdict"] for by, r in latest.items()}
+        latest[r.by] = r
+    verdicts = {by: r.verdict for by, r in latest.items()}
     kinds = sorted(set(verdicts.values()), key=VERDICTS.index)
     if "watch" in kinds:
         effective = "watch"
@@ -122,12 +127,13 @@ def summarise_reviews(reviews: list[dict[str, Any]]) -> VerdictSummary:
         parts.append(f"{v} ({', '.join(names)})")
     disputed = len(kinds) > 1
     text = ("analysts disagree: " if disputed else "") + "; ".join(parts)
-    dismissed_at = max(r["created_at"] for r in latest.values()) if effective == "dismiss" else None
+    dismissed_at = max(r.created_at for r in latest.values()) if effective == "dismiss" else None
     return VerdictSummary(effective=effective, disputed=disputed, text=text, latest=verdicts,
                           dismissed_at=dismissed_at)
 
 
-def rename_signal(store: Store, signal_id: int, title: str, now: datetime, tz: str = "Asia/Bangkok") -> str:
+def rename_signal(store: Store, signal_id: int, title: str, now: datetime, tz: str = "Asia/Bangkok",
+                  by: str = "analyst") -> str:
     """Give a signal an analyst's title (it wins over the automatic one); returns the old display title."""
     title = " ".join((title or "").split())
     if not title:
@@ -136,7 +142,8 @@ def rename_signal(store: Store, signal_id: int, title: str, now: datetime, tz: s
     old = row.get("custom_title") or row["title"]
     with store.transaction() as conn:
         conn.execute("UPDATE signals SET custom_title = ?, updated_at = ? WHERE id = ?", (title, iso(now), signal_id))
-        _add_event(conn, signal_id, iso_week(now, tz), "renamed", {"from": old, "to": title, "by": "analyst"}, now)
+        record_events(conn, iso_week(now, tz), iso(now),
+                      [SignalEvent(signal_id, "renamed", {"from": old, "to": title}, by=by)])
     return str(old)
 
 
@@ -149,7 +156,7 @@ class MergeResult:
 
 
 def merge_signals(store: Store, keep_id: int, other_id: int, now: datetime,
-                  tz: str = "Asia/Bangkok") -> MergeResult:
+                  tz: str = "Asia/Bangkok", by: str = "analyst") -> MergeResult:
     """Fold signal ``other_id`` into ``keep_id``: its items move, it is marked merged, both get an event.
 
     ``keep_id``'s weekly item, story, source and source-kind counts are recounted from its new
@@ -176,9 +183,9 @@ def merge_signals(store: Store, keep_id: int, other_id: int, now: datetime,
         last = max(keep["last_seen"], other["last_seen"])
         conn.execute("UPDATE signals SET first_seen = ?, last_seen = ?, updated_at = ? WHERE id = ?",
                      (first, last, at, keep_id))
-        detail = {"kept": keep_id, "merged": other_id, "items_moved": len(moved), "by": "analyst"}
-        _add_event(conn, keep_id, week, "merged", detail, now)
-        _add_event(conn, other_id, week, "merged", detail, now)
+        detail = {"kept": keep_id, "merged": other_id, "items_moved": len(moved)}
+        record_events(conn, week, at, [SignalEvent(keep_id, "merged", detail, by=by),
+                                       SignalEvent(other_id, "merged", detail, by=by)])
         weeks = _recount_weeks(store, keep_id, other_id, tz)
     logger.info("merged signal %s into %s (%d items)", other_id, keep_id, len(moved))
     return MergeResult(kept=keep_id, merged=other_id, items_moved=len(moved), weeks_recounted=weeks)
@@ -208,7 +215,3 @@ def _recount_weeks(store: Store, keep_id: int, other_id: int, tz: str) -> int:
                          "VALUES (?,?,?,?,?,?)", (keep_id, week, *counts))
     return len(weeks | set(per_week))
 
-
-def _add_event(conn: Any, signal_id: int, week: str, event: str, detail: dict[str, Any], now: datetime) -> None:
-    conn.execute("INSERT INTO signal_events (signal_id, week, event, detail, created_at) VALUES (?,?,?,?,?)",
-                 (signal_id, week, event, json.dumps(detail, ensure_ascii=False, sort_keys=True), iso(now)))

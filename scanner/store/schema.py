@@ -81,7 +81,7 @@ def m001_create_sources_fetches_items(db: sqlite_utils.Database) -> None:
 
 
 def m002_create_analysis(db: sqlite_utils.Database) -> None:
-    """Tables of the signals engine (issue 4)."""
+    """Tables of the signals engine."""
     db.executescript(
         """
         CREATE TABLE embeddings (
@@ -182,7 +182,7 @@ def m002_create_analysis(db: sqlite_utils.Database) -> None:
 
 
 def m003_create_reviews_digests_heartbeat(db: sqlite_utils.Database) -> None:
-    """Analysts' verdicts and digests (issue 5), the scheduler's heartbeat (issue 6)."""
+    """Analysts' verdicts and digests, the scheduler's heartbeat."""
     db.executescript(
         """
         CREATE TABLE reviews (
@@ -215,8 +215,21 @@ def m003_create_reviews_digests_heartbeat(db: sqlite_utils.Database) -> None:
     )
 
 
+def m004_signal_events_by(db: sqlite_utils.Database) -> None:
+    """Who recorded an event: ``engine`` for what the analysis found, else the analyst's act."""
+    db.executescript(
+        """
+        ALTER TABLE signal_events ADD COLUMN by TEXT NOT NULL DEFAULT 'engine';
+        UPDATE signal_events SET by = 'analyst'
+          WHERE json_valid(detail) AND json_extract(detail, '$.by') = 'analyst';
+        CREATE INDEX signal_events_week ON signal_events(week, signal_id, event);
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
     m003_create_reviews_digests_heartbeat,
+    m004_signal_events_by,
 ]

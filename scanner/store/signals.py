@@ -6,6 +6,7 @@ Every write of a stage happens in one transaction (``Store.transaction``).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from scanner.clock import shift_week
+from scanner.models import ENGINE, SignalEvent
 from scanner.store import Store, chunked, placeholders, published_filter
 
 
@@ -121,9 +123,8 @@ def load_signal_refs(store: Store) -> list[SignalRef]:
     return out
 
 
-def merged_into_map(store: Store) -> dict[int, int]:
-    """Every merged signal → the signal it finally lives on in (follows chains)."""
-    direct = dict(store.db.execute("SELECT id, merged_into FROM signals WHERE merged_into IS NOT NULL"))
+def follow_merges(direct: dict[int, int]) -> dict[int, int]:
+    """``{merged: merged_into}`` links → every merged signal's final signal (chains followed, cycles cut)."""
     out = {}
     for sid in direct:
         target, seen = sid, set()
@@ -132,6 +133,16 @@ def merged_into_map(store: Store) -> dict[int, int]:
             target = direct[target]
         out[sid] = target
     return out
+
+
+def merged_into_map(store: Store) -> dict[int, int]:
+    """Every merged signal → the signal it finally lives on in (the one rule for merge chains)."""
+    return follow_merges(dict(store.db.execute("SELECT id, merged_into FROM signals WHERE merged_into IS NOT NULL")))
+
+
+def final_signal(store: Store, signal_id: int) -> int:
+    """The signal that holds ``signal_id``'s items now: itself, or where its merges lead."""
+    return merged_into_map(store).get(signal_id, signal_id)
 
 
 def load_assignments(store: Store, item_ids: Sequence[int]) -> dict[int, int]:
@@ -153,7 +164,7 @@ def next_signal_id(store: Store) -> int:
 def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequence[int],
                   means: dict[int, np.ndarray], merged: Sequence[tuple[int, int]],
                   assignment: dict[int, int], similarity: dict[int, float],
-                  events: Sequence[tuple[int, str, dict[str, Any]]],
+                  events: Sequence[SignalEvent],
                   window: tuple[str, str] | None = None) -> int:
     """Write one tracking pass atomically. Returns how many items changed signal (history rows).
 
@@ -200,18 +211,27 @@ def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequen
         # items of merged signals that left the window still point at the survivor
         for absorbed, into in merged:
             conn.execute("UPDATE signal_items SET signal_id = ? WHERE signal_id = ?", (into, absorbed))
-        add_events(conn, week, now, events)
+        record_events(conn, week, now, events)
     return changed
 
 
-def add_events(conn: Any, week: str, now: str, events: Sequence[tuple[int, str, dict[str, Any]]]) -> None:
-    """Record events; the same (signal, week, event) is recorded once, so re-running a week adds nothing."""
-    for sid, event, detail in events:
-        exists = conn.execute("SELECT 1 FROM signal_events WHERE signal_id = ? AND week = ? AND event = ?",
-                              (sid, week, event)).fetchone()
-        if not exists:
-            conn.execute("INSERT INTO signal_events (signal_id, week, event, detail, created_at) VALUES (?,?,?,?,?)",
-                         (sid, week, event, json.dumps(detail, ensure_ascii=False, sort_keys=True), now))
+def record_events(conn: sqlite3.Connection, week: str, now: str, events: Sequence[SignalEvent]) -> None:
+    """The one way events are written, inside the caller's transaction.
+
+    What the engine finds (``by == ENGINE``) describes a week, so a signal has at most one event of a
+    kind per week: re-running the week keeps the first record and adds nothing. An analyst's act
+    (merge, rename) is an entry in the audit trail: each one is kept.
+    """
+    for e in events:
+        if e.by == ENGINE and conn.execute(
+            "SELECT 1 FROM signal_events WHERE week = ? AND signal_id = ? AND event = ? AND by = ?",
+            (week, e.signal_id, e.event, ENGINE),
+        ).fetchone():
+            continue
+        conn.execute(
+            "INSERT INTO signal_events (signal_id, week, event, detail, created_at, by) VALUES (?,?,?,?,?,?)",
+            (e.signal_id, week, e.event, json.dumps(e.detail, ensure_ascii=False, sort_keys=True), now, e.by),
+        )
 
 
 def signal_members(store: Store) -> dict[int, list[int]]:
@@ -269,9 +289,10 @@ def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 40
 def analyst_merged(store: Store) -> set[int]:
     """Signals an analyst formed by merging (``scanner signals merge``): never split automatically."""
     out = set()
-    for sid, detail in store.db.execute("SELECT signal_id, detail FROM signal_events WHERE event = 'merged'"):
+    sql = "SELECT signal_id, detail FROM signal_events WHERE event = 'merged' AND by != ?"
+    for sid, detail in store.db.execute(sql, (ENGINE,)):
         d = _json(detail, {})
-        if isinstance(d, dict) and d.get("by") == "analyst" and d.get("kept") == sid:
+        if isinstance(d, dict) and d.get("kept") == sid:
             out.add(int(sid))
     return out
 
@@ -289,7 +310,7 @@ def save_labels(store: Store, rows: Sequence[dict[str, Any]], now: str) -> None:
 
 def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[dict[str, Any]],
                 signal_updates: Sequence[dict[str, Any]], keyword_weeks: Sequence[dict[str, Any]],
-                events: Sequence[tuple[int, str, dict[str, Any]]], week: str, now: str) -> None:
+                events: Sequence[SignalEvent], week: str, now: str) -> None:
     """Replace the window's weekly rows and update each signal's state, all at once."""
     with store.transaction() as conn:
         marks = placeholders(weeks)
@@ -320,7 +341,7 @@ def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[di
             f"INSERT INTO keyword_weeks ({', '.join(kcols)}) VALUES ({placeholders(kcols)})",
             [tuple(r[c] for c in kcols) for r in keyword_weeks],
         )
-        add_events(conn, week, now, events)
+        record_events(conn, week, now, events)
 
 
 def previous_states(store: Store) -> dict[int, str]:
