@@ -85,6 +85,15 @@ def weeks_between(first: str, last: str) -> list[str]:
     return out
 
 
+def months_before(now: datetime, months: int, tz: str = "Asia/Bangkok") -> datetime:
+    """Midnight (in ``tz``) of the same day of the month, ``months`` calendar months before ``now``, as
+    UTC (days after the 28th count as the 28th, so every month has the day)."""
+    local = now.astimezone(ZoneInfo(tz)).date()
+    total = local.year * 12 + (local.month - 1) - months
+    year, month = divmod(total, 12)
+    return datetime.combine(date(year, month + 1, min(local.day, 28)), time(0), ZoneInfo(tz)).astimezone(UTC)
+
+
 def last_complete_week(now: datetime, tz: str = "Asia/Bangkok") -> str:
     """The ISO week before the one ``now`` falls in."""
     return shift_week(iso_week(now, tz), -1)

@@ -78,6 +78,9 @@ class Settings(Strict):
     timeout: float = Field(default=20.0, gt=0)
     max_bytes: int = 20_000_000
     default_every: str = "6h"
+    # Retention: forget the full text of items published more than this many months ago (title,
+    # summary, vectors and signal membership stay). None keeps every text.
+    keep_bodies: int | None = Field(default=None, ge=1, le=1200)
 
     @field_validator("max_bytes", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from scanner.clock import iso, months_before
 from scanner.collect import collect, select_sources
 from scanner.config import Config
 from scanner.models import FetchRun
@@ -52,6 +53,16 @@ def digest_step(config: Config, store: Store, now: datetime) -> list[str]:
     return list(result.lines) if result is not None else []
 
 
+def retention_step(config: Config, store: Store, now: datetime) -> list[str]:
+    """Apply ``settings.keep_bodies``: drop the full text of items older than that many months."""
+    months = config.settings.keep_bodies
+    if months is None:
+        return []
+    cutoff = months_before(now, months, config.settings.timezone)
+    dropped = store.drop_bodies(iso(cutoff))
+    return [f"retention: full text of {dropped} items published before {iso(cutoff)[:10]} dropped"] if dropped else []
+
+
 def run_once(config: Config, store: Store, now: datetime, progress: bool = False,
              db_path: Path | None = None) -> RunSummary:
     """Fetch every due source, then analyse, then write the digest when one is due."""
@@ -66,4 +77,5 @@ def run_once(config: Config, store: Store, now: datetime, progress: bool = False
     )
     summary.lines.extend(analyse_step(config, store, now, progress=progress))
     summary.lines.extend(digest_step(config, store, now))
+    summary.lines.extend(retention_step(config, store, now))
     return summary

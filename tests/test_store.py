@@ -101,3 +101,21 @@ def test_save_fetch_records_failure_and_success(store: Store) -> None:
     rows = store.fetches("s1")
     assert [r["status"] for r in rows] == ["ok", "failed", "failed"]
     assert rows[0]["items_new"] == 1
+
+
+def test_retention_drops_old_full_text_but_keeps_title_summary_and_search(store: Store) -> None:
+    setup_source(store)
+    body = "การยืนยันตัวตนทางดิจิทัลผ่านแอปทางรัฐ " * 600
+    old = RawItem(url="https://a.org/old", title="ThaID เก่า", summary="สรุปเก่า", content=body,
+                  published=datetime(2024, 1, 5, tzinfo=UTC))
+    new = RawItem(url="https://a.org/new", title="ThaID ใหม่", summary="สรุปใหม่", content=body, published=T0)
+    ids = store_items(store, "s1", [old, new], T1).item_ids
+    hashes = {i: store.item(i).content_hash for i in ids}  # type: ignore[union-attr]
+    assert store.drop_bodies("2024-06-01T00:00:00+00:00") == 1
+    kept, recent = store.item(ids[0]), store.item(ids[1])
+    assert kept is not None and recent is not None
+    assert (kept.title, kept.summary, kept.content) == ("ThaID เก่า", "สรุปเก่า", "")
+    assert recent.content == body.strip() and {kept.id: kept.content_hash, recent.id: recent.content_hash} == hashes
+    assert 0 < len(kept.tokens) < len(recent.tokens)  # the first body tokens stay for labels
+    assert [i.id for i in store.items(search="ยืนยันตัวตน")] == [ids[1], ids[0]]  # still found by the kept tokens
+    assert store.drop_bodies("2024-06-01T00:00:00+00:00") == 0  # nothing left to drop

@@ -27,6 +27,8 @@ from scanner.store.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
 
+BODY_TOKENS = 400  # body tokens the analysis reads per item (labels); retention keeps these
+
 ITEM_COLUMNS = ", ".join(
     f"items.{c}"
     for c in [
@@ -294,6 +296,28 @@ class Store:
         conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
         conn.execute("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
                      (item_id, it.fts_title, it.fts_body))
+
+    def drop_bodies(self, before: str, batch: int = 5000) -> int:
+        """Retention (``settings.keep_bodies``): forget the full text of items published before ``before``.
+
+        Title, summary, content hash (so vectors and relevance stay valid), signal membership and
+        the first ``BODY_TOKENS`` body tokens stay; the search index keeps the title and those
+        tokens. Each batch is one short transaction. Returns how many items lost their text.
+        """
+        done = 0
+        while True:
+            rows = self.db.execute("SELECT id, tokens FROM items WHERE published < ? AND content != '' LIMIT ?",
+                                   (before, batch)).fetchall()
+            if not rows:
+                return done
+            with self.transaction() as conn:
+                for item_id, tokens in rows:
+                    title, _, body = (tokens or "").partition("\n")
+                    kept = " ".join(body.split(maxsplit=BODY_TOKENS)[:BODY_TOKENS])
+                    conn.execute("UPDATE items SET content = '', tokens = ? WHERE id = ?",
+                                 (f"{title}\n{kept}", item_id))
+                    conn.execute("UPDATE items_fts SET body = ? WHERE rowid = ?", (kept, item_id))
+            done += len(rows)
 
     def known_item(self, url: str | None) -> dict[str, Any] | None:
         """The stored item for a URL (by canonical URL), or ``None``."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from scanner.clock import shift_week
 from scanner.models import ENGINE, SignalEvent
-from scanner.store import Store, chunked, placeholders, published_filter
+from scanner.store import BODY_TOKENS, Store, chunked, placeholders, published_filter
 
 
 @dataclass
@@ -252,38 +252,18 @@ def signal_rows(store: Store, ids: Sequence[int] | None = None) -> list[dict[str
 
 
 # --------------------------------------------------------------------------- tokens for labels
-def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = 400) -> dict[int, list[str]]:
-    """PyThaiNLP newmm tokens of each item's title and the start of its text, stored at ingest.
-
-    Read from ``items.tokens`` (tokens joined by spaces, a newline between title and body) when the
-    database has it, else from the full-text index (tokens joined by spaces). Splitting those on
-    whitespace only undoes the join; Thai text itself is never split on whitespace. Items with
-    neither are tokenised now.
-    """
-    from scanner.normalize import tokenize
-
+def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = BODY_TOKENS) -> dict[int, list[str]]:
+    """PyThaiNLP newmm tokens of each item's title and the start of its text, stored at ingest
+    (``items.tokens``: tokens joined by spaces, a newline between title and body). Splitting on
+    whitespace only undoes that join; Thai text itself is never split on whitespace."""
     out: dict[int, list[str]] = {}
-    columns = {r[1] for r in store.db.execute("PRAGMA table_info(items)")}
-    limit = max_body_tokens + 40
     for ids in chunked(item_ids):
-        if "tokens" in columns:
-            for item_id, tokens in store.db.execute(
-                f"SELECT id, tokens FROM items WHERE id IN ({placeholders(ids)}) AND tokens != ''", ids
-            ):
-                # stored token lists (title, newline, body), never raw Thai text: safe to split on whitespace
-                out[item_id] = tokens.split(maxsplit=limit)[:limit]
-        else:
-            for rowid, title, body in store.db.execute(
-                f"SELECT rowid, title, substr(body, 1, ?) FROM items_fts WHERE rowid IN ({placeholders(ids)})",
-                [max_body_tokens * 12, *ids],
-            ):
-                out[rowid] = (title or "").split(" ") + (body or "").split(" ")[:max_body_tokens]
-    missing = [i for i in item_ids if i not in out]
-    for ids in chunked(missing):
-        sql = f"SELECT id, title, COALESCE(NULLIF(content, ''), summary) FROM items WHERE id IN ({placeholders(ids)})"
-        for item_id, title, text in store.db.execute(sql, ids):
-            out[item_id] = tokenize(title) + tokenize(text[: max_body_tokens * 8])[:max_body_tokens]
-    return {k: [t for t in v if t] for k, v in out.items()}
+        for item_id, tokens in store.db.execute(
+            f"SELECT id, tokens FROM items WHERE id IN ({placeholders(ids)})", ids
+        ):
+            title, _, body = (tokens or "").partition("\n")
+            out[item_id] = title.split() + body.split(maxsplit=max_body_tokens)[:max_body_tokens]
+    return out
 
 
 def analyst_merged(store: Store) -> set[int]:
