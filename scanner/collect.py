@@ -17,6 +17,7 @@ from typing import Any
 
 from scanner.clock import now_utc
 from scanner.config import Config, SourceConfig
+from scanner.due import is_due
 from scanner.errors import FetchError, HTTPStatusError
 from scanner.http import HttpClient
 from scanner.models import FetchRun, SourceFetch, SourceState
@@ -38,7 +39,7 @@ def select_sources(config: Config, store: Store, now: datetime, ids: Sequence[st
     enabled = [s for s in config.sources if s.enabled]
     if all_sources:
         return enabled
-    return [s for s in enabled if store.is_due(s.id, s.every_seconds(config.settings), now)]
+    return [s for s in enabled if is_due(store.source_state(s.id), s.every_seconds(config.settings), now)]
 
 
 def fetch_source(source: SourceConfig, ctx: FetchContext) -> SourceFetch:

@@ -44,6 +44,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scanner.clock import iso, last_complete_week, now_utc, week_end
 from scanner.config import Config, SourceConfig, load_config
+from scanner.due import is_due, next_due
 from scanner.errors import ConfigError, ScannerError
 from scanner.models import FetchRun
 from scanner.pipeline import analyse_step, digest_step, fetch_due
@@ -158,13 +159,12 @@ def plan_first_run(store: Store, source: SourceConfig, config: Config, now: date
     catch-up round, so its timetable starts one interval later; without catch-up it starts now.
     """
     every = source.every_seconds(config.settings)
-    overdue = store.is_due(source.id, every, now)
+    state = store.source_state(source.id)
+    overdue = is_due(state, every, now)
     if overdue:
         start = now + timedelta(seconds=every) if catch_up else now
     else:
-        nxt = store.next_due(source.id, every)
-        start = datetime.fromisoformat(nxt) if nxt else now
-        start = max(start, now)
+        start = max(next_due(state, every) or now, now)
     return overdue, start + timedelta(seconds=phase)
 
 
@@ -381,9 +381,10 @@ class Scheduler:
                 return "skipped: no longer in the configuration"
             every = source.every_seconds(config.settings)
             state = self.store.source_state(source_id)
-            if state.consecutive_failures > 1 and not self.store.is_due(source_id, every,
-                                                                       now + timedelta(seconds=every / 2)):
-                return f"skipped: backing off after {state.consecutive_failures} failures in a row"
+            if not is_due(state, every, now, early=every / 2):
+                if state.consecutive_failures:
+                    return f"skipped: backing off after {state.consecutive_failures} failures in a row"
+                return "skipped: fetched less than half an interval ago"
             run = self._fetch(config, self.store, now, [source_id])
             if run.items_new or run.items_updated:
                 self.request_analysis(now)
@@ -532,13 +533,4 @@ class Scheduler:
         if when is None:
             return "never"
         return when.astimezone(ZoneInfo(self.config.settings.timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def describe_jobs(next_runs: dict[str, str], tz: str) -> list[tuple[str, str]]:
-    """``[(job, local time)]`` sorted by time, for ``scanner status``."""
-    out = []
-    for job, when in sorted(next_runs.items(), key=lambda kv: kv[1]):
-        local = datetime.fromisoformat(when).astimezone(ZoneInfo(tz))
-        out.append((job, local.strftime("%Y-%m-%d %H:%M:%S")))
-    return out
 

@@ -141,3 +141,20 @@ def test_run_once_fetches_due_sources(fifty_feeds: FeedServer, write_config: Cal
     assert result.exit_code == 0
     assert "fetch: 50 sources due, 50 ok, 0 failed; 500 new items, 0 updated" in result.output
     assert run("run").exit_code == 2
+
+
+def test_status_only_reads(fifty_feeds: FeedServer, write_config: Callable[[str], Path], tmp_path: Path) -> None:
+    path = write_config(feeds_config(fifty_feeds))
+    db = tmp_path / "signals.db"
+    first = run("status", "--format", "json")
+    assert first.exit_code == 0 and not db.exists()  # no database yet: reported, not created
+    assert {r["next_due"] for r in json.loads(first.output.split("\n\n")[0])} == {"now"}
+    run("fetch", "--source", "feed-00")
+    path.write_text(feeds_config(fifty_feeds).replace("every: 1h", "every: 2h"), encoding="utf-8")
+    with Store.open(db) as store:
+        before = store.query("SELECT * FROM sources ORDER BY id")
+    rows = json.loads(run("status", "--format", "json").output.split("\n\n")[0])
+    assert rows[0]["source"] == "feed-00" and rows[0]["every"] == 7200 and rows[0]["next_due"] != "now"
+    assert rows[1]["next_due"] == "now"
+    with Store.open(db) as store:
+        assert store.query("SELECT * FROM sources ORDER BY id") == before  # the edited file was not synced

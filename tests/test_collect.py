@@ -52,7 +52,7 @@ def test_bad_sources_fail_alone(httpserver: HTTPServer, write_config: Callable[[
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == "fetched 8 sources: 2 ok, 6 failed; 2 new items, 0 updated"
     with Store.open(tmp_path / "signals.db") as store:
-        errors = {r["id"]: r["last_error"] for r in store.status_rows()}
+        errors = {r.id: r.state.last_error for r in store.source_rows()}
         titles = sorted(r["title"] for r in store.query("SELECT title FROM items"))
     assert titles == ["ดีอี เตือนภัยบัญชีม้า", "สพร. เปิดบริการทางรัฐ"]
     assert errors["s-good"] is None and errors["s-thai"] is None

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from scanner.clock import iso, now_utc
+from scanner.status import assess_heartbeat
 from scanner.store import Store
 from scanner.store.heartbeat import (
     Heartbeat,
-    assess_heartbeat,
     beat,
     read_heartbeat,
     record_job,

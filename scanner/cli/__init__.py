@@ -38,9 +38,8 @@ class App:
     def db_path(self) -> Path:
         return Path(self.db_override) if self.db_override else self.config.db_path
 
-    def open_store(self) -> Store:
-        store = Store.open(self.db_path)
-        return store
+    def open_store(self, readonly: bool = False) -> Store:
+        return Store.open(self.db_path, readonly=readonly)
 
 
 class ScannerGroup(click.Group):

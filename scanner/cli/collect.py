@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -12,13 +13,12 @@ from tqdm import tqdm
 
 from scanner.cli import App, cli
 from scanner.cli.output import echo_rows, human_seconds
-from scanner.cli.schedule import echo_heartbeat
 from scanner.clock import as_of_datetime, iso, now_utc, parse_iso
 from scanner.collect import collect, select_sources
 from scanner.lock import hold_lock
 from scanner.models import FetchRun
 from scanner.pipeline import run_once
-from scanner.store.heartbeat import read_heartbeat
+from scanner.status import scheduler_json, scheduler_lines, scheduler_status, source_status
 
 
 def summary_line(run: FetchRun) -> str:
@@ -115,33 +115,23 @@ def status_cmd(app: App, fmt: str, scheduler_only: bool) -> None:
     """Health of every source: last success, last error, failures in a row, items, next due.
 
     The table ends with the heartbeat of `scanner schedule`: started, last job, next runs, alive.
+    Reads the database only.
     """
     config = app.config
+    tz = config.settings.timezone
+    with app.open_store(readonly=True) as store:
+        sources = [] if scheduler_only else source_status(config, store)
+        scheduler = scheduler_status(store, now_utc(), tz)
     if scheduler_only:
-        with app.open_store() as store:
-            hb = read_heartbeat(store)
-        sys.exit(echo_heartbeat(hb, config.settings.timezone, fmt))
-    with app.open_store() as store:
-        store.sync_sources(config)
-        rows = []
-        for r in store.status_rows():
-            every = r["every_seconds"]
-            rows.append({
-                "source": r["id"] + ("" if r["in_config"] else " (removed)"),
-                "kind": r["kind"],
-                "every": human_seconds(every),
-                "last_success": (r["last_success"] or "never")[:16],
-                "failures": r["consecutive_failures"],
-                "items": r["items_total"],
-                "next_due": ("now" if not r["last_attempt"] else (store.next_due(r["id"], every) or "")[:16])
-                if r["enabled"] and r["in_config"] else "-",
-                "last_error": r["last_error"] if r["consecutive_failures"] else "",
-            })
-        hb = read_heartbeat(store)
+        click.echo(json.dumps(scheduler_json(scheduler), ensure_ascii=False, indent=2) if fmt == "json"
+                   else "\n".join(scheduler_lines(scheduler, tz)))
+        sys.exit(0 if scheduler.alive else 1)
+    rows = [{**asdict(r), "every": human_seconds(r.every), "last_success": (r.last_success or "never")[:16],
+             "next_due": r.next_due[:16]} for r in sources] if fmt == "table" else [asdict(r) for r in sources]
     echo_rows(rows, fmt)
     if fmt == "table":
         click.echo("")
-        echo_heartbeat(hb, config.settings.timezone, fmt)
+        click.echo("\n".join(scheduler_lines(scheduler, tz)))
 
 
 @cli.command("run")

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
 from scanner.cli import App, cli
-from scanner.clock import now_utc
 from scanner.errors import ConfigError
 from scanner.lock import hold_lock
-from scanner.schedule import ScheduleOptions, Scheduler, describe_jobs, parse_cron
-from scanner.store.heartbeat import Heartbeat, assess_heartbeat, heartbeat_dict
+from scanner.schedule import ScheduleOptions, Scheduler, parse_cron
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_DATE = "%Y-%m-%d %H:%M:%S%z"
@@ -99,35 +94,3 @@ def schedule_cmd(app: App, stop_timeout: float, log_file: Path | None, log_max_b
             sys.stderr.flush()
             os._exit(1)
         store.close()
-
-
-def echo_heartbeat(hb: Heartbeat | None, tz: str, fmt: str = "table") -> int:
-    """Print the scheduler's heartbeat (for ``scanner status``); return 0 if it looks alive, else 1."""
-    if hb is None:
-        if fmt == "json":
-            click.echo(json.dumps({"state": "never started", "reason": "no heartbeat in this database"}))
-        else:
-            click.echo("scheduler: never started on this database (`scanner schedule` writes a heartbeat; "
-                       "`scanner run --once` from cron does not: check last_success above)")
-        return 1
-    state, reason = assess_heartbeat(hb, now_utc())
-    if fmt == "json":
-        click.echo(json.dumps({"state": state, "reason": reason, **heartbeat_dict(hb)}, ensure_ascii=False,
-                              indent=2))
-        return 0 if state == "running" else 1
-    zone = ZoneInfo(tz)
-
-    def local(text: str | None) -> str:
-        return datetime.fromisoformat(text).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if text else "-"
-
-    if state == "stopped":
-        reason = f"stopped cleanly at {local(hb.last_job_at)}"
-    click.echo(f"scheduler: {state.upper()} ({reason}); pid {hb.pid} on {hb.host}, started {local(hb.started_at)}, "
-               f"last heartbeat {local(hb.beat_at)} ({tz})")
-    if hb.last_job:
-        click.echo(f"  last job: {hb.last_job} at {local(hb.last_job_at)}: {hb.last_job_summary or ''}")
-    if hb.next_runs and state == "running":
-        click.echo("  next runs:")
-        for job, when in describe_jobs(hb.next_runs, tz):
-            click.echo(f"    {when}  {job}")
-    return 0 if state == "running" else 1

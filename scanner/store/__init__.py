@@ -12,13 +12,14 @@ import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from scanner.clock import iso, now_utc, parse_iso
+from scanner.clock import iso, now_utc
 from scanner.config import Config
 from scanner.errors import StoreError
 from scanner.models import Item, PreparedItem, SourceFetch, SourceState, UpsertResult
@@ -53,6 +54,19 @@ ITEM_COLUMNS = ", ".join(
 )
 
 
+@dataclass
+class SourceRow:
+    """A row of the ``sources`` table as status reports see it."""
+
+    id: str
+    kind: str
+    every_seconds: float | None
+    enabled: bool
+    in_config: bool
+    items: int
+    state: SourceState
+
+
 class Store:
     """An open ``signals.db``. Use ``Store.open(path)``; close with ``close()`` or as a context manager."""
 
@@ -62,8 +76,14 @@ class Store:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, path: str | Path | None) -> Store:
-        """Open (and create or migrate) the database at ``path``; ``None`` is an in-memory database."""
+    def open(cls, path: str | Path | None, readonly: bool = False) -> Store:
+        """Open (and create or migrate) the database at ``path``; ``None`` is an in-memory database.
+
+        ``readonly`` opens it for reading only (``scanner status``, listings): nothing is created,
+        migrated or written; a database that does not exist yet reads as an empty one.
+        """
+        if readonly:
+            return cls._open_readonly(path)
         try:
             if path is None:
                 conn = sqlite3.connect(":memory:", check_same_thread=False)
@@ -82,6 +102,25 @@ class Store:
             store.migrate()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{path}: cannot open the database ({e}); is it a scanner database?") from e
+        return store
+
+    @classmethod
+    def _open_readonly(cls, path: str | Path | None) -> Store:
+        if path is None or not Path(path).exists():
+            return cls.open(None)  # an empty database in memory: nothing touches the disk
+        p = Path(path)
+        try:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            store = cls(sqlite_utils.Database(conn), p)
+            done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path}: cannot open the database ({e}); is it a scanner database?") from e
+        pending = [fn.__name__ for fn in MIGRATIONS if fn.__name__ not in done]
+        if pending:
+            store.close()
+            raise StoreError(f"{path} was written by an older scanner and needs an upgrade ({', '.join(pending)}); "
+                             "any command that writes (for example `scanner fetch`) upgrades it")
         return store
 
     def close(self) -> None:
@@ -172,27 +211,15 @@ class Store:
             return SourceState(source_id)
         return SourceState(source_id, *row)
 
-    def source_rows(self) -> list[dict[str, Any]]:
-        return self.query("SELECT * FROM sources ORDER BY in_config DESC, id")
-
-    def is_due(self, source_id: str, every_seconds: float, now: datetime) -> bool:
-        """Due when never tried, or when ``every`` has passed since the last attempt.
-
-        After failures the wait doubles (capped at one day) so a dead host is not hammered.
-        """
-        state = self.source_state(source_id)
-        if not state.last_attempt:
-            return True
-        wait = every_seconds
-        if state.consecutive_failures:
-            wait = min(every_seconds * 2 ** min(state.consecutive_failures - 1, 6), max(every_seconds, 86400))
-        return parse_iso(state.last_attempt) + timedelta(seconds=wait) <= now + timedelta(seconds=0.5)
-
-    def next_due(self, source_id: str, every_seconds: float) -> str | None:
-        state = self.source_state(source_id)
-        if not state.last_attempt:
-            return None
-        return iso(parse_iso(state.last_attempt) + timedelta(seconds=every_seconds))
+    def source_rows(self) -> list[SourceRow]:
+        """Every source the database knows (configured or removed), with its state and item count."""
+        rows = self.db.execute(
+            "SELECT s.id, s.kind, s.every_seconds, s.enabled, s.in_config, s.etag, s.last_modified, s.last_attempt, "
+            "s.last_success, s.last_error, s.consecutive_failures, "
+            "(SELECT count(*) FROM items i WHERE i.source_id = s.id) FROM sources s ORDER BY s.in_config DESC, s.id"
+        ).fetchall()
+        return [SourceRow(r[0], r[1], r[2], bool(r[3]), bool(r[4]), int(r[11]), SourceState(r[0], *r[5:11]))
+                for r in rows]
 
     # ------------------------------------------------------------------ fetches + items
     def save_fetch(self, result: SourceFetch, items: Sequence[PreparedItem] = ()) -> UpsertResult:
@@ -367,17 +394,6 @@ class Store:
 
     def count_items(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
-
-    def status_rows(self) -> list[dict[str, Any]]:
-        """One row per source for ``scanner status``."""
-        return self.query(
-            """
-            SELECT s.id, s.kind, s.enabled, s.in_config, s.every_seconds, s.last_attempt, s.last_success,
-                   s.last_error, s.consecutive_failures,
-                   (SELECT count(*) FROM items i WHERE i.source_id = s.id) AS items_total
-            FROM sources s ORDER BY s.in_config DESC, s.id
-            """
-        )
 
     def fetches(self, source_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         if source_id:
