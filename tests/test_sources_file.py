@@ -53,6 +53,19 @@ def test_jsonl_folder_csv_and_bad_rows(tmp_path: Path, make_config: Callable[[st
     ]
 
 
+def test_jsonl_rows_keep_unicode_line_separators_in_their_text(tmp_path: Path,
+                                                                make_config: Callable[[str], Config]) -> None:
+    body = "ย่อหน้าแรก\u2028ย่อหน้าที่สอง\x85ต่อ\u2029จบ"
+    rows = [{"id": "a", "title": "บันทึกสัมภาษณ์", "body": body, "published": "2025-03-01"},
+            {"id": "b", "title": "บันทึกที่สอง", "body": "ข้อความ", "published": "2025-03-02"}]
+    (tmp_path / "notes.jsonl").write_text("\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
+                                          encoding="utf-8")
+    config = make_config("sources:\n  - id: notes\n    kind: file\n    path: notes.jsonl\n")
+    result = fetch(config, "notes")
+    assert result.warnings == [] and [i.guid for i in result.items] == ["a", "b"]
+    assert "ย่อหน้าที่สอง" in result.items[0].content
+
+
 def test_file_source_through_cli_twice_no_duplicates(tmp_path: Path, write_config: Callable[[str], Path],
                                                      thaigov: list[dict[str, str]]) -> None:
     archive = tmp_path / "archive.jsonl"

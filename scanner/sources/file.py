@@ -85,7 +85,9 @@ def read_file(path: Path, tz: str, warnings: list[str], id_prefix: str = "") -> 
     suffix = path.suffix.lower()
     rows: list[tuple[int, Any]] = []
     if suffix in (".jsonl", ".ndjson"):
-        for n, line in enumerate(text.splitlines(), start=1):
+        # JSON Lines are split on "\n" only: str.splitlines() would also split inside a row's text
+        # at U+2028, U+0085 and other characters JSON leaves unescaped.
+        for n, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
