@@ -1,13 +1,23 @@
-"""One writer process per database: an advisory lock file next to ``signals.db``.
+"""Who may write to ``signals.db``, and when: the one-writer rule.
 
-``scanner schedule``, ``scanner run`` and ``scanner fetch`` hold ``<db>.lock`` while they work; a
-second one gets ``LockedError`` (exit code 4) naming the holder. The lock is ``fcntl.flock`` on an
-open file descriptor, so the operating system drops it when the holder dies, even on ``kill -9``:
-a crash never leaves the database locked. The file's content (pid, host, command, start time) is
-only there to write a helpful message; the lock itself is the ``flock``.
+1. **Long jobs hold the process lock.** ``scanner schedule``, ``scanner run``, ``scanner fetch``,
+   ``scanner analyse`` and ``scanner digest`` hold ``<db>.lock`` for as long as they work; a second
+   one gets ``LockedError`` (exit code 4) naming the holder. Inside, each stage writes in short
+   transactions (one per source, batch or stage), and slow work (fetching, tokenising, embedding,
+   clustering) happens between them, never inside one.
+2. **Small analyst writes are short transactions and never take the lock.** ``scanner review``,
+   ``scanner signals merge`` and ``scanner signals rename`` write one transaction each while a long
+   job runs. They wait only for the commit of the long job's current transaction (SQLite's busy
+   timeout, ``scanner.store.BUSY_TIMEOUT``); past it they fail with a message and write nothing,
+   so an analyst's write is stored or refused, never lost. The long job reads their effect at its
+   next write (a merge made during ``analyse`` is followed when the assignments are stored).
+3. **Readers never write.** ``scanner status``, ``scanner items``, ``scanner signals`` (listing)
+   and the exports open the database read-only; SQLite's WAL mode lets them read while the writer
+   works.
 
-Readers (``scanner status``, ``scanner items``, the digest viewer) do not take the lock: SQLite's
-WAL mode lets them read while the writer works.
+The lock is ``fcntl.flock`` on an open file descriptor, so the operating system drops it when the
+holder dies, even on ``kill -9``: a crash never leaves the database locked. The file's content
+(pid, host, command, start time) is only there to write a helpful message.
 """
 
 from __future__ import annotations

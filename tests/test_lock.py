@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from scanner.cli import cli
 from scanner.errors import LockedError
 from scanner.lock import DbLock, hold_lock, lock_path_for, read_holder
+from scanner.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,7 +107,7 @@ def _config(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("args", [["run", "--once"], ["fetch", "--all"]])
+@pytest.mark.parametrize("args", [["run", "--once"], ["fetch", "--all"], ["analyse"], ["digest"]])
 def test_run_and_fetch_exit_4_while_another_process_holds_the_lock(
     tmp_path: Path, holder: Callable[..., Any], args: list[str]
 ) -> None:
@@ -120,13 +121,63 @@ def test_run_and_fetch_exit_4_while_another_process_holds_the_lock(
     proc.wait()
     result = CliRunner().invoke(cli, ["--config", str(cfg), *args])
     assert result.exit_code == 0, result.output
-    assert "1 new" in result.output
+    if args[0] in ("run", "fetch"):
+        assert "1 new" in result.output
 
 
+WRITER = """
+import sys, time
+from pathlib import Path
+from click.testing import CliRunner
+from scanner.cli import cli
+config, signal_id, stop = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+done = 0
+while not stop.exists():
+    result = CliRunner().invoke(cli, ["--config", config, "review", signal_id, "--verdict", "watch",
+                                      "--by", f"analyst-{done}", "--note", f"note {done}"])
+    if result.exit_code != 0:
+        print("FAILED", result.output, flush=True)
+        sys.exit(1)
+    done += 1
+    if done == 1:
+        print("writing", flush=True)
+print(done, flush=True)
+"""
 
-def test_analyse_respects_the_lock(tmp_path: Path, write_config: Callable[[str], Path]) -> None:
-    write_config("analysis:\n  embedder: hashing\nsources: []\n")
-    with hold_lock(tmp_path / "signals.db", "scanner schedule"):
-        result = CliRunner().invoke(cli, ["analyse"])
-    assert result.exit_code == 4 and "scanner schedule" in result.output
-    assert CliRunner().invoke(cli, ["analyse"]).exit_code == 0
+
+def test_verdicts_written_while_analyse_runs_are_all_kept(tmp_path: Path, thaigov: list[dict[str, Any]]) -> None:
+    """`scanner review` in another process, again and again, while `scanner analyse` holds the lock."""
+    from datetime import UTC, datetime
+
+    notes = tmp_path / "thaigov.jsonl"
+    notes.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in thaigov), encoding="utf-8")
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources:\n  - {id: thaigov, kind: file, path: thaigov.jsonl}\n"
+                   "analysis:\n  embedder: hashing\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(cfg), "fetch"]).exit_code == 0
+    assert runner.invoke(cli, ["--config", str(cfg), "analyse", "--as-of", "2024-12-31"]).exit_code == 0
+    with Store.open(tmp_path / "signals.db") as store:
+        signal_id = store.query("SELECT min(id) AS id FROM signals")[0]["id"]
+    stop = tmp_path / "stop"
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(cfg), str(signal_id), str(stop)],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": path})
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        started = datetime.now(UTC).replace(microsecond=0).isoformat()
+        for day in ("2025-01-31", "2025-02-28", "2025-03-31"):
+            result = runner.invoke(cli, ["--config", str(cfg), "analyse", "--as-of", day])
+            assert result.exit_code == 0, result.output
+        finished = datetime.now(UTC).isoformat()
+    finally:
+        stop.touch()
+        out, _ = writer.communicate(timeout=60)
+    assert writer.returncode == 0, out
+    written = int(out.strip().splitlines()[-1])
+    with Store.open(tmp_path / "signals.db") as store:
+        rows = store.query("SELECT by, created_at FROM reviews ORDER BY id")
+        runs = store.query("SELECT count(*) AS n FROM runs WHERE kind = 'analyse' AND finished_at IS NOT NULL")
+    assert len(rows) == written and len({r["by"] for r in rows}) == written  # every verdict kept, once
+    assert sum(started <= r["created_at"] <= finished for r in rows) >= 3  # written while analyse ran
+    assert runs[0]["n"] == 4

@@ -13,6 +13,7 @@ from scanner.cli.analysis import signals_group
 from scanner.cli.output import echo_rows
 from scanner.clock import as_of_datetime, now_utc
 from scanner.errors import UsageError
+from scanner.lock import hold_lock
 from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_signals, rename_signal, summarise_reviews
 
 
@@ -39,7 +40,7 @@ def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, 
         raise UsageError("give either --week or --from/--to, not both")
     if send_email and config.digest.email is None:
         raise UsageError("--email needs a digest.email section (host, recipients, …) in the sources file")
-    with app.open_store() as store:
+    with hold_lock(app.db_path, "scanner digest"), app.open_store() as store:
         if first and last:
             results = write_digests(config, store, first, last, now)
         else:

@@ -28,6 +28,7 @@ from scanner.store.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
 
+BUSY_TIMEOUT = 30  # seconds a write waits for another process's write to commit
 BODY_TOKENS = 400  # body tokens the analysis reads per item (labels); retention keeps these
 
 ITEM_COLUMNS = ", ".join(
@@ -91,9 +92,9 @@ class Store:
             else:
                 p = Path(path)
                 p.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(p), timeout=30, check_same_thread=False)
+                conn = sqlite3.connect(str(p), timeout=BUSY_TIMEOUT, check_same_thread=False)
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
             db = sqlite_utils.Database(conn)
             if p is not None:
                 db.enable_wal()
@@ -110,8 +111,9 @@ class Store:
             return cls.open(None)  # an empty database in memory: nothing touches the disk
         p = Path(path)
         try:
-            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
             store = cls(sqlite_utils.Database(conn), p)
             done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
         except sqlite3.DatabaseError as e:
@@ -149,12 +151,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: commits on success, rolls back on any exception."""
+        """One atomic write: commits on success, rolls back on any exception.
+
+        It waits up to ``BUSY_TIMEOUT`` for another process's write to commit (every write
+        transaction of the scanner is short, see ``scanner.lock``); past that it raises
+        ``StoreError``, so a write is either stored or refused with a message, never lost silently.
+        """
         conn = self.db.conn
         if conn.in_transaction:
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"{self.path}: the database stayed busy for {BUSY_TIMEOUT} s ({e}); nothing was "
+                             "written: try again") from e
         try:
             yield conn
         except BaseException:
@@ -413,19 +424,6 @@ def chunked(ids: Sequence[Any]) -> Iterator[list[Any]]:
 def placeholders(ids: Sequence[Any]) -> str:
     """``?,?,?`` for an ``IN (...)`` list of ``ids``."""
     return ",".join("?" for _ in ids)
-
-
-def published_filter(column: str, since: str | None, until: str | None,
-                     until_inclusive: bool = False) -> tuple[str, list[str]]:
-    """`` AND column >= ? AND column < ?`` (or ``<=``) for the bounds that are given, and its params."""
-    sql, params = "", []
-    if since:
-        sql += f" AND {column} >= ?"
-        params.append(since)
-    if until:
-        sql += f" AND {column} {'<=' if until_inclusive else '<'} ?"
-        params.append(until)
-    return sql, params
 
 
 def _row_to_item(row: Sequence[Any]) -> Item:
