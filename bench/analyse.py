@@ -85,8 +85,6 @@ def main() -> None:
         total = time.perf_counter() - t
         store.close()
     print(f"scanner analyse over {len(texts):,} new items (real thaigov texts, perturbed copies), USE on this machine")
-    stage = "ran inside analyse" if result.relevance_stage else "not installed: all items relevant"
-    print(f"relevance stage: {stage}")
     print()
     print(f"{'step':<16} {'seconds':>8}")
     print(f"{'raw embedding':<16} {raw:>8.1f}   ({len(texts) / raw:.0f} texts/s)")
@@ -97,12 +95,10 @@ def main() -> None:
     print(f"ratio analyse / raw embedding: {total / raw:.2f}  (target ≤ 1.5)")
     # On a shared machine the embedding speed drifts between the two timings. The signals engine's
     # own work is every stage after relevance and embedding (the relevance stage embeds new items
-    # itself when it is installed); report it so drift cannot hide it.
+    # itself); report it so drift cannot hide it.
     t = result.timings
     own = sum(v for k, v in t.items() if k not in ("load model", "relevance", "embed"))
     print(f"stories, clustering, tracking, labels, tags, scores: {own:.1f} s = {own / raw:.1%} of raw embedding")
-    if not result.relevance_stage:
-        print(f"ratio at equal embedding speed: {(raw + own) / raw:.2f}")
     print()
     for line in result.lines:
         print(line)

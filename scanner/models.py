@@ -67,6 +67,81 @@ class SignalEvent:
     by: str = ENGINE
 
 
+@dataclass(frozen=True)
+class Window:
+    """The items one analysis looks at: those published in ``[start, end]``, both ends included.
+
+    ``start`` is Monday 00:00 (``settings.timezone``) of ``first_week``, the first of the
+    ``analysis.window_weeks`` ISO weeks that end with ``week``, the week of ``now``; ``end`` is ``now``
+    itself (UTC ISO strings, to the second). An item published at the very instant of ``now`` (an
+    item without a date gets its fetch time, and a fetch ``--as-of`` the same moment is common) is
+    inside; one a second later is not.
+    """
+
+    first_week: str
+    week: str
+    start: str
+    end: str
+
+
+Keywords = dict[str, list[str]]  # {"th": [...], "en": [...], "all": [...]} (scanner.analysis.label)
+
+
+@dataclass
+class SignalLabel:
+    """What labelling gives a signal: its title, keywords, thematic tags and the lab's topics."""
+
+    id: int
+    title: str
+    keywords: Keywords
+    tags: dict[str, list[str]]
+    topics: list[str]
+
+
+@dataclass
+class SignalWeek:
+    """One signal in one ISO week (a ``signal_weeks`` row): counts, Yoon's degrees, growth and state."""
+
+    signal_id: int
+    week: str
+    items: int
+    stories: int
+    sources: int
+    source_kinds: int
+    dov: float | None
+    dod: float | None
+    dov_growth: float | None
+    dod_growth: float | None
+    state: str
+    keywords: Keywords | None = None  # only for the current week
+
+
+@dataclass
+class SignalUpdate:
+    """A signal's state and span after scoring."""
+
+    id: int
+    state: str
+    status: str  # active | faded
+    first_seen: str
+    last_seen: str
+
+
+@dataclass
+class KeywordWeek:
+    """One keyword in one ISO week (a ``keyword_weeks`` row)."""
+
+    keyword: str
+    lang: str
+    week: str
+    tf: int
+    df: int
+    dov: float | None
+    dod: float | None
+    dov_growth: float | None
+    dod_growth: float | None
+
+
 @dataclass
 class SourceState:
     """What the store remembers about a source between runs (conditional GET and health)."""

@@ -189,7 +189,7 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
         """)
     first = run(config, store, "2024-11-17", relevance=True)
     second = run(config, store, "2024-11-30", relevance=True)
-    assert first.relevance_stage and second.relevance_stage
+    assert first.relevance_scored and second.relevance_scored
     assert 0 < second.relevant < len(sample)
     kept = signal_of(store)
     assert second.signals >= 1 and kept
@@ -269,3 +269,25 @@ def test_thaigov_replayed_week_by_week_keeps_signal_ids(store: Store, make_confi
     assert all(titles)
     keywords = [json.loads(r[0]) for r in store.db.execute("SELECT keywords FROM signals WHERE status = 'active'")]
     assert any(k["th"] for k in keywords)
+
+
+def test_the_window_includes_both_ends_to_the_second(store: Store) -> None:
+    from scanner.analysis.analyse import analysis_window
+    from scanner.clock import parse_iso
+    from scanner.models import RawItem
+    from scanner.prepare import store_items
+    from scanner.store.signals import count_items_in, mark_relevant, relevant_ids
+    from tests.signal_data import ensure_source
+
+    now = as_of_datetime("2025-01-19")  # Sunday 23:59:59 in Bangkok
+    window = analysis_window(now, 2, "Asia/Bangkok")
+    assert (window.first_week, window.week) == ("2025-W02", "2025-W03")
+    assert (window.start, window.end) == ("2025-01-05T17:00:00+00:00", "2025-01-19T16:59:59+00:00")
+    ensure_source(store, "news")
+    times = ["2025-01-05T16:59:59+00:00", window.start, window.end, "2025-01-19T17:00:00+00:00"]
+    raws = [RawItem(url=f"https://example.org/{n}", title=f"ข่าว {n}", summary="ข้อมูลเปิด", published=parse_iso(t))
+            for n, t in enumerate(times)]
+    ids = store_items(store, "news", raws, now).item_ids
+    mark_relevant(store, ids)
+    assert relevant_ids(store, window.start, window.end) == ids[1:3]
+    assert count_items_in(store, window.start, window.end) == 2

@@ -19,7 +19,6 @@ from scanner.analysis.relevance import (
     default_topics,
     explain_item,
     match_tokens,
-    relevant_item_ids,
     score_relevance,
 )
 from scanner.cli import cli
@@ -28,6 +27,7 @@ from scanner.errors import ScannerError
 from scanner.models import RawItem
 from scanner.prepare import store_items
 from scanner.store import Store
+from scanner.store.signals import relevant_ids
 
 TOPIC_IDS = [
     "digital-id-eservices",
@@ -203,7 +203,7 @@ def test_keyword_weight_zero_uses_similarity_only(store: Store, use: UseEmbedder
     assert explained["keywords"]["title"]  # hits are still reported, they just weigh nothing
 
 
-def test_relevant_item_ids_by_publication_window(store: Store, use: UseEmbedder) -> None:
+def test_relevant_ids_by_publication_window(store: Store, use: UseEmbedder) -> None:
     rows = [
         {"url": f"https://www.example.go.th/{n}", "title": title, "body": body, "published": day}
         for n, (day, title, body) in enumerate([
@@ -214,10 +214,10 @@ def test_relevant_item_ids_by_publication_window(store: Store, use: UseEmbedder)
     ]
     ids = add_rows(store, rows)
     score_relevance(store, analysis_config(), use)
-    assert relevant_item_ids(store) == [ids[0], ids[2]]
-    assert relevant_item_ids(store, since="2025-01-13") == [ids[2]]
-    assert relevant_item_ids(store, until="2025-01-20") == [ids[0]]
-    assert relevant_item_ids(store, since="2025-01-07", until="2025-01-20") == []
+    start, end = "2025-01-06T00:00:00+00:00", "2025-01-20T00:00:00+00:00"
+    assert relevant_ids(store, start, end) == [ids[0], ids[2]]  # both ends of the window are inside
+    assert relevant_ids(store, "2025-01-06T00:00:01+00:00", end) == [ids[2]]
+    assert relevant_ids(store, start, "2025-01-19T23:59:59+00:00") == [ids[0]]
 
 
 # --------------------------------------------------------------------------- explain

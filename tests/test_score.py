@@ -52,13 +52,13 @@ def test_signal_weeks_count_stories_once_and_sources_for_diffusion() -> None:
             ("2025-W04", 5, "a", 1), ("2025-W04", 6, "a", None)]
     r = score_signals(make_window(rows), [1, 2], {1: "2025-W01", 2: "2025-W01"}, {1: "2025-W04", 2: "2025-W02"},
                       {}, {1: {"all": ["x"]}}, fading_weeks=3)
-    current = next(w for w in r.signal_weeks if w["signal_id"] == 1 and w["week"] == "2025-W04")
+    current = next(w for w in r.signal_weeks if w.signal_id == 1 and w.week == "2025-W04")
     # story 4 syndicated by three sources: one story for volume, three items for diffusion
-    assert (current["items"], current["stories"], current["sources"], current["source_kinds"]) == (4, 2, 3, 2)
-    assert current["dov"] == pytest.approx(2 / 5) and current["dod"] == pytest.approx(4 / 5)
-    assert current["keywords"] == '{"all": ["x"]}'
-    assert [w["week"] for w in r.signal_weeks if w["signal_id"] == 1] == WEEKS
-    states = {u["id"]: u["state"] for u in r.signal_updates}
+    assert (current.items, current.stories, current.sources, current.source_kinds) == (4, 2, 3, 2)
+    assert current.dov == pytest.approx(2 / 5) and current.dod == pytest.approx(4 / 5)
+    assert current.keywords == {"all": ["x"]}
+    assert [w.week for w in r.signal_weeks if w.signal_id == 1] == WEEKS
+    states = {u.id: u.state for u in r.signal_updates}
     assert states == {1: "strong", 2: "latent"}
     assert r.events == []  # two stories: below the bar for "grew"
 
@@ -71,7 +71,7 @@ def test_new_state_and_grew_event() -> None:
                       {1: "latent"}, {}, fading_weeks=3)
     # signal 1 quadruples its stories, but its share of the week falls (1 → 4/6): Yoon's measures are
     # relative to the stream, so it is "established", while the signal born this week is "new"
-    assert {u["id"]: u["state"] for u in r.signal_updates} == {1: "established", 2: "new"}
+    assert {u.id: u.state for u in r.signal_updates} == {1: "established", 2: "new"}
     assert r.events == [SignalEvent(1, "grew", {"stories": 4, "before": 1.0})]
     assert dict(r.states) == {"established": 1, "new": 1}
 
@@ -79,7 +79,7 @@ def test_new_state_and_grew_event() -> None:
 def test_keyword_weeks() -> None:
     rows = score_keywords(WEEKS[:2], ["2025-W01", "2025-W01", "2025-W02"],
                           [["ai", "ai", "ข้อมูล"], ["ข้อมูล"], ["ai"]], {"ai": "en", "ข้อมูล": "th"})
-    got = {(r["keyword"], r["week"]): (r["tf"], r["df"], r["dov"], r["dod"]) for r in rows}
+    got = {(r.keyword, r.week): (r.tf, r.df, r.dov, r.dod) for r in rows}
     assert got == {("ai", "2025-W01"): (2, 1, 1.0, 0.5), ("ai", "2025-W02"): (1, 1, 1.0, 1.0),
                    ("ข้อมูล", "2025-W01"): (2, 2, 1.0, 1.0), ("ข้อมูล", "2025-W02"): (0, 0, 0.0, 0.0)}
-    assert {r["lang"] for r in rows if r["keyword"] == "ข้อมูล"} == {"th"}
+    assert {r.lang for r in rows if r.keyword == "ข้อมูล"} == {"th"}

@@ -6,7 +6,7 @@ import numpy as np
 
 from scanner.analysis.score import WindowData, score_signals
 from scanner.analysis.track import track_signals
-from scanner.models import SignalEvent
+from scanner.models import SignalEvent, SignalUpdate
 from scanner.store.signals import SignalRef
 
 DIM = 16
@@ -128,16 +128,16 @@ def test_fade_after_fading_weeks_without_items_and_revival() -> None:
     weeks = ["2025-W01", "2025-W02", "2025-W03", "2025-W04", "2025-W05"]
     data = window(weeks, {"2025-W01": 2, "2025-W02": 1})
     r = score_signals(data, [1], {1: "2025-W01"}, {1: "2025-W02"}, {1: "strong"}, {}, fading_weeks=3)
-    assert r.signal_updates == [{"id": 1, "state": "fading", "status": "active", "first_seen": "2025-W01",
-                                 "last_seen": "2025-W02"}]
+    assert r.signal_updates == [SignalUpdate(id=1, state="fading", status="active", first_seen="2025-W01",
+                                              last_seen="2025-W02")]
     assert r.events == [SignalEvent(1, "faded", {"last_week": "2025-W02"})]
     # two idle weeks only: not fading yet
     r2 = score_signals(data, [1], {1: "2025-W01"}, {1: "2025-W02"}, {1: "strong"}, {}, fading_weeks=4)
-    assert r2.signal_updates[0]["state"] != "fading" and r2.events == []
+    assert r2.signal_updates[0].state != "fading" and r2.events == []
     # items again this week: revived
     data3 = window(weeks, {"2025-W01": 2, "2025-W05": 1})
     r3 = score_signals(data3, [1], {1: "2025-W01"}, {1: "2025-W05"}, {1: "fading"}, {}, fading_weeks=3)
-    assert r3.signal_updates[0]["state"] != "fading"
+    assert r3.signal_updates[0].state != "fading"
     assert r3.events == [SignalEvent(1, "revived")]
 
 

@@ -47,7 +47,6 @@ from scanner.store.relevance import (
     items_needing_relevance,
     load_relevance,
     save_relevance,
-    select_relevant_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -481,15 +480,9 @@ def _describe_stored(stored: dict[str, Any] | None) -> str:
     return f"stored: {state}, score {stored['relevance']:.3f}, computed {stored['computed_at'][:16]} ({fresh})"
 
 
-def relevant_item_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
-    """Ids of items marked relevant, published in [since, until) (ISO strings), oldest first."""
-    return select_relevant_ids(store, since, until)
-
-
 __all__ = [
     "RelevanceStats",
     "default_topics",
     "explain_item",
-    "relevant_item_ids",
     "score_relevance",
 ]

@@ -36,17 +36,15 @@ The state comes from the emergence map (``signal_state``).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from scanner.clock import weeks_apart
-from scanner.models import SignalEvent
+from scanner.models import Keywords, KeywordWeek, SignalEvent, SignalUpdate, SignalWeek
 
 logger = logging.getLogger(__name__)
 
@@ -121,9 +119,8 @@ class WindowData:
 
 @dataclass
 class ScoreResult:
-    signal_weeks: list[dict[str, Any]] = field(default_factory=list)
-    signal_updates: list[dict[str, Any]] = field(default_factory=list)
-    keyword_weeks: list[dict[str, Any]] = field(default_factory=list)
+    signal_weeks: list[SignalWeek] = field(default_factory=list)
+    signal_updates: list[SignalUpdate] = field(default_factory=list)
     events: list[SignalEvent] = field(default_factory=list)
     states: Counter[str] = field(default_factory=Counter)
 
@@ -134,7 +131,7 @@ def _eps(nn: np.ndarray) -> float:
 
 
 def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[int, str],
-                  last_week: dict[int, str], previous_state: dict[int, str], keywords: dict[int, Any],
+                  last_week: dict[int, str], previous_state: dict[int, str], keywords: dict[int, Keywords],
                   fading_weeks: int) -> ScoreResult:
     """Weekly rows, states and events of every signal in ``signal_ids``.
 
@@ -195,13 +192,12 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
                 state = signal_state(state_at[s][k], first, weeks[seen] if seen is not None else None, w,
                                      fading_weeks)
                 _f_tf, g_dov, _f_df, g_dod = per_week[s][k]
-                out.signal_weeks.append({
-                    "signal_id": s, "week": w, "items": int(items[s][k]), "stories": int(tf[s][k]),
-                    "sources": len(sources[s][k]), "source_kinds": len(kinds[s][k]),
-                    "dov": _r(tf[s][k] / nn[k] if nn[k] else 0.0), "dod": _r(df[s][k] / nn[k] if nn[k] else 0.0),
-                    "dov_growth": _r(g_dov), "dod_growth": _r(g_dod), "state": state,
-                    "keywords": json.dumps(keywords.get(s, {}), ensure_ascii=False) if w == current else "{}",
-                })
+                out.signal_weeks.append(SignalWeek(
+                    signal_id=s, week=w, items=int(items[s][k]), stories=int(tf[s][k]), sources=len(sources[s][k]),
+                    source_kinds=len(kinds[s][k]), dov=_r(tf[s][k] / nn[k] if nn[k] else 0.0),
+                    dod=_r(df[s][k] / nn[k] if nn[k] else 0.0), dov_growth=_r(g_dov), dod_growth=_r(g_dod),
+                    state=state, keywords=keywords.get(s, {}) if w == current else None,
+                ))
         state = signal_state(state_at[s][-1] if s in live else "fading", first, last, current, fading_weeks)
         status = "active" if s in live else "faded"
         prev = previous_state.get(s)
@@ -215,8 +211,7 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
             if tf[s][k] >= GREW_MIN and (not len(before) or tf[s][k] >= 2 * before.mean()):
                 out.events.append(SignalEvent(s, "grew", {"stories": int(tf[s][k]),
                                                           "before": _r(float(before.mean())) if len(before) else 0.0}))
-        out.signal_updates.append({"id": s, "state": state, "status": status, "first_seen": first,
-                                   "last_seen": last})
+        out.signal_updates.append(SignalUpdate(id=s, state=state, status=status, first_seen=first, last_seen=last))
         out.states[state] += 1
     return out
 
@@ -236,7 +231,7 @@ def _r(x: float | None) -> float | None:
 
 
 def score_keywords(weeks: list[str], item_week: Sequence[str], item_tokens: Sequence[Sequence[str]],
-                   keywords: dict[str, str]) -> list[dict[str, Any]]:
+                   keywords: dict[str, str]) -> list[KeywordWeek]:
     """``keyword_weeks`` rows for ``keywords`` (word → lang) over the window: tf, df, DoV, DoD, growth."""
     n = len(weeks)
     w_index = {w: k for k, w in enumerate(weeks)}
@@ -260,12 +255,12 @@ def score_keywords(weeks: list[str], item_week: Sequence[str], item_tokens: Sequ
             if tf[i, : k + 1].sum() == 0:
                 continue
             lo = min(start, k)
-            rows.append({
-                "keyword": t, "lang": keywords[t], "week": w, "tf": int(tf[i, k]), "df": int(df[i, k]),
-                "dov": _r(tf[i, k] / nn[k] if nn[k] else 0.0), "dod": _r(df[i, k] / nn[k] if nn[k] else 0.0),
-                "dov_growth": _r(growth_rate(yoon_degree(tf[i, lo : k + 1], nn[lo : k + 1]), eps)),
-                "dod_growth": _r(growth_rate(yoon_degree(df[i, lo : k + 1], nn[lo : k + 1]), eps)),
-            })
+            rows.append(KeywordWeek(
+                keyword=t, lang=keywords[t], week=w, tf=int(tf[i, k]), df=int(df[i, k]),
+                dov=_r(tf[i, k] / nn[k] if nn[k] else 0.0), dod=_r(df[i, k] / nn[k] if nn[k] else 0.0),
+                dov_growth=_r(growth_rate(yoon_degree(tf[i, lo : k + 1], nn[lo : k + 1]), eps)),
+                dod_growth=_r(growth_rate(yoon_degree(df[i, lo : k + 1], nn[lo : k + 1]), eps)),
+            ))
     return rows
 
 

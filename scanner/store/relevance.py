@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.models import Item
-from scanner.store import ITEM_COLUMNS, Store, _row_to_item, chunked, placeholders, published_filter
+from scanner.store import ITEM_COLUMNS, Store, _row_to_item, chunked, placeholders
 
 
 @dataclass
@@ -120,11 +120,3 @@ def count_relevance(store: Store, item_ids: Sequence[int] | None = None) -> tupl
         total += int(row[0])
         relevant += int(row[1])
     return total, relevant
-
-
-def select_relevant_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
-    """Ids of relevant items published in [since, until), oldest first."""
-    where, params = published_filter("items.published", since, until)
-    sql = ("SELECT items.id FROM items JOIN item_relevance r ON r.item_id = items.id WHERE r.relevant = 1"
-           f"{where} ORDER BY items.published, items.id")
-    return [int(r[0]) for r in store.db.execute(sql, params).fetchall()]

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from scanner.clock import shift_week
-from scanner.models import ENGINE, SignalEvent
-from scanner.store import BODY_TOKENS, Store, chunked, placeholders, published_filter
+from scanner.models import ENGINE, KeywordWeek, SignalEvent, SignalLabel, SignalUpdate, SignalWeek, Window
+from scanner.store import BODY_TOKENS, Store, chunked, placeholders
 
 
 @dataclass
@@ -58,16 +58,17 @@ def mark_relevant(store: Store, item_ids: Sequence[int], topics: Sequence[str] =
             )
 
 
-def relevant_ids(store: Store, since: str | None = None, until: str | None = None) -> list[int]:
-    """Ids of items marked relevant, published in ``[since, until]`` (UTC ISO strings)."""
-    where, params = published_filter("i.published", since, until, until_inclusive=True)
-    sql = f"SELECT i.id FROM items i JOIN item_relevance r ON r.item_id = i.id WHERE r.relevant = 1{where}"
-    return [r[0] for r in store.db.execute(sql + " ORDER BY i.id", params)]
+def relevant_ids(store: Store, start: str, end: str) -> list[int]:
+    """Ids of items marked relevant, published in ``[start, end]`` (both included, as in ``Window``)."""
+    sql = ("SELECT i.id FROM items i JOIN item_relevance r ON r.item_id = i.id "
+           "WHERE r.relevant = 1 AND i.published >= ? AND i.published <= ? ORDER BY i.id")
+    return [r[0] for r in store.db.execute(sql, (start, end))]
 
 
-def item_ids_between(store: Store, since: str | None, until: str | None) -> list[int]:
-    where, params = published_filter("published", since, until, until_inclusive=True)
-    return [r[0] for r in store.db.execute(f"SELECT id FROM items WHERE 1{where} ORDER BY id", params)]
+def count_items_in(store: Store, start: str, end: str) -> int:
+    """How many items were published in ``[start, end]`` (both included)."""
+    sql = "SELECT count(*) FROM items WHERE published >= ? AND published <= ?"
+    return int(store.db.execute(sql, (start, end)).fetchone()[0])
 
 
 def item_topics(store: Store, item_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -164,19 +165,24 @@ def next_signal_id(store: Store) -> int:
 def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequence[int],
                   means: dict[int, np.ndarray], merged: Sequence[tuple[int, int]],
                   assignment: dict[int, int], similarity: dict[int, float],
-                  events: Sequence[SignalEvent],
-                  window: tuple[str, str] | None = None) -> int:
+                  events: Sequence[SignalEvent], window: Window | None = None) -> int:
     """Write one tracking pass atomically. Returns how many items changed signal (history rows).
 
-    With ``window`` (since, until), items published in it that are no longer assigned (judged not
-    relevant any more) leave their signal.
+    With ``window``, items published in it that are no longer assigned (judged not relevant any
+    more) leave their signal. An analyst may have merged signals while the analysis ran (merges are
+    short transactions that do not wait for the analysis): assignments follow those merges here, so
+    the merge is never undone.
     """
     changed = 0
     with store.transaction() as conn:
+        merged_meanwhile = follow_merges(dict(conn.execute(
+            "SELECT id, merged_into FROM signals WHERE merged_into IS NOT NULL")))
+        assignment = {i: merged_meanwhile.get(s, s) for i, s in assignment.items()}
+        means = {s: v for s, v in means.items() if s not in merged_meanwhile}
         if window is not None:
             stale = [i for (i,) in conn.execute(
                 "SELECT si.item_id FROM signal_items si JOIN items i ON i.id = si.item_id "
-                "WHERE i.published >= ? AND i.published <= ?", window) if i not in assignment]
+                "WHERE i.published >= ? AND i.published <= ?", (window.start, window.end)) if i not in assignment]
             for chunk in chunked(stale):
                 conn.execute(f"DELETE FROM signal_items WHERE item_id IN ({placeholders(chunk)})", chunk)
         conn.executemany(
@@ -278,18 +284,18 @@ def analyst_merged(store: Store) -> set[int]:
 
 
 # --------------------------------------------------------------------------- labels, tags, scores
-def save_labels(store: Store, rows: Sequence[dict[str, Any]], now: str) -> None:
-    """``rows``: dicts with id, title, keywords, tags, topics."""
+def save_labels(store: Store, labels: Sequence[SignalLabel], now: str) -> None:
+    """Each signal's automatic title, keywords, tags and topics (an analyst's title is kept apart)."""
     with store.transaction() as conn:
         conn.executemany(
             "UPDATE signals SET title = ?, keywords = ?, tags = ?, topics = ?, updated_at = ? WHERE id = ?",
-            [(r["title"], json.dumps(r["keywords"], ensure_ascii=False), json.dumps(r["tags"], ensure_ascii=False),
-              json.dumps(r["topics"], ensure_ascii=False), now, r["id"]) for r in rows],
+            [(r.title, json.dumps(r.keywords, ensure_ascii=False), json.dumps(r.tags, ensure_ascii=False),
+              json.dumps(r.topics, ensure_ascii=False), now, r.id) for r in labels],
         )
 
 
-def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[dict[str, Any]],
-                signal_updates: Sequence[dict[str, Any]], keyword_weeks: Sequence[dict[str, Any]],
+def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[SignalWeek],
+                signal_updates: Sequence[SignalUpdate], keyword_weeks: Sequence[KeywordWeek],
                 events: Sequence[SignalEvent], week: str, now: str) -> None:
     """Replace the window's weekly rows and update each signal's state, all at once."""
     with store.transaction() as conn:
@@ -309,17 +315,18 @@ def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[di
         conn.executemany(
             f"INSERT INTO signal_weeks ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
             f"ON CONFLICT(signal_id, week) DO UPDATE SET {updates}",
-            [{**{c: r[c] for c in cols}, "current": week, "previous": shift_week(week, -1)} for r in signal_weeks],
+            [{**asdict(r), "keywords": json.dumps(r.keywords or {}, ensure_ascii=False), "current": week,
+              "previous": shift_week(week, -1)} for r in signal_weeks],
         )
         conn.executemany(
             "UPDATE signals SET state = ?, status = ?, first_seen = ?, last_seen = ?, updated_at = ? WHERE id = ?",
-            [(u["state"], u["status"], u["first_seen"], u["last_seen"], now, u["id"]) for u in signal_updates],
+            [(u.state, u.status, u.first_seen, u.last_seen, now, u.id) for u in signal_updates],
         )
         conn.execute(f"DELETE FROM keyword_weeks WHERE week IN ({marks})", list(weeks))
         kcols = ["keyword", "lang", "week", "tf", "df", "dov", "dod", "dov_growth", "dod_growth"]
         conn.executemany(
             f"INSERT INTO keyword_weeks ({', '.join(kcols)}) VALUES ({placeholders(kcols)})",
-            [tuple(r[c] for c in kcols) for r in keyword_weeks],
+            [tuple(getattr(r, c) for c in kcols) for r in keyword_weeks],
         )
         record_events(conn, week, now, events)
 
