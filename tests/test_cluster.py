@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from scanner.analysis import cluster
-from scanner.analysis.cluster import cluster_vectors, mean_rows, renumber
+from scanner.analysis.cluster import cluster_vectors
 from scanner.analysis.stories import group_stories
+from scanner.analysis.vectors import linked_groups, mean_rows, renumber
 
 
 def blobs(centres: int, per: int, dim: int = 32, spread: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -81,3 +82,9 @@ def test_existing_stories_keep_their_id_and_duplicate_of_links() -> None:
     assert story == {4: 4, 9: 4, 12: 12}
     fresh = group_stories(ids, ["a", "b", "c"], [None, None, None], published, v, {})
     assert fresh == {4: 4, 9: 9, 12: 4}
+
+
+def test_linked_groups_follow_chains_and_number_groups_by_first_point() -> None:
+    assert linked_groups(6, [(4, 5), (1, 3), (3, 5)]).tolist() == [0, 1, 2, 1, 1, 1]
+    assert linked_groups(3, []).tolist() == [0, 1, 2]
+    assert linked_groups(0, []).tolist() == []

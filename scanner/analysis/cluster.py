@@ -30,22 +30,14 @@ import logging
 
 import numpy as np
 
+from scanner.analysis.vectors import mean_rows, renumber, unit_rows
+
 logger = logging.getLogger(__name__)
 
 DIRECT_MAX = 5000  # exact UPGMA up to this many points
 MICRO_SIZE = 20  # average micro-cluster size on the large-input path
 MICRO_MAX = 4000
 PCA_DIMS = 64
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (zero rows stay zero)."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.size == 0:
-        return x
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (x / norms).astype(np.float32)
 
 
 def cluster_vectors(vectors: np.ndarray, threshold: float, seed: int = 0) -> np.ndarray:
@@ -62,16 +54,6 @@ def cluster_vectors(vectors: np.ndarray, threshold: float, seed: int = 0) -> np.
     x = unit_rows(vectors)
     labels = _upgma(x, threshold) if n <= DIRECT_MAX else _cluster_large(x, threshold, seed)
     return renumber(labels)
-
-
-def renumber(labels: np.ndarray) -> np.ndarray:
-    """Relabel clusters 0, 1, … in order of first appearance."""
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first, kind="stable")
-    mapping = np.empty(len(first), dtype=np.int64)
-    mapping[order] = np.arange(len(first))
-    _, inverse = np.unique(labels, return_inverse=True)
-    return mapping[inverse]
 
 
 def _upgma(x: np.ndarray, threshold: float) -> np.ndarray:
@@ -121,18 +103,4 @@ def project_pca(x: np.ndarray, dims: int) -> np.ndarray:
     return np.asarray(centred @ (axes * signs), dtype=np.float32)
 
 
-def mean_rows(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Per-label mean of rows (not re-normalised: dot products of means are average similarities)."""
-    from scipy.sparse import csr_matrix
-
-    n = len(labels)
-    d = x.shape[1] if x.ndim == 2 else 0
-    if n == 0 or k == 0:
-        return np.zeros((k, d), dtype=np.float32)
-    counts = np.bincount(labels, minlength=k).astype(np.float64)
-    weights = 1.0 / np.maximum(counts, 1.0)[labels]
-    member = csr_matrix((weights, (labels, np.arange(n))), shape=(k, n))
-    return np.asarray(member @ x.astype(np.float64), dtype=np.float32)
-
-
-__all__ = ["cluster_vectors", "mean_rows", "unit_rows"]
+__all__ = ["cluster_vectors"]

