@@ -25,18 +25,20 @@ def parse_iso(text: str) -> datetime:
 
 
 def as_of_datetime(day: date | datetime | str | None, tz: str = "Asia/Bangkok") -> datetime:
-    """``--as-of DATE``: the run behaves as if it were the end of that day in ``tz``; ``None`` is now."""
+    """``--as-of``: a date is the end of that day in ``tz`` (23:59:59), a date and time is that moment
+    (in ``tz`` unless it carries its own offset); ``None`` is now. Strings are ISO 8601."""
     if day is None:
         return now_utc()
     if isinstance(day, str):
-        day = datetime.fromisoformat(day)
+        day = date.fromisoformat(day) if len(day.strip()) == 10 else datetime.fromisoformat(day.strip())
     if isinstance(day, datetime):
-        if day.tzinfo is None:
-            if day.time() == time(0):
-                return datetime.combine(day.date(), time(23, 59, 59), ZoneInfo(tz)).astimezone(UTC)
-            return day.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
-        return day.astimezone(UTC)
+        return (day if day.tzinfo else day.replace(tzinfo=ZoneInfo(tz))).astimezone(UTC)
     return datetime.combine(day, time(23, 59, 59), ZoneInfo(tz)).astimezone(UTC)
+
+
+def day_start(day: date, tz: str = "Asia/Bangkok") -> datetime:
+    """00:00 of ``day`` in ``tz``, as UTC."""
+    return datetime.combine(day, time(0), ZoneInfo(tz)).astimezone(UTC)
 
 
 def iso_week(dt: datetime | date, tz: str = "Asia/Bangkok") -> str:

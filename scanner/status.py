@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from scanner.clock import iso, parse_iso
 from scanner.config import Config
 from scanner.due import next_due
+from scanner.export import interval_text
 from scanner.models import SourceState
 from scanner.store import Store
 from scanner.store.heartbeat import Heartbeat, read_heartbeat
@@ -54,6 +55,12 @@ def source_status(config: Config, store: Store) -> list[SourceStatus]:
                                 last_success=r.state.last_success, failures=r.state.consecutive_failures,
                                 items=r.items, next_due="-", last_error=""))
     return out
+
+
+def status_table(rows: list[SourceStatus]) -> list[dict[str, object]]:
+    """``rows`` for the ``scanner status`` table: intervals as written in sources.yaml, times to the minute."""
+    return [{**asdict(r), "every": interval_text(r.every), "last_success": (r.last_success or "never")[:16],
+             "next_due": r.next_due[:16]} for r in rows]
 
 
 @dataclass

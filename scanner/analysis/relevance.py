@@ -33,13 +33,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-from scanner.analysis.embed import Embedder, item_vectors
+from scanner.analysis.embed import Embedder, item_text, item_vectors
 from scanner.clock import iso, now_utc
 from scanner.config import Config, Topic
 from scanner.errors import ScannerError
 from scanner.models import Item
 from scanner.normalize import tokenize
 from scanner.store import Store
+from scanner.store.embeddings import load_vectors
 from scanner.store.relevance import (
     RelevanceRow,
     count_relevance,
@@ -432,12 +433,15 @@ def score_relevance(store: Store, config: Config, embedder: Embedder, item_ids: 
 
 def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int) -> dict[str, Any]:
     """Why ``item_id`` is (or is not) relevant: score, threshold, decision, per-topic similarity,
-    keyword hits with the tokens they matched, and which rule decided."""
+    keyword hits with the tokens they matched, and which rule decided. Only reads the database: an
+    item without a stored vector is embedded for this answer alone."""
     item = store.item(item_id)
     if item is None:
         raise RelevanceError(f"no item with id {item_id} (see `scanner items` for ids)")
     prepared = prepare_topics(config, embedder)
-    vector = item_vectors(store, embedder, [item_id])[0]
+    vector = load_vectors(store, embedder.model_id, [item_id])[0]
+    if not vector.any():
+        vector = embedder.embed([item_text(item)])[0]
     _score, relevant, _topics, explain = decide(gather_evidence(item, vector, prepared), prepared)
     row = load_relevance(store, item_id)
     stored = None

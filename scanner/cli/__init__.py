@@ -7,16 +7,45 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from scanner import __version__
+from scanner.clock import as_of_datetime, now_utc
 from scanner.config import Config, load_config
 from scanner.errors import ConfigError, ScannerError
 from scanner.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+AsOf = date | datetime | None
+
+
+class AsOfType(click.ParamType):
+    """``--as-of DATE``: ``YYYY-MM-DD`` (the end of that day) or ``YYYY-MM-DDTHH:MM`` (that moment), in
+    ``settings.timezone``. The same type for every command, so a bad date is always a usage error."""
+
+    name = "DATE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> date | datetime:
+        if isinstance(value, (date, datetime)):
+            return value
+        text = str(value).strip()
+        try:
+            return datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text!r} is not a date: write YYYY-MM-DD, or YYYY-MM-DDTHH:MM for a time of day", param, ctx)
+
+
+def as_of_option(help: str) -> Callable[[F], F]:
+    """The ``--as-of`` option of ``fetch``, ``run``, ``analyse`` and ``digest``."""
+    return click.option("--as-of", "as_of", type=AsOfType(), default=None, help=help)
 
 
 @dataclass
@@ -37,6 +66,10 @@ class App:
     @property
     def db_path(self) -> Path:
         return Path(self.db_override) if self.db_override else self.config.db_path
+
+    def now(self, as_of: AsOf) -> datetime:
+        """The run's "now": ``--as-of`` read in ``settings.timezone``, or the current time."""
+        return as_of_datetime(as_of, self.config.settings.timezone) if as_of is not None else now_utc()
 
     def open_store(self, readonly: bool = False) -> Store:
         return Store.open(self.db_path, readonly=readonly)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import click
 from tqdm import tqdm
 
-from scanner.cli import App, cli
-from scanner.cli.output import echo_rows, human_seconds
-from scanner.clock import as_of_datetime, iso, now_utc, parse_iso
+from scanner.cli import App, AsOf, as_of_option, cli
+from scanner.cli.output import echo_rows
+from scanner.clock import day_start, iso, now_utc
 from scanner.collect import collect, select_sources
+from scanner.export import item_rows
 from scanner.lock import hold_lock
 from scanner.models import FetchRun
 from scanner.pipeline import run_once
-from scanner.status import scheduler_json, scheduler_lines, scheduler_status, source_status
+from scanner.status import scheduler_json, scheduler_lines, scheduler_status, source_status, status_table
 
 
 def summary_line(run: FetchRun) -> str:
@@ -29,9 +29,9 @@ def summary_line(run: FetchRun) -> str:
 @cli.command("fetch")
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Fetch this source (repeatable).")
 @click.option("--all", "all_sources", is_flag=True, help="Fetch every enabled source, due or not.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Behave as if now were DATE.")
+@as_of_option("Behave as if now were DATE.")
 @click.pass_obj
-def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: str | None) -> None:
+def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: AsOf) -> None:
     """Fetch the sources that are due (or the named ones, or --all) and store new items.
 
     Exit code: 0 all ok, 1 some failed, 2 usage or config error, 3 all failed.
@@ -39,7 +39,7 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: s
     config = app.config
     for source_id in source_ids:  # an unknown id is a ConfigError (exit code 2) before anything is written
         config.source(source_id)
-    now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
+    now = app.now(as_of)
     with hold_lock(app.db_path, "scanner fetch"), app.open_store() as store:
         sources = select_sources(config, store, now, source_ids, all_sources)
         bar = tqdm(total=len(sources), unit="source", disable=not sys.stderr.isatty(), leave=False)
@@ -58,7 +58,8 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: s
 
 
 @cli.command("items")
-@click.option("--since", default=None, metavar="DATE", help="Published on or after DATE (YYYY-MM-DD).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="DATE",
+              help="Published on or after DATE (YYYY-MM-DD, in settings.timezone).")
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only from this source (repeatable).")
 @click.option("--search", default=None, metavar="TEXT", help="Full-text search (Thai and English words).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
@@ -66,30 +67,17 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: s
 @click.option("--explain", "explain_id", type=int, default=None, metavar="ID",
               help="Show why item ID is or is not relevant (score, topics, keyword hits) instead of listing.")
 @click.pass_obj
-def items_cmd(app: App, since: str | None, source_ids: tuple[str, ...], search: str | None, fmt: str,
+def items_cmd(app: App, since: datetime | None, source_ids: tuple[str, ...], search: str | None, fmt: str,
               limit: int, explain_id: int | None) -> None:
     """List stored items, newest first."""
     if explain_id is not None:
         explain_cmd(app, explain_id, fmt)
         return
-    since_iso = None
-    if since:
-        try:
-            day = date.fromisoformat(since)
-        except ValueError:
-            raise click.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from None
-        since_iso = iso(datetime.combine(day, time(0), ZoneInfo(app.config.settings.timezone)))
-    with app.open_store() as store:
-        items = store.items(since=since_iso, source_ids=source_ids, search=search, limit=limit or None)
-    if fmt == "table":
-        tz = ZoneInfo(app.config.settings.timezone)
-        rows = [{"id": i.id, "published": parse_iso(i.published).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                 "source": i.source_id, "lang": i.lang, "title": i.title} for i in items]
-    else:
-        rows = [{"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "published": i.published,
-                 "date_missing": i.date_missing, "lang": i.lang, "author": i.author, "summary": i.summary,
-                 "content": i.content, "first_seen": i.first_seen} for i in items]
-    echo_rows(rows, fmt)
+    tz = app.config.settings.timezone
+    with app.open_store(readonly=True) as store:
+        items = store.items(since=iso(day_start(since.date(), tz)) if since else None, source_ids=source_ids,
+                            search=search, limit=limit or None)
+    echo_rows(item_rows(items, tz, table=fmt == "table"), fmt)
 
 
 def explain_cmd(app: App, item_id: int, fmt: str) -> None:
@@ -98,7 +86,7 @@ def explain_cmd(app: App, item_id: int, fmt: str) -> None:
 
     if fmt not in ("table", "json"):
         raise click.UsageError("--explain prints a table or json: use --format table or --format json")
-    with app.open_store() as store:
+    with app.open_store(readonly=True) as store:
         result = explain_item(store, app.config, get_embedder(app.config.analysis), item_id)
     if fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -126,9 +114,7 @@ def status_cmd(app: App, fmt: str, scheduler_only: bool) -> None:
         click.echo(json.dumps(scheduler_json(scheduler), ensure_ascii=False, indent=2) if fmt == "json"
                    else "\n".join(scheduler_lines(scheduler, tz)))
         sys.exit(0 if scheduler.alive else 1)
-    rows = [{**asdict(r), "every": human_seconds(r.every), "last_success": (r.last_success or "never")[:16],
-             "next_due": r.next_due[:16]} for r in sources] if fmt == "table" else [asdict(r) for r in sources]
-    echo_rows(rows, fmt)
+    echo_rows(status_table(sources) if fmt == "table" else [asdict(r) for r in sources], fmt)
     if fmt == "table":
         click.echo("")
         click.echo("\n".join(scheduler_lines(scheduler, tz)))
@@ -136,19 +122,17 @@ def status_cmd(app: App, fmt: str, scheduler_only: bool) -> None:
 
 @cli.command("run")
 @click.option("--once", is_flag=True, help="Run everything that is due once, then exit (cron-friendly).")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Behave as if today were DATE (back-fills).")
+@as_of_option("Behave as if now were DATE (back-fills).")
 @click.pass_obj
-def run_cmd(app: App, once: bool, as_of: str | None) -> None:
+def run_cmd(app: App, once: bool, as_of: AsOf) -> None:
     """Fetch what is due, then analyse and write the digest when due."""
     if not once:
         raise click.UsageError("use `scanner run --once` (for a long-running job use `scanner schedule`)")
     config = app.config
-    now = as_of_datetime(as_of, config.settings.timezone) if as_of else now_utc()
+    now = app.now(as_of)
     with hold_lock(app.db_path, "scanner run --once"), app.open_store() as store:
         summary = run_once(config, store, now, progress=sys.stderr.isatty(), db_path=app.db_path)
     for line in summary.lines:
         click.echo(line)
     sys.exit(summary.exit_code)
 
-
-__all__ = ["human_seconds"]

@@ -8,11 +8,12 @@ from dataclasses import asdict
 
 import click
 
-from scanner.cli import App, cli
+from scanner.cli import App, AsOf, as_of_option, cli
 from scanner.cli.analysis import signals_group
 from scanner.cli.output import echo_rows
-from scanner.clock import as_of_datetime, now_utc
+from scanner.clock import now_utc
 from scanner.errors import UsageError
+from scanner.export import REVIEW_COLUMNS
 from scanner.lock import hold_lock
 from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_signals, rename_signal, summarise_reviews
 
@@ -22,10 +23,10 @@ from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_sign
               help="The ISO week to write (default: the last complete week in settings.timezone).")
 @click.option("--from", "first", default=None, metavar="YYYY-Www", help="Back-fill: first week (with --to).")
 @click.option("--to", "last", default=None, metavar="YYYY-Www", help="Back-fill: last week (with --from).")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Behave as if now were DATE.")
+@as_of_option("Behave as if now were DATE.")
 @click.option("--email", "send_email", is_flag=True, help="Also e-mail it (needs digest.email in the sources file).")
 @click.pass_obj
-def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, as_of: str | None,
+def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, as_of: AsOf,
                send_email: bool) -> None:
     """Write the weekly digest (HTML, Markdown, JSON) into the reports folder, with index.html and feed.xml."""
     from scanner.clock import last_complete_week
@@ -33,7 +34,7 @@ def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, 
 
     config = app.config
     tz = config.settings.timezone
-    now = as_of_datetime(as_of, tz) if as_of else now_utc()
+    now = app.now(as_of)
     if (first is None) != (last is None):
         raise UsageError("--from and --to go together: give both weeks of the back-fill")
     if first and week:
@@ -85,21 +86,22 @@ def review_cmd(app: App, signal_id: int | None, verdict: str | None, note: str |
     if list_all:
         if verdict or note:
             raise UsageError("--list shows reviews; drop --verdict/--note, or drop --list to record one")
-        with app.open_store() as store:
+        with app.open_store(readonly=True) as store:
             rows = list_reviews(store, signal_id)
-        echo_rows([asdict(r) for r in rows], fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
+        echo_rows([asdict(r) for r in rows], fmt, REVIEW_COLUMNS)
         return
     if signal_id is None:
         raise UsageError("give a SIGNAL_ID (see `scanner signals`), or --list")
-    with app.open_store() as store:
-        if verdict is None:
-            if note:
-                raise UsageError("a note goes with a verdict: add --verdict keep|watch|dismiss")
+    if verdict is None:
+        if note:
+            raise UsageError("a note goes with a verdict: add --verdict keep|watch|dismiss")
+        with app.open_store(readonly=True) as store:
             rows = list_reviews(store, signal_id)
-            echo_rows([asdict(r) for r in rows], fmt, ["signal_id", "title", "verdict", "by", "created_at", "note"])
-            if fmt == "table" and rows:
-                click.echo(f"summary: {summarise_reviews(rows).text}")
-            return
+        echo_rows([asdict(r) for r in rows], fmt, REVIEW_COLUMNS)
+        if fmt == "table" and rows:
+            click.echo(f"summary: {summarise_reviews(rows).text}")
+        return
+    with app.open_store() as store:
         row = add_review(store, signal_id, verdict, by or _default_analyst(), now_utc(), note)
         summary = summarise_reviews(list_reviews(store, row.signal_id))
     where = f"signal {row.signal_id}"

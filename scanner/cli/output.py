@@ -1,49 +1,40 @@
-"""Small helpers for printing tables, JSON and CSV from commands."""
+"""Printing rows as a table, JSON, JSON Lines or CSV (the formats come from ``scanner.export``)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
-from typing import Any
 
 import click
 from tabulate import tabulate
 
+from scanner.export import Row, to_csv, to_json, to_jsonl
 
-def echo_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> None:
+
+def echo_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str] | None = None) -> None:
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
-        click.echo(json.dumps([{c: r.get(c) for c in columns} for r in rows], ensure_ascii=False, indent=2))
+        click.echo(to_json(rows, columns))
     elif fmt == "jsonl":
-        for r in rows:
-            click.echo(json.dumps({c: r.get(c) for c in columns}, ensure_ascii=False))
+        click.echo(to_jsonl(rows, columns), nl=False)
     elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({c: r.get(c) for c in columns})
-        click.echo(buf.getvalue(), nl=False)
+        click.echo(to_csv(rows, columns), nl=False)
+    elif not rows:
+        click.echo("(none)")
     else:
-        if not rows:
-            click.echo("(none)")
-            return
         click.echo(tabulate([[_cell(r.get(c)) for c in columns] for r in rows], headers=columns))
 
 
-def _cell(value: Any, width: int = 60) -> str:
+def write_text(text: str, output: str | None) -> None:
+    """``text`` to the file ``output``, or to standard output."""
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _cell(value: object, width: int = 60) -> str:
     if value is None:
         return ""
     text = str(value).replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def human_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from scanner.cli import App, cli
-from scanner.cli.output import echo_rows, human_seconds
+from scanner.cli.output import echo_rows
 from scanner.collect import test_source
 from scanner.config import schema_json
+from scanner.export import source_list
 
 
 @cli.group("sources")
@@ -35,16 +36,7 @@ def sources_check(app: App) -> None:
 @click.pass_obj
 def sources_list(app: App, fmt: str) -> None:
     """List the configured sources."""
-    config = app.config
-    rows = []
-    for s in config.sources:
-        where = getattr(s, "url", None) or getattr(s, "path", "")
-        rows.append({
-            "id": s.id, "kind": s.kind, "language": s.language,
-            "every": human_seconds(s.every_seconds(config.settings)), "enabled": s.enabled,
-            "tags": ",".join(s.tags), "where": " ".join(where) if isinstance(where, list) else where,
-        })
-    echo_rows(rows, fmt)
+    echo_rows(source_list(app.config), fmt)
 
 
 @sources_group.command("test")

@@ -426,6 +426,18 @@ def placeholders(ids: Sequence[Any]) -> str:
     return ",".join("?" for _ in ids)
 
 
+def load_json(text: str | None, default: Any) -> Any:
+    """A JSON column's value, or ``default`` when it is empty, broken or not of ``default``'s type
+    (one bad row never crashes a reader)."""
+    if not text:
+        return default
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
 def _row_to_item(row: Sequence[Any]) -> Item:
     return Item(
         id=row[0],

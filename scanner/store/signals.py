@@ -15,7 +15,7 @@ import numpy as np
 
 from scanner.clock import shift_week
 from scanner.models import ENGINE, KeywordWeek, SignalEvent, SignalLabel, SignalUpdate, SignalWeek, Window
-from scanner.store import BODY_TOKENS, Store, chunked, placeholders
+from scanner.store import BODY_TOKENS, Store, chunked, load_json, placeholders
 
 
 @dataclass
@@ -277,7 +277,7 @@ def analyst_merged(store: Store) -> set[int]:
     out = set()
     sql = "SELECT signal_id, detail FROM signal_events WHERE event = 'merged' AND by != ?"
     for sid, detail in store.db.execute(sql, (ENGINE,)):
-        d = _json(detail, {})
+        d = load_json(detail, {})
         if isinstance(d, dict) and d.get("kept") == sid:
             out.add(int(sid))
     return out
@@ -354,96 +354,3 @@ def finish_run(store: Store, run_id: int, finished_at: str, summary: dict[str, A
     with store.transaction() as conn:
         conn.execute("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
                      (finished_at, json.dumps(summary, ensure_ascii=False, sort_keys=True), run_id))
-
-
-# --------------------------------------------------------------------------- reading for the CLI and exports
-def signals_export(store: Store, ids: Sequence[int] | None = None, state: str | None = None,
-                   include_merged: bool = False, with_members: bool = True) -> list[dict[str, Any]]:
-    """Signals as the export and ``scanner signals --format json`` give them (names are a public contract):
-    ``id``, ``title``, ``keywords``, ``state``, ``topics``, ``tags``, ``first_seen``, ``weeks``, ``items`` …"""
-    where: list[str] = []
-    params: list[Any] = []
-    if ids is not None:
-        where.append(f"id IN ({placeholders(ids)})")
-        params.extend(ids)
-    if state:
-        where.append("state = ?")
-        params.append(state)
-    if not include_merged and ids is None:
-        where.append("status != 'merged'")
-    sql = "SELECT * FROM signals" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-    rows = store.query(sql, params)
-    if not rows:
-        return []
-    sids = [r["id"] for r in rows]
-    weeks: dict[int, list[dict[str, Any]]] = {}
-    members: dict[int, list[dict[str, Any]]] = {}
-    for chunk in chunked(sids):
-        for w in store.query(
-            f"SELECT * FROM signal_weeks WHERE signal_id IN ({placeholders(chunk)}) ORDER BY signal_id, week", chunk
-        ):
-            sid = w.pop("signal_id")
-            w.pop("keywords", None)
-            weeks.setdefault(sid, []).append(w)
-        if with_members:
-            for m in store.query(
-                "SELECT si.signal_id, i.id, i.url, i.title, i.published, i.lang, i.source_id, si.similarity "
-                f"FROM signal_items si JOIN items i ON i.id = si.item_id WHERE si.signal_id IN ({placeholders(chunk)}) "
-                "ORDER BY si.signal_id, i.published DESC, i.id DESC", chunk
-            ):
-                members.setdefault(m.pop("signal_id"), []).append(m)
-    out = []
-    for r in rows:
-        sid = r["id"]
-        out.append({
-            "id": sid,
-            "title": r["custom_title"] or r["title"],
-            "auto_title": r["title"],
-            "custom_title": r["custom_title"],
-            "keywords": _json(r["keywords"], {}),
-            "state": r["state"],
-            "status": r["status"],
-            "merged_into": r["merged_into"],
-            "topics": _json(r["topics"], []),
-            "tags": _json(r["tags"], {}),
-            "first_seen": r["first_seen"],
-            "last_seen": r["last_seen"],
-            "updated_at": r["updated_at"],
-            "weeks": weeks.get(sid, []),
-            "items": members.get(sid, []),
-        })
-    return out
-
-
-def signal_events(store: Store, signal_id: int) -> list[dict[str, Any]]:
-    rows = store.query("SELECT week, event, detail, created_at FROM signal_events WHERE signal_id = ? ORDER BY id",
-                       [signal_id])
-    for r in rows:
-        r["detail"] = _json(r["detail"], {})
-    return rows
-
-
-def items_export(store: Store, relevant_only: bool = False) -> list[dict[str, Any]]:
-    """Items with relevance, story and signal (``id``, ``url``, ``title``, ``published``, ``lang``,
-    ``relevance``, ``relevant``, ``signal_id`` are a public contract)."""
-    sql = (
-        "SELECT i.id, i.url, i.title, i.published, i.lang, i.source_id, r.relevance, r.relevant, r.topics, "
-        "si.signal_id, st.story_id, i.duplicate_of FROM items i LEFT JOIN item_relevance r ON r.item_id = i.id "
-        "LEFT JOIN signal_items si ON si.item_id = i.id LEFT JOIN stories st ON st.item_id = i.id"
-    )
-    if relevant_only:
-        sql += " WHERE r.relevant = 1"
-    rows = store.query(sql + " ORDER BY i.published, i.id")
-    for r in rows:
-        r["relevant"] = None if r["relevant"] is None else bool(r["relevant"])
-        r["topics"] = _json(r["topics"], [])
-    return rows
-
-
-def _json(text: str | None, default: Any) -> Any:
-    if not text:
-        return default
-    try:
-        return json.loads(text)
-    except ValueError:
-        return default

@@ -1,0 +1,174 @@
+"""Rows for people and for other tools: the one place where records become flat rows, and the
+one CSV writer. ``scanner signals``, ``items``, ``export …``, ``review --list`` and ``sources list``
+print what these functions return."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scanner.analysis.score import STATES
+from scanner.analysis.tags import tag_label
+from scanner.clock import parse_iso
+from scanner.config import Config
+from scanner.models import Item
+from scanner.store import Store
+from scanner.store.exports import (
+    EventRecord,
+    ItemRecord,
+    SignalRecord,
+    event_records,
+    item_records,
+    signal_item_counts,
+    signal_records,
+)
+
+Row = Mapping[str, Any]
+
+SIGNAL_TABLE_COLUMNS = ["id", "state", "items", "last_seen", "title", "keywords"]
+SIGNAL_CSV_COLUMNS = ["id", "title", "state", "status", "first_seen", "last_seen", "items", "keywords_th",
+                      "keywords_en", "topics", "tags", "merged_into", "item_ids"]
+ITEM_EXPORT_COLUMNS = ["id", "url", "title", "published", "lang", "source_id", "relevance", "relevant", "topics",
+                       "signal_id", "story_id", "duplicate_of"]
+REVIEW_COLUMNS = ["signal_id", "title", "verdict", "by", "created_at", "note"]
+
+
+def to_csv(rows: Sequence[Row], columns: Sequence[str]) -> str:
+    """``rows`` as CSV with a header; lists become space-separated words, ``None`` an empty cell."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({c: _cell(r.get(c)) for c in columns})
+    return buf.getvalue()
+
+
+def to_json(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
+    """``rows`` (only ``columns`` when given) as an indented JSON list, Thai kept readable."""
+    return json.dumps([{c: r.get(c) for c in columns} if columns else dict(r) for r in rows], ensure_ascii=False,
+                      indent=2)
+
+
+def to_jsonl(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
+    """``rows`` as JSON Lines, one object per line."""
+    return "".join(json.dumps({c: r.get(c) for c in columns} if columns else dict(r), ensure_ascii=False) + "\n"
+                   for r in rows)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return value
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def list_signals(store: Store, state: str | None = None, show_all: bool = False,
+                 with_members: bool = False) -> list[SignalRecord]:
+    """Signals as ``scanner signals`` lists them: active ones (``show_all``: also faded and merged),
+    the newest and weakest states first, then the biggest, then by id."""
+    records = signal_records(store, state=state, include_merged=show_all, with_members=with_members)
+    if not show_all:
+        records = [r for r in records if r["status"] == "active"]
+    counts = signal_item_counts(store)
+    order = {s: k for k, s in enumerate(STATES)}
+    return sorted(records, key=lambda r: (order.get(r["state"], len(order)), -counts.get(r["id"], 0), r["id"]))
+
+
+def signal_table(store: Store, records: Sequence[SignalRecord]) -> list[dict[str, Any]]:
+    """One short row per signal for the ``scanner signals`` table."""
+    counts = signal_item_counts(store)
+    return [{"id": r["id"], "state": r["state"], "items": counts.get(r["id"], 0), "last_seen": r["last_seen"],
+             "title": r["title"], "keywords": ", ".join(r["keywords"].get("all", [])[:5])} for r in records]
+
+
+def signal_csv_rows(records: Sequence[SignalRecord]) -> list[dict[str, Any]]:
+    """One flat row per signal (``export signals --format csv``): keywords, topics, tags and members as words."""
+    return [{
+        "id": r["id"], "title": r["title"], "state": r["state"], "status": r["status"], "first_seen": r["first_seen"],
+        "last_seen": r["last_seen"], "items": len(r["items"]), "keywords_th": r["keywords"].get("th", []),
+        "keywords_en": r["keywords"].get("en", []), "topics": r["topics"],
+        "tags": [t for group in r["tags"].values() for t in group], "merged_into": r["merged_into"],
+        "item_ids": [m["id"] for m in r["items"]],
+    } for r in records]
+
+
+def show_signal(store: Store, signal_id: int) -> tuple[SignalRecord, list[EventRecord]] | None:
+    """One signal (even a merged one) with its members, and its events; ``None`` when there is none."""
+    records = signal_records(store, ids=[signal_id])
+    return (records[0], event_records(store, signal_id)) if records else None
+
+
+def signal_text(record: SignalRecord) -> list[str]:
+    """The heading lines of ``scanner signals show``: title, state, keywords, topics and tags in words."""
+    lines = [f"signal {record['id']}: {record['title']}"]
+    if record["custom_title"]:
+        lines.append(f"  automatic title: {record['auto_title']}")
+    status = record["status"] + (f" into {record['merged_into']}" if record["merged_into"] else "")
+    lines.append(f"  state: {record['state']} ({status}); first seen {record['first_seen']}, "
+                 f"last seen {record['last_seen']}")
+    kw = record["keywords"]
+    lines.append(f"  keywords (th): {', '.join(kw.get('th', []))}")
+    lines.append(f"  keywords (en): {', '.join(kw.get('en', []))}")
+    lines.append(f"  topics: {', '.join(record['topics']) or '-'}")
+    lines.extend(f"  {group}: {', '.join(tag_label(t) for t in tags) or '-'}" for group, tags in record["tags"].items())
+    return lines
+
+
+def member_rows(record: SignalRecord) -> list[dict[str, Any]]:
+    return [{"id": m["id"], "published": (m["published"] or "")[:10], "lang": m["lang"],
+             "similarity": m["similarity"], "title": m["title"]} for m in record["items"]]
+
+
+def event_rows(events: Sequence[EventRecord]) -> list[dict[str, Any]]:
+    return [{"week": e["week"], "event": e["event"], "detail": json.dumps(e["detail"], ensure_ascii=False)}
+            for e in events]
+
+
+# --------------------------------------------------------------------------- items and sources
+
+
+def export_items(store: Store, relevant_only: bool = False) -> list[ItemRecord]:
+    """Items for ``export items`` (columns ``ITEM_EXPORT_COLUMNS``)."""
+    return item_records(store, relevant_only)
+
+
+def item_rows(items: Sequence[Item], tz: str, table: bool) -> list[dict[str, Any]]:
+    """``scanner items``: a short row per item for the table (local time), every field otherwise."""
+    if table:
+        zone = ZoneInfo(tz)
+        return [{"id": i.id, "published": parse_iso(i.published).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                 "source": i.source_id, "lang": i.lang, "title": i.title} for i in items]
+    return [{"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "published": i.published,
+             "date_missing": i.date_missing, "lang": i.lang, "author": i.author, "summary": i.summary,
+             "content": i.content, "first_seen": i.first_seen} for i in items]
+
+
+def source_list(config: Config) -> list[dict[str, Any]]:
+    """``scanner sources list``: the configured sources, one row each."""
+    rows = []
+    for s in config.sources:
+        where = getattr(s, "url", None) or getattr(s, "path", "")
+        rows.append({"id": s.id, "kind": s.kind, "language": s.language,
+                     "every": interval_text(s.every_seconds(config.settings)), "enabled": s.enabled,
+                     "tags": ",".join(s.tags), "where": " ".join(where) if isinstance(where, list) else where})
+    return rows
+
+
+def interval_text(seconds: float | None) -> str:
+    """``21600`` → ``6h``: the largest unit that divides the interval (as written in sources.yaml)."""
+    if seconds is None:
+        return ""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

@@ -1,0 +1,148 @@
+"""Reading signals and items for people and other tools (``scanner signals``, ``scanner export``).
+
+The record shapes are a public contract (the JSON other tools read), so they are ``TypedDict``s
+whose keys are the JSON's keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypedDict
+
+from scanner.store import Store, chunked, load_json, placeholders
+
+
+class WeekRecord(TypedDict):
+    week: str
+    items: int
+    stories: int
+    sources: int
+    source_kinds: int
+    dov: float | None
+    dod: float | None
+    dov_growth: float | None
+    dod_growth: float | None
+    state: str | None
+
+
+class MemberRecord(TypedDict):
+    id: int
+    url: str | None
+    title: str
+    published: str
+    lang: str
+    source_id: str
+    similarity: float | None
+
+
+class EventRecord(TypedDict):
+    week: str
+    event: str
+    detail: dict[str, Any]
+    created_at: str
+
+
+class SignalRecord(TypedDict):
+    id: int
+    title: str
+    auto_title: str
+    custom_title: str | None
+    keywords: dict[str, list[str]]
+    state: str
+    status: str
+    merged_into: int | None
+    topics: list[str]
+    tags: dict[str, list[str]]
+    first_seen: str
+    last_seen: str
+    updated_at: str
+    weeks: list[WeekRecord]
+    items: list[MemberRecord]
+
+
+class ItemRecord(TypedDict):
+    id: int
+    url: str | None
+    title: str
+    published: str
+    lang: str
+    source_id: str
+    relevance: float | None
+    relevant: bool | None
+    topics: list[str]
+    signal_id: int | None
+    story_id: int | None
+    duplicate_of: int | None
+
+
+WEEK_COLUMNS = ("week", "items", "stories", "sources", "source_kinds", "dov", "dod", "dov_growth", "dod_growth",
+                "state")
+MEMBER_COLUMNS = ("id", "url", "title", "published", "lang", "source_id", "similarity")
+
+
+def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | None = None,
+                   include_merged: bool = False, with_members: bool = True) -> list[SignalRecord]:
+    """Signals in id order with keywords, tags, weekly rows and (``with_members``) member items.
+
+    Merged signals are left out unless ``include_merged`` or asked for by id.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    if ids is not None:
+        where.append(f"id IN ({placeholders(ids)})")
+        params.extend(ids)
+    if state:
+        where.append("state = ?")
+        params.append(state)
+    if not include_merged and ids is None:
+        where.append("status != 'merged'")
+    sql = ("SELECT id, title, custom_title, keywords, state, status, merged_into, topics, tags, first_seen, last_seen, "
+           "updated_at FROM signals" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
+    rows = store.db.execute(sql, params).fetchall()
+    sids = [r[0] for r in rows]
+    weeks: dict[int, list[WeekRecord]] = {}
+    members: dict[int, list[MemberRecord]] = {}
+    for chunk in chunked(sids):
+        for sid, *w in store.db.execute(
+            f"SELECT signal_id, {', '.join(WEEK_COLUMNS)} FROM signal_weeks WHERE signal_id IN "
+            f"({placeholders(chunk)}) ORDER BY signal_id, week", chunk
+        ):
+            weeks.setdefault(sid, []).append(WeekRecord(**dict(zip(WEEK_COLUMNS, w, strict=True))))  # type: ignore[typeddict-item]
+        if with_members:
+            for sid, *m in store.db.execute(
+                "SELECT si.signal_id, i.id, i.url, i.title, i.published, i.lang, i.source_id, si.similarity "
+                f"FROM signal_items si JOIN items i ON i.id = si.item_id WHERE si.signal_id IN ({placeholders(chunk)}) "
+                "ORDER BY si.signal_id, i.published DESC, i.id DESC", chunk
+            ):
+                members.setdefault(sid, []).append(MemberRecord(**dict(zip(MEMBER_COLUMNS, m, strict=True))))  # type: ignore[typeddict-item]
+    return [SignalRecord(
+        id=sid, title=custom or title, auto_title=title, custom_title=custom, keywords=load_json(kw, {}), state=st,
+        status=status, merged_into=into, topics=load_json(topics, []), tags=load_json(tags, {}), first_seen=first,
+        last_seen=last, updated_at=updated, weeks=weeks.get(sid, []), items=members.get(sid, []),
+    ) for sid, title, custom, kw, st, status, into, topics, tags, first, last, updated in rows]
+
+
+def signal_item_counts(store: Store) -> dict[int, int]:
+    """How many items each signal holds now."""
+    return dict(store.db.execute("SELECT signal_id, COUNT(*) FROM signal_items GROUP BY signal_id"))
+
+
+def event_records(store: Store, signal_id: int) -> list[EventRecord]:
+    """A signal's events, oldest first."""
+    return [EventRecord(week=w, event=e, detail=load_json(d, {}), created_at=c) for w, e, d, c in store.db.execute(
+        "SELECT week, event, detail, created_at FROM signal_events WHERE signal_id = ? ORDER BY id", [signal_id])]
+
+
+def item_records(store: Store, relevant_only: bool = False) -> list[ItemRecord]:
+    """Every item (or the relevant ones) with its relevance, topics, story and signal, oldest first."""
+    sql = (
+        "SELECT i.id, i.url, i.title, i.published, i.lang, i.source_id, r.relevance, r.relevant, r.topics, "
+        "si.signal_id, st.story_id, i.duplicate_of FROM items i LEFT JOIN item_relevance r ON r.item_id = i.id "
+        "LEFT JOIN signal_items si ON si.item_id = i.id LEFT JOIN stories st ON st.item_id = i.id"
+    )
+    if relevant_only:
+        sql += " WHERE r.relevant = 1"
+    return [ItemRecord(id=r[0], url=r[1], title=r[2], published=r[3], lang=r[4], source_id=r[5], relevance=r[6],
+                       relevant=None if r[7] is None else bool(r[7]), topics=load_json(r[8], []), signal_id=r[9],
+                       story_id=r[10], duplicate_of=r[11])
+            for r in store.db.execute(sql + " ORDER BY i.published, i.id")]
