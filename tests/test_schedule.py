@@ -101,11 +101,16 @@ def test_parse_cron_rejects_bad_strings_with_a_hint(expr: str, fragment: str) ->
     assert "for example '0 7 * * 1'" in str(err.value)
 
 
-def test_schedule_command_refuses_a_bad_cron(write_config: Callable[[str], Path]) -> None:
-    cfg = write_config('sources: []\ndigest:\n  schedule: "0 25 * * 1"\n')
-    result = CliRunner().invoke(cli, ["--config", str(cfg), "schedule"])
+@pytest.mark.parametrize("command", [["schedule"], ["sources", "check"]])
+@pytest.mark.parametrize("cron", ["0 25 * * 1", "0 7 * * 8", "*/0 * * * *", "0 7 * *"])
+def test_a_cron_the_scheduler_rejects_is_rejected_at_load_with_its_line(write_config: Callable[[str], Path],
+                                                                       command: list[str], cron: str) -> None:
+    with pytest.raises(ValueError):
+        parse_cron(cron, "Asia/Bangkok")
+    cfg = write_config(f'sources: []\ndigest:\n  max_items: 3\n  schedule: "{cron}"\n')
+    result = CliRunner().invoke(cli, ["--config", str(cfg), *command])
     assert result.exit_code == 2
-    assert f"Error: {cfg}: digest.schedule: '0 25 * * 1' is not a valid cron schedule" in result.output
+    assert result.output.startswith(f"Error: {cfg}:4: digest.schedule: '{cron}' is not a ")
 
 
 # --------------------------------------------------------------------------- catch-up, controlled time

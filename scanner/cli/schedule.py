@@ -11,9 +11,8 @@ from pathlib import Path
 import click
 
 from scanner.cli import App, cli
-from scanner.errors import ConfigError
 from scanner.lock import hold_lock
-from scanner.schedule import ScheduleOptions, Scheduler, parse_cron
+from scanner.schedule import ScheduleOptions, Scheduler
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_DATE = "%Y-%m-%d %H:%M:%S%z"
@@ -76,10 +75,6 @@ def schedule_cmd(app: App, stop_timeout: float, log_file: Path | None, log_max_b
     error, 4 the database is in use by another scanner process.
     """
     config = app.config
-    try:
-        parse_cron(config.digest.schedule, config.settings.timezone)
-    except ValueError as e:
-        raise ConfigError([f"{config.path}: digest.schedule: {e}"]) from None
     if heartbeat <= 0 or stop_timeout < 0 or watch < 0 or debounce < 0:
         raise click.BadParameter("--heartbeat must be > 0; --stop-timeout, --watch and --debounce >= 0")
     setup_schedule_logging(app.verbose, log_file, log_max_bytes, log_backups)
