@@ -72,9 +72,12 @@ def shift_week(week: str, n: int) -> str:
 
 def weeks_apart(first: str, last: str) -> int:
     """How many weeks ``last`` comes after ``first`` (negative when before): W10 → W12 is 2."""
-    a = date.fromisocalendar(*(int(x) for x in first.split("-W")), 1)
-    b = date.fromisocalendar(*(int(x) for x in last.split("-W")), 1)
-    return (b - a).days // 7
+    return (_monday(last) - _monday(first)).days // 7
+
+
+def _monday(week: str) -> date:
+    year, w = week.split("-W")
+    return date.fromisocalendar(int(year), int(w), 1)
 
 
 def weeks_between(first: str, last: str) -> list[str]:

@@ -13,16 +13,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
 
 from scanner.clock import now_utc
-from scanner.config import Config, SourceConfig
+from scanner.config import CkanSource, Config, HtmlSource, RssSource, SourceConfig
 from scanner.due import is_due
 from scanner.errors import FetchError, HTTPStatusError
 from scanner.http import HttpClient
-from scanner.models import FetchRun, SourceFetch, SourceState
+from scanner.models import FetchRun, KnownItem, SourceFetch, SourceState
 from scanner.prepare import prepare_items
-from scanner.sources import FetchContext, kind_module
+from scanner.sources import FetchContext, ckan, file, html, rss
 from scanner.store import Store
 
 logger = logging.getLogger(__name__)
@@ -42,19 +41,26 @@ def select_sources(config: Config, store: Store, now: datetime, ids: Sequence[st
     return [s for s in enabled if is_due(store.source_state(s.id), s.every_seconds(config.settings), now)]
 
 
+def fetch_kind(source: SourceConfig, ctx: FetchContext) -> SourceFetch:
+    """Fetch ``source`` with the module of its kind (raises ``FetchError``)."""
+    if isinstance(source, RssSource):
+        return rss.fetch(source, ctx)
+    if isinstance(source, HtmlSource):
+        return html.fetch(source, ctx)
+    if isinstance(source, CkanSource):
+        return ckan.fetch(source, ctx)
+    return file.fetch(source, ctx)
+
+
 def fetch_source(source: SourceConfig, ctx: FetchContext) -> SourceFetch:
     """Fetch one source; never raises: any failure becomes a ``failed`` result with a message."""
     started = now_utc()
     try:
-        module = kind_module(source.kind)
-        result = module.fetch(source, ctx)
+        result = fetch_kind(source, ctx)
     except FetchError as e:
         result = SourceFetch(source.id, started_at=ctx.now, status="failed", error=str(e))
         if isinstance(e, HTTPStatusError):
             result.http_status = e.status
-    except ModuleNotFoundError as e:
-        result = SourceFetch(source.id, started_at=ctx.now, status="failed",
-                             error=f"source kind {source.kind!r} is not available: {e}")
     except Exception as e:  # a bug or a hostile input must not stop the run
         logger.debug("unexpected error in %s:\n%s", source.id, traceback.format_exc())
         result = SourceFetch(source.id, started_at=ctx.now, status="failed",
@@ -84,7 +90,7 @@ def collect(
     http = http or HttpClient.from_settings(config.settings)
     lock = threading.Lock()
 
-    def lookup(url: str) -> dict[str, Any] | None:
+    def lookup(url: str) -> KnownItem | None:
         with lock:
             return store.known_item(url)
 

@@ -22,7 +22,7 @@ def wait_after(every: float, failures: int) -> float:
     """Seconds between the last attempt and the next one, after ``failures`` failures in a row."""
     if failures <= 0:
         return every
-    return min(every * 2 ** min(failures - 1, MAX_DOUBLINGS), max(every, MAX_BACKOFF))
+    return float(min(every * 2 ** min(failures - 1, MAX_DOUBLINGS), max(every, MAX_BACKOFF)))
 
 
 def next_due(state: SourceState, every: float) -> datetime | None:

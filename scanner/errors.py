@@ -49,6 +49,14 @@ class ParseError(FetchError):
     """The content was fetched but is not what the source kind expects."""
 
 
+class MissingDependencyError(ScannerError):
+    """An optional backend's package is not installed; the message says which ``pip install`` fixes it."""
+
+
+class RelevanceError(ScannerError):
+    """Relevance cannot be computed (no topics, an item that does not exist)."""
+
+
 class StoreError(ScannerError):
     """The database could not be opened or written."""
 

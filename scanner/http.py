@@ -19,13 +19,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from scanner.config import Settings
 from scanner.errors import FetchError, HTTPStatusError, ResponseTooLargeError, RobotsDisallowedError
 from scanner.normalize import http_url
 
@@ -39,7 +41,7 @@ ROBOTS_TTL = 24 * 3600.0
 class _CappedRetry(Retry):
     """urllib3 ``Retry`` whose ``Retry-After`` wait is capped, so a hostile server cannot park a worker."""
 
-    def get_retry_after(self, response: Any) -> float | None:
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         value = super().get_retry_after(response)
         return None if value is None else min(value, MAX_RETRY_AFTER)
 
@@ -201,7 +203,7 @@ class HttpClient:
         self._robots: dict[str, tuple[float, RobotFileParser | None, str | None]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any, **kwargs: Any) -> HttpClient:
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> HttpClient:
         return cls(
             user_agent=settings.user_agent,
             timeout=settings.timeout,
@@ -310,10 +312,10 @@ class HttpClient:
             history=[r.url for r in resp.history],
         )
 
-    def _host_key(self, parts: Any) -> str:
+    def _host_key(self, parts: SplitResult) -> str:
         return f"{parts.scheme}://{parts.netloc.lower()}"
 
-    def _wait_for_host(self, parts: Any) -> None:
+    def _wait_for_host(self, parts: SplitResult) -> None:
         key = self._host_key(parts)
         with self._lock:
             lock = self._host_locks.setdefault(key, threading.Lock())

@@ -205,6 +205,17 @@ class Item:
 
 
 @dataclass
+class KnownItem:
+    """What a source kind may learn about an item already stored under a URL (to skip refetching)."""
+
+    id: int
+    content_hash: str
+    summary: str
+    content: str
+    extra: dict[str, Any]
+
+
+@dataclass
 class UpsertResult:
     """How storing a batch of items went."""
 

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from scanner.clock import iso, months_before
 from scanner.collect import collect, select_sources
@@ -58,9 +59,11 @@ def retention_step(config: Config, store: Store, now: datetime) -> list[str]:
     months = config.settings.keep_bodies
     if months is None:
         return []
-    cutoff = months_before(now, months, config.settings.timezone)
+    tz = config.settings.timezone
+    cutoff = months_before(now, months, tz)
     dropped = store.drop_bodies(iso(cutoff))
-    return [f"retention: full text of {dropped} items published before {iso(cutoff)[:10]} dropped"] if dropped else []
+    day = cutoff.astimezone(ZoneInfo(tz)).date()
+    return [f"retention: full text of {dropped} items published before {day} dropped"] if dropped else []
 
 
 def run_once(config: Config, store: Store, now: datetime, progress: bool = False,

@@ -9,7 +9,8 @@ Jobs (all run one at a time on a single worker thread, so SQLite only ever has o
 - ``analyse``: after fetches that brought new or changed items, debounced: a burst of fetches
   gives one analysis, at most ``max_wait`` after the first request.
 - ``digest``: the five-field cron ``digest.schedule`` in ``settings.timezone`` (standard cron
-  weekdays, 0 and 7 are Sunday). Pending analysis runs first so the digest sees every item.
+  weekdays, 0 and 7 are Sunday). Pending analysis runs first so the digest sees every item;
+  retention (``settings.keep_bodies``) runs after it.
 - ``heartbeat``: writes the ``heartbeat`` row (``scanner status`` reads it).
 - ``catch-up``: once at start: fetch the overdue sources, analyse, and write the last complete
   week's digest if the cron has fired since that week closed.
@@ -46,7 +47,7 @@ from scanner.cron import parse_cron
 from scanner.due import is_due, next_due
 from scanner.errors import ConfigError, ScannerError
 from scanner.models import FetchRun
-from scanner.pipeline import analyse_step, digest_step, fetch_due
+from scanner.pipeline import analyse_step, digest_step, fetch_due, retention_step
 from scanner.store import Store
 from scanner.store.heartbeat import beat, record_job, start_heartbeat, stop_heartbeat
 
@@ -391,8 +392,8 @@ class Scheduler:
                 parts.append("analysis first: " + self._run_analysis(config, now))
             lines = self._digest(config, self.store, now)
             week = last_complete_week(now, config.settings.timezone)
-            parts.append("; ".join(lines) or f"nothing written (week {week} already has a digest, "
-                         "or the digest stage is not installed)")
+            parts.append("; ".join(lines) or f"nothing written (week {week} already has a digest)")
+            parts.extend(retention_step(config, self.store, now))
             return "; ".join(parts)
 
         self._run("digest", body)

@@ -163,7 +163,6 @@ def test_thai_and_english_items_about_the_same_matter_share_a_signal(store: Stor
 def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callable[[str], Config],
                                                thaigov: list[dict[str, Any]]) -> None:
     """Runs once ``scanner.analysis.relevance`` is merged in: relevance → signals on real Thai releases."""
-    pytest.importorskip("scanner.analysis.relevance")
     from tests.signal_data import ensure_source
 
     ensure_source(store, "thaigov", "file")

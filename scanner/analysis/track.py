@@ -175,7 +175,7 @@ def _merge(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, p:
     if not len(pairs):
         return
     groups: dict[int, list[int]] = {}
-    for s, g in zip(sids, linked_groups(len(sids), pairs.tolist()).tolist(), strict=True):
+    for s, g in zip(sids, linked_groups(len(sids), [(int(a), int(b)) for a, b in pairs]).tolist(), strict=True):
         groups.setdefault(g, []).append(s)
     counts = _live_counts(label, story_size)
     newborn = set(result.born)

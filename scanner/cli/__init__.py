@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -27,7 +27,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 AsOf = date | datetime | None
 
 
-class AsOfType(click.ParamType):
+if TYPE_CHECKING:  # click's ParamType is generic from 8.5 on; at run time any click 8 works
+    _ParamType = click.ParamType[date | datetime, object]
+else:
+    _ParamType = click.ParamType
+
+
+class AsOfType(_ParamType):
     """``--as-of DATE``: ``YYYY-MM-DD`` (the end of that day) or ``YYYY-MM-DDTHH:MM`` (that moment), in
     ``settings.timezone``. The same type for every command, so a bad date is always a usage error."""
 

@@ -15,7 +15,6 @@ At most ``limit`` pages are fetched per run so a first run on a large feed stays
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from datetime import datetime
@@ -27,7 +26,7 @@ from bs4 import BeautifulSoup
 from scanner.dates import find_date, parse_date
 from scanner.errors import FetchError, HTTPStatusError, ParseError, ResponseTooLargeError, RobotsDisallowedError
 from scanner.http import HttpResponse
-from scanner.models import RawItem
+from scanner.models import KnownItem, RawItem
 from scanner.normalize import THAI_RE, canonical_url, clean_text
 from scanner.sources import FetchContext
 
@@ -119,17 +118,13 @@ def _copy_fulltext(source: RawItem, item: RawItem) -> None:
             item.published = item.published or source.published
 
 
-def _carry_over(item: RawItem, stored: dict[str, Any], fhash: str) -> bool:
+def _carry_over(item: RawItem, stored: KnownItem, fhash: str) -> bool:
     """When the stored item was extracted from the same feed entry, reuse its text; True if done."""
-    try:
-        extra = json.loads(stored.get("extra") or "{}")
-    except (TypeError, ValueError):
-        return False
-    state = extra.get("fulltext") if isinstance(extra, dict) else None
+    state = stored.extra.get("fulltext")
     if not isinstance(state, dict) or state.get("feed_hash") != fhash or state.get("status") not in STATUS_DONE:
         return False
     if state.get("status") == "ok":
-        item.content = stored.get("content") or item.content
+        item.content = stored.content or item.content
         if state.get("title") and not item.title:
             item.title = state["title"]
         if state.get("author") and not item.author:

@@ -22,7 +22,7 @@ import sqlite_utils
 from scanner.clock import iso, now_utc
 from scanner.config import Config
 from scanner.errors import StoreError
-from scanner.models import Item, PreparedItem, SourceFetch, SourceState, UpsertResult
+from scanner.models import Item, KnownItem, PreparedItem, SourceFetch, SourceState, UpsertResult
 from scanner.normalize import canonical_url, fts_query
 from scanner.store.schema import MIGRATIONS
 
@@ -357,13 +357,14 @@ class Store:
                     conn.execute("UPDATE items_fts SET body = ? WHERE rowid = ?", (kept, item_id))
             done += len(rows)
 
-    def known_item(self, url: str | None) -> dict[str, Any] | None:
+    def known_item(self, url: str | None) -> KnownItem | None:
         """The stored item for a URL (by canonical URL), or ``None``."""
         canon = canonical_url(url)
         if not canon:
             return None
-        rows = self.query("SELECT id, content_hash, summary, content, extra FROM items WHERE item_key = ?", [canon])
-        return rows[0] if rows else None
+        row = self.db.execute("SELECT id, content_hash, summary, content, extra FROM items WHERE item_key = ?",
+                              [canon]).fetchone()
+        return KnownItem(row[0], row[1], row[2], row[3], load_json(row[4], {})) if row else None
 
     # ------------------------------------------------------------------ reading items
     def items(
