@@ -130,6 +130,64 @@ def _eps(nn: np.ndarray) -> float:
     return 0.5 / mean
 
 
+@dataclass
+class _Counts:
+    """Per signal and week of the window: items, stories, sources and kinds of source."""
+
+    nn: np.ndarray  # relevant items per week (all signals and none)
+    items: dict[int, np.ndarray]
+    stories: dict[int, list[set[int]]]
+    sources: dict[int, list[set[str]]]
+    kinds: dict[int, list[set[str]]]
+
+
+def _count(data: WindowData) -> _Counts:
+    n = len(data.weeks)
+    w_index = {w: k for k, w in enumerate(data.weeks)}
+    c = _Counts(np.zeros(n), defaultdict(lambda: np.zeros(n)), defaultdict(lambda: [set() for _ in range(n)]),
+                defaultdict(lambda: [set() for _ in range(n)]), defaultdict(lambda: [set() for _ in range(n)]))
+    for w, story, src, kind, sid in zip(data.item_week, data.item_story, data.item_source, data.item_kind,
+                                        data.item_signal, strict=True):
+        k = w_index[w]
+        c.nn[k] += 1
+        if sid is None:
+            continue
+        c.items[sid][k] += 1
+        c.stories[sid][k].add(story)
+        c.sources[sid][k].add(src)
+        c.kinds[sid][k].add(kind)
+    return c
+
+
+Stats = tuple[float, float | None, float, float | None]  # mean TF, DoV growth, mean DF, DoD growth
+
+
+def _stats_by_week(tf: dict[int, np.ndarray], df: dict[int, np.ndarray], nn: np.ndarray,
+                   fading_weeks: int) -> tuple[dict[int, list[Stats]], dict[int, list[str]]]:
+    """For every week ``k``: each signal's stats over the window cut at ``k``, and its quadrant
+    against the medians of the signals alive at ``k`` (fading ones would drag the growth median down)."""
+    live = list(tf)
+    eps = _eps(nn)
+    per_week: dict[int, list[Stats]] = {s: [] for s in live}
+    state_at: dict[int, list[str]] = {s: [] for s in live}
+    start = int(np.argmax(nn > 0)) if (nn > 0).any() else 0  # weeks before the stream began are no data
+    for k in range(len(nn)):
+        lo = min(start, k)
+        stats: dict[int, Stats] = {}
+        for s in live:
+            dov = yoon_degree(tf[s][lo : k + 1], nn[lo : k + 1])
+            dod = yoon_degree(df[s][lo : k + 1], nn[lo : k + 1])
+            stats[s] = (float(tf[s][lo : k + 1].mean()), growth_rate(dov, eps), float(df[s][lo : k + 1].mean()),
+                        growth_rate(dod, eps))
+            per_week[s].append(stats[s])
+        present = [s for s in live if tf[s][: k + 1].sum() > 0 and _weeks_idle(tf[s], k) < fading_weeks]
+        f_med = median([stats[s][0] for s in present])
+        g_med = median([g for s in present if (g := stats[s][1]) is not None])
+        for s in live:
+            state_at[s].append(quadrant(stats[s][0], stats[s][1], f_med, g_med))
+    return per_week, state_at
+
+
 def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[int, str],
                   last_week: dict[int, str], previous_state: dict[int, str], keywords: dict[int, Keywords],
                   fading_weeks: int) -> ScoreResult:
@@ -138,81 +196,46 @@ def score_signals(data: WindowData, signal_ids: Sequence[int], first_week: dict[
     ``first_week``/``last_week``: ISO week of each signal's first and last item (all time).
     """
     out = ScoreResult()
-    weeks = data.weeks
-    n = len(weeks)
-    current = weeks[-1]
-    w_index = {w: k for k, w in enumerate(weeks)}
-    nn = np.zeros(n)
-    for w in data.item_week:
-        nn[w_index[w]] += 1
-    eps = _eps(nn)
-    items: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(n))
-    stories: dict[int, list[set[int]]] = defaultdict(lambda: [set() for _ in range(n)])
-    sources: dict[int, list[set[str]]] = defaultdict(lambda: [set() for _ in range(n)])
-    kinds: dict[int, list[set[str]]] = defaultdict(lambda: [set() for _ in range(n)])
-    for w, story, src, kind, sid in zip(data.item_week, data.item_story, data.item_source, data.item_kind,
-                                        data.item_signal, strict=True):
-        if sid is None:
-            continue
-        k = w_index[w]
-        items[sid][k] += 1
-        stories[sid][k].add(story)
-        sources[sid][k].add(src)
-        kinds[sid][k].add(kind)
-    live = [s for s in signal_ids if s in items]
-    tf = {s: np.array([len(x) for x in stories[s]], dtype=np.float64) for s in live}
-    df = {s: items[s] for s in live}
-    # per week w: growth over the window cut at w, medians across live signals at w
-    per_week: dict[int, list[tuple[float, float | None, float, float | None]]] = {s: [] for s in live}
-    state_at: dict[int, list[str]] = {s: [] for s in live}
-    start = int(np.argmax(nn > 0)) if (nn > 0).any() else 0  # weeks before the stream began are no data
-    for k in range(n):
-        stats = {}
-        lo = min(start, k)
-        for s in live:
-            dov = yoon_degree(tf[s][lo : k + 1], nn[lo : k + 1])
-            dod = yoon_degree(df[s][lo : k + 1], nn[lo : k + 1])
-            stats[s] = (float(tf[s][lo : k + 1].mean()), growth_rate(dov, eps), float(df[s][lo : k + 1].mean()),
-                        growth_rate(dod, eps))
-            per_week[s].append(stats[s])
-        # the maps split the signals that are alive at k: fading ones would drag the growth median down
-        present = [s for s in live if tf[s][: k + 1].sum() > 0 and _weeks_idle(tf[s], k) < fading_weeks]
-        f_med = median([stats[s][0] for s in present])
-        g_med = median([g for s in present if (g := stats[s][1]) is not None])
-        for s in live:
-            state_at[s].append(quadrant(stats[s][0], stats[s][1], f_med, g_med))
+    weeks, current = data.weeks, data.weeks[-1]
+    c = _count(data)
+    tf = {s: np.array([len(x) for x in c.stories[s]], dtype=np.float64) for s in signal_ids if s in c.items}
+    per_week, state_at = _stats_by_week(tf, {s: c.items[s] for s in tf}, c.nn, fading_weeks)
     for s in signal_ids:
         first = first_week.get(s, current)
         last = last_week.get(s, first)
-        if s in live:
-            for k, w in enumerate(weeks):
-                if w < first:
-                    continue
-                seen = last_week_before(tf[s], k)
-                state = signal_state(state_at[s][k], first, weeks[seen] if seen is not None else None, w,
-                                     fading_weeks)
-                _f_tf, g_dov, _f_df, g_dod = per_week[s][k]
-                out.signal_weeks.append(SignalWeek(
-                    signal_id=s, week=w, items=int(items[s][k]), stories=int(tf[s][k]), sources=len(sources[s][k]),
-                    source_kinds=len(kinds[s][k]), dov=_r(tf[s][k] / nn[k] if nn[k] else 0.0),
-                    dod=_r(df[s][k] / nn[k] if nn[k] else 0.0), dov_growth=_r(g_dov), dod_growth=_r(g_dod),
-                    state=state, keywords=keywords.get(s, {}) if w == current else None,
-                ))
-        state = signal_state(state_at[s][-1] if s in live else "fading", first, last, current, fading_weeks)
-        status = "active" if s in live else "faded"
-        prev = previous_state.get(s)
-        if state == "fading" and prev != "fading" and prev is not None:
-            out.events.append(SignalEvent(s, "faded", {"last_week": last}))
-        if prev == "fading" and state != "fading":
-            out.events.append(SignalEvent(s, "revived"))
-        if s in live and state not in ("new", "fading"):
-            k = n - 1
-            before = tf[s][max(0, k - 4) : k]
-            if tf[s][k] >= GREW_MIN and (not len(before) or tf[s][k] >= 2 * before.mean()):
-                out.events.append(SignalEvent(s, "grew", {"stories": int(tf[s][k]),
-                                                          "before": _r(float(before.mean())) if len(before) else 0.0}))
-        out.signal_updates.append(SignalUpdate(id=s, state=state, status=status, first_seen=first, last_seen=last))
+        for k, w in enumerate(weeks if s in tf else []):
+            if w < first:
+                continue
+            seen = last_week_before(tf[s], k)
+            state = signal_state(state_at[s][k], first, weeks[seen] if seen is not None else None, w, fading_weeks)
+            _f_tf, g_dov, _f_df, g_dod = per_week[s][k]
+            out.signal_weeks.append(SignalWeek(
+                signal_id=s, week=w, items=int(c.items[s][k]), stories=int(tf[s][k]), sources=len(c.sources[s][k]),
+                source_kinds=len(c.kinds[s][k]), dov=_share(tf[s][k], c.nn[k]), dod=_share(c.items[s][k], c.nn[k]),
+                dov_growth=_r(g_dov), dod_growth=_r(g_dod), state=state,
+                keywords=keywords.get(s, {}) if w == current else None,
+            ))
+        state = signal_state(state_at[s][-1] if s in tf else "fading", first, last, current, fading_weeks)
+        out.events.extend(_events(s, state, previous_state.get(s), last, tf.get(s)))
+        out.signal_updates.append(SignalUpdate(id=s, state=state, status="active" if s in tf else "faded",
+                                               first_seen=first, last_seen=last))
         out.states[state] += 1
+    return out
+
+
+def _events(sid: int, state: str, previous: str | None, last: str, tf: np.ndarray | None) -> list[SignalEvent]:
+    """Faded, revived, or grew (``GREW_MIN`` stories this week and twice the previous four weeks' mean)."""
+    out = []
+    if state == "fading" and previous not in ("fading", None):
+        out.append(SignalEvent(sid, "faded", {"last_week": last}))
+    if previous == "fading" and state != "fading":
+        out.append(SignalEvent(sid, "revived"))
+    if tf is not None and state not in ("new", "fading"):
+        k = len(tf) - 1
+        before = tf[max(0, k - 4) : k]
+        if tf[k] >= GREW_MIN and (not len(before) or tf[k] >= 2 * before.mean()):
+            out.append(SignalEvent(sid, "grew", {"stories": int(tf[k]),
+                                                 "before": _r(float(before.mean())) if len(before) else 0.0}))
     return out
 
 
@@ -224,6 +247,10 @@ def last_week_before(counts: np.ndarray, k: int) -> int | None:
 def _weeks_idle(counts: np.ndarray, k: int) -> int:
     last = last_week_before(counts, k)
     return k - last if last is not None else k + 1
+
+
+def _share(count: float, total: float) -> float | None:
+    return _r(count / total if total else 0.0)
 
 
 def _r(x: float | None) -> float | None:
@@ -257,7 +284,7 @@ def score_keywords(weeks: list[str], item_week: Sequence[str], item_tokens: Sequ
             lo = min(start, k)
             rows.append(KeywordWeek(
                 keyword=t, lang=keywords[t], week=w, tf=int(tf[i, k]), df=int(df[i, k]),
-                dov=_r(tf[i, k] / nn[k] if nn[k] else 0.0), dod=_r(df[i, k] / nn[k] if nn[k] else 0.0),
+                dov=_share(tf[i, k], nn[k]), dod=_share(df[i, k], nn[k]),
                 dov_growth=_r(growth_rate(yoon_degree(tf[i, lo : k + 1], nn[lo : k + 1]), eps)),
                 dod_growth=_r(growth_rate(yoon_degree(df[i, lo : k + 1], nn[lo : k + 1]), eps)),
             ))

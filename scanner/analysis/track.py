@@ -73,14 +73,33 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     result = TrackResult()
     if not item_ids:
         return result
-    # ---- stories
     story_list = sorted(set(story_ids))
     story_index = {s: k for k, s in enumerate(story_list)}
     item_story = np.array([story_index[s] for s in story_ids], dtype=np.int64)
-    n_stories = len(story_list)
-    story_vecs = unit_rows(mean_rows(vectors, item_story, n_stories))
-    story_size = np.bincount(item_story, minlength=n_stories)
-    known = {s.id for s in signals}
+    story_vecs = unit_rows(mean_rows(vectors, item_story, len(story_list)))
+    story_size = np.bincount(item_story, minlength=len(story_list))
+    label = _keep(item_ids, item_story, len(story_list), previous, {s.id for s in signals})
+    prev_label = label.copy()
+    stored = {s.id: s.mean for s in signals if s.mean is not None and s.mean.shape[0] == vectors.shape[1]}
+    _assign(story_vecs, label, stored, p.threshold)
+    next_id = _cluster_rest(story_vecs, story_size, label, stored, p, next_id, result)
+    _merge(story_vecs, story_size, label, p, result)
+    _split(story_vecs, story_size, label, prev_label, p, next_id, result, no_split)
+    result.means = _signal_means(story_vecs, label, {})
+    unit_means = {s: unit_rows(v)[0] for s, v in result.means.items()}
+    for item_id, k, vec in zip(item_ids, item_story, vectors, strict=True):
+        sid = int(label[k])
+        if sid < 0:
+            result.unassigned += 1
+            continue
+        result.assignment[int(item_id)] = sid
+        result.similarity[int(item_id)] = float(vec @ unit_means[sid])
+    return result
+
+
+def _keep(item_ids: list[int], item_story: np.ndarray, n_stories: int, previous: dict[int, int],
+          known: set[int]) -> np.ndarray:
+    """1. Keep: each story's signal from last run (the majority of its items; ties to the older signal), or -1."""
     votes: list[Counter[int]] = [Counter() for _ in range(n_stories)]
     for item_id, k in zip(item_ids, item_story, strict=True):
         sid = previous.get(item_id)
@@ -90,57 +109,44 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     for k, c in enumerate(votes):
         if c:
             label[k] = min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    prev_label = label.copy()
+    return label
 
-    # ---- assign new stories to existing signals
-    dim = vectors.shape[1]
-    stored = {s.id: s.mean for s in signals if s.mean is not None and s.mean.shape[0] == dim}
+
+def _assign(story_vecs: np.ndarray, label: np.ndarray, stored: dict[int, np.ndarray], threshold: float) -> None:
+    """2. Assign: a new story joins the signal whose members it is most similar to on average, if enough."""
     means = _signal_means(story_vecs, label, stored)
     todo = np.nonzero(label < 0)[0]
     if len(todo) and means:
         sids = sorted(means)
-        m = np.stack([means[s] for s in sids])
-        sim = story_vecs[todo] @ m.T
+        sim = story_vecs[todo] @ np.stack([means[s] for s in sids]).T
         best = sim.argmax(axis=1)
-        ok = sim[np.arange(len(todo)), best] >= p.threshold
+        ok = sim[np.arange(len(todo)), best] >= threshold
         label[todo[ok]] = np.array(sids)[best[ok]]
-    # ---- cluster what is left; attach to a signal or give birth
+
+
+def _cluster_rest(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, stored: dict[int, np.ndarray],
+                  p: TrackParams, next_id: int, result: TrackResult) -> int:
+    """3. Cluster the stories left; a cluster joins a close signal, or is born when big enough. Returns the next id."""
     todo = np.nonzero(label < 0)[0]
-    if len(todo):
-        groups = cluster_vectors(story_vecs[todo], p.threshold)
-        k_groups = int(groups.max()) + 1
-        g_means = mean_rows(story_vecs[todo], groups, k_groups)
-        means = _signal_means(story_vecs, label, stored)
-        sids = sorted(means)
-        m = np.stack([means[s] for s in sids]) if sids else np.zeros((0, story_vecs.shape[1]), np.float32)
-        g_sim = g_means @ m.T if len(sids) else np.zeros((k_groups, 0), np.float32)
-        g_items = np.bincount(groups, weights=story_size[todo], minlength=k_groups)
-        for g in range(k_groups):
-            rows = todo[groups == g]
-            if g_sim.shape[1] and g_sim[g].max() >= p.threshold:
-                label[rows] = sids[int(g_sim[g].argmax())]
-            elif g_items[g] >= p.min_items:
-                sid = next_id
-                next_id += 1
-                label[rows] = sid
-                result.born.append(sid)
-                result.events.append(SignalEvent(sid, "born", {"items": int(g_items[g]), "stories": len(rows)}))
-    # ---- merge
-    _merge(story_vecs, story_size, label, p, result)
-    # ---- split
-    next_id = _split(story_vecs, story_size, label, prev_label, p, next_id, result, no_split)
-    # ---- results
-    final = _signal_means(story_vecs, label, {})
-    result.means = final
-    unit_means = {s: unit_rows(v)[0] for s, v in final.items()}
-    for item_id, k, vec in zip(item_ids, item_story, vectors, strict=True):
-        sid = int(label[k])
-        if sid < 0:
-            result.unassigned += 1
-            continue
-        result.assignment[int(item_id)] = sid
-        result.similarity[int(item_id)] = float(vec @ unit_means[sid])
-    return result
+    if not len(todo):
+        return next_id
+    groups = cluster_vectors(story_vecs[todo], p.threshold)
+    k_groups = int(groups.max()) + 1
+    g_means = mean_rows(story_vecs[todo], groups, k_groups)
+    means = _signal_means(story_vecs, label, stored)
+    sids = sorted(means)
+    g_sim = g_means @ np.stack([means[s] for s in sids]).T if sids else np.zeros((k_groups, 0), np.float32)
+    g_items = np.bincount(groups, weights=story_size[todo], minlength=k_groups)
+    for g in range(k_groups):
+        rows = todo[groups == g]
+        if g_sim.shape[1] and g_sim[g].max() >= p.threshold:
+            label[rows] = sids[int(g_sim[g].argmax())]
+        elif g_items[g] >= p.min_items:
+            label[rows] = next_id
+            result.born.append(next_id)
+            result.events.append(SignalEvent(next_id, "born", {"items": int(g_items[g]), "stories": len(rows)}))
+            next_id += 1
+    return next_id
 
 
 def _signal_means(story_vecs: np.ndarray, label: np.ndarray, stored: dict[int, np.ndarray]) -> dict[int, np.ndarray]:

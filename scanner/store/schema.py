@@ -1,6 +1,7 @@
 """Numbered migrations for ``signals.db``. Applied in name order, each once, inside a transaction.
 
-Add a new migration as a new function at the end; never edit one that has shipped.
+Add a new migration as a new function at the end; never edit one that has shipped. A migration
+is one SQL script, kept whole however long it is: it is the schema's record, read as a unit.
 """
 
 from __future__ import annotations

@@ -1,0 +1,25 @@
+"""``sources.yaml``: the models of every section (``models``) and reading the file with line
+numbers in every error (``load``). Import from here."""
+
+from scanner.config.load import config_schema, load_config, parse_config, schema_json
+from scanner.config.models import (
+    SOURCE_KINDS,
+    AnalysisConfig,
+    CkanSource,
+    Config,
+    DigestConfig,
+    EmailConfig,
+    FileSource,
+    HtmlSource,
+    RssSource,
+    Settings,
+    SourceConfig,
+    Topic,
+    looks_like_path,
+    parse_interval,
+    parse_size,
+)
+
+__all__ = ["SOURCE_KINDS", "AnalysisConfig", "CkanSource", "Config", "DigestConfig", "EmailConfig", "FileSource",
+           "HtmlSource", "RssSource", "Settings", "SourceConfig", "Topic", "config_schema", "load_config",
+           "looks_like_path", "parse_config", "parse_interval", "parse_size", "schema_json"]
