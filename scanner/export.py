@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,9 +49,21 @@ def to_csv(rows: Sequence[Row], columns: Sequence[str]) -> str:
 
 
 def to_json(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
-    """``rows`` (only ``columns`` when given) as an indented JSON list, Thai kept readable."""
+    """``rows`` (only ``columns`` when given) as an indented JSON list, Thai kept readable; dataclasses
+    inside them (weekly scores) become objects."""
     return json.dumps([{c: r.get(c) for c in columns} if columns else dict(r) for r in rows], ensure_ascii=False,
-                      indent=2)
+                      indent=2, default=_plain)
+
+
+def to_json_object(value: object) -> str:
+    """One record as indented JSON (dataclasses inside become objects)."""
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_plain)
+
+
+def _plain(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def to_jsonl(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
@@ -124,6 +137,10 @@ def signal_text(record: SignalRecord) -> list[str]:
     return lines
 
 
+def week_rows(record: SignalRecord) -> list[dict[str, Any]]:
+    return [asdict(w) for w in record["weeks"]]
+
+
 def member_rows(record: SignalRecord) -> list[dict[str, Any]]:
     return [{"id": m["id"], "published": (m["published"] or "")[:10], "lang": m["lang"],
              "similarity": m["similarity"], "title": m["title"]} for m in record["items"]]
@@ -137,9 +154,16 @@ def event_rows(events: Sequence[EventRecord]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- items and sources
 
 
-def export_items(store: Store, relevant_only: bool = False) -> list[ItemRecord]:
-    """Items for ``export items`` (columns ``ITEM_EXPORT_COLUMNS``)."""
-    return item_records(store, relevant_only)
+def export_signals(store: Store, fmt: str, include_merged: bool = False) -> str:
+    """``export signals``: every signal with its weeks and members as JSON, or one flat row each as CSV."""
+    records = signal_records(store, include_merged=include_merged)
+    return to_json(records) + "\n" if fmt == "json" else to_csv(signal_csv_rows(records), SIGNAL_CSV_COLUMNS)
+
+
+def export_items(store: Store, fmt: str, relevant_only: bool = False) -> str:
+    """``export items``: items with relevance, topics, story and signal, as JSON Lines or CSV."""
+    rows: Sequence[ItemRecord] = item_records(store, relevant_only)
+    return (to_jsonl if fmt == "jsonl" else to_csv)(rows, ITEM_EXPORT_COLUMNS)
 
 
 def item_rows(items: Sequence[Item], tz: str, table: bool) -> list[dict[str, Any]]:

@@ -99,10 +99,9 @@ class SignalLabel:
 
 
 @dataclass
-class SignalWeek:
-    """One signal in one ISO week (a ``signal_weeks`` row): counts, Yoon's degrees, growth and state."""
+class WeekScores:
+    """A signal's counts, Yoon's degrees, growth and state in one ISO week (as exports show them)."""
 
-    signal_id: int
     week: str
     items: int
     stories: int
@@ -112,8 +111,15 @@ class SignalWeek:
     dod: float | None
     dov_growth: float | None
     dod_growth: float | None
-    state: str
-    keywords: Keywords | None = None  # only for the current week
+    state: str | None
+
+
+@dataclass
+class SignalWeek(WeekScores):
+    """One ``signal_weeks`` row: the week's scores of one signal, and its keywords in the current week."""
+
+    signal_id: int = 0
+    keywords: Keywords | None = None
 
 
 @dataclass

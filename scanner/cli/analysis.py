@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -12,23 +11,21 @@ from scanner.cli import App, AsOf, as_of_option, cli
 from scanner.cli.output import echo_rows, write_text
 from scanner.errors import UsageError
 from scanner.export import (
-    ITEM_EXPORT_COLUMNS,
-    SIGNAL_CSV_COLUMNS,
     SIGNAL_TABLE_COLUMNS,
     event_rows,
     export_items,
+    export_signals,
     list_signals,
     member_rows,
     show_signal,
-    signal_csv_rows,
     signal_table,
     signal_text,
-    to_csv,
     to_json,
-    to_jsonl,
+    to_json_object,
+    week_rows,
 )
 from scanner.lock import hold_lock
-from scanner.store.exports import WEEK_COLUMNS, signal_records
+from scanner.store.exports import WEEK_COLUMNS
 
 
 @cli.command("analyse")
@@ -76,11 +73,11 @@ def signals_show(app: App, signal_id: int, fmt: str) -> None:
         raise UsageError(f"no signal with id {signal_id} (list them with `scanner signals --all`)")
     record, events = found
     if fmt == "json":
-        click.echo(json.dumps({**record, "events": events}, ensure_ascii=False, indent=2))
+        click.echo(to_json_object({**record, "events": events}))
         return
     click.echo("\n".join(signal_text(record)))
     click.echo("\nweekly history:")
-    echo_rows(record["weeks"], "table", WEEK_COLUMNS)
+    echo_rows(week_rows(record), "table", WEEK_COLUMNS)
     click.echo(f"\nmembers ({len(record['items'])}):")
     echo_rows(member_rows(record), "table")
     click.echo("\nevents:")
@@ -92,27 +89,26 @@ def export_group() -> None:
     """Export signals or items for other tools."""
 
 
+OUTPUT = click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
+
+
 @export_group.command("signals")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Also export merged signals.")
-@click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
+@OUTPUT
 @click.pass_obj
-def export_signals(app: App, fmt: str, show_all: bool, output: str | None) -> None:
+def export_signals_cmd(app: App, fmt: str, show_all: bool, output: str | None) -> None:
     """Every signal with keywords, tags, weekly scores and member items (JSON), or one row each (CSV)."""
     with app.open_store(readonly=True) as store:
-        records = signal_records(store, include_merged=show_all)
-    text = to_json(records) + "\n" if fmt == "json" else to_csv(signal_csv_rows(records), SIGNAL_CSV_COLUMNS)
-    write_text(text, output)
+        write_text(export_signals(store, fmt, include_merged=show_all), output)
 
 
 @export_group.command("items")
+@OUTPUT
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--relevant", "relevant_only", is_flag=True, help="Only items judged relevant.")
-@click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 @click.pass_obj
 def export_items_cmd(app: App, fmt: str, relevant_only: bool, output: str | None) -> None:
     """Items with their relevance, topics, story and signal."""
     with app.open_store(readonly=True) as store:
-        rows = export_items(store, relevant_only=relevant_only)
-    write = to_jsonl if fmt == "jsonl" else to_csv
-    write_text(write(rows, ITEM_EXPORT_COLUMNS), output)
+        write_text(export_items(store, fmt, relevant_only=relevant_only), output)

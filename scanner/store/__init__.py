@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,28 +31,8 @@ logger = logging.getLogger(__name__)
 BUSY_TIMEOUT = 30  # seconds a write waits for another process's write to commit
 BODY_TOKENS = 400  # body tokens the analysis reads per item (labels); retention keeps these
 
-ITEM_COLUMNS = ", ".join(
-    f"items.{c}"
-    for c in [
-        "id",
-        "source_id",
-        "url",
-        "canonical_url",
-        "guid",
-        "item_key",
-        "title",
-        "summary",
-        "content",
-        "author",
-        "lang",
-        "published",
-        "date_missing",
-        "first_seen",
-        "last_seen",
-        "content_hash",
-        "tokens",
-    ]
-)
+ITEM_FIELDS = tuple(f.name for f in fields(Item))  # the columns of ``items`` that make an ``Item``, in order
+ITEM_COLUMNS = ", ".join(f"items.{c}" for c in ITEM_FIELDS)
 
 
 @dataclass
@@ -427,6 +407,18 @@ def placeholders(ids: Sequence[Any]) -> str:
     return ",".join("?" for _ in ids)
 
 
+def select_items(store: Store, sql: str, params: Sequence[Any], item_ids: Sequence[int] | None) -> list[Item]:
+    """Items selected by ``sql`` (``SELECT ITEM_COLUMNS FROM items … WHERE …``), all of them or only
+    those in ``item_ids`` (each once), in id order."""
+    if item_ids is None:
+        rows = store.db.execute(sql, params).fetchall()
+    else:
+        rows = []
+        for chunk in chunked(list(dict.fromkeys(item_ids))):
+            rows.extend(store.db.execute(f"{sql} AND items.id IN ({placeholders(chunk)})", [*params, *chunk]))
+    return sorted((_row_to_item(r) for r in rows), key=lambda i: i.id)
+
+
 def load_json(text: str | None, default: Any) -> Any:
     """A JSON column's value, or ``default`` when it is empty, broken or not of ``default``'s type
     (one bad row never crashes a reader)."""
@@ -440,22 +432,8 @@ def load_json(text: str | None, default: Any) -> Any:
 
 
 def _row_to_item(row: Sequence[Any]) -> Item:
-    return Item(
-        id=row[0],
-        source_id=row[1],
-        url=row[2],
-        canonical_url=row[3],
-        guid=row[4],
-        item_key=row[5],
-        title=row[6],
-        summary=row[7],
-        content=row[8],
-        author=row[9],
-        lang=row[10],
-        published=row[11],
-        date_missing=bool(row[12]),
-        first_seen=row[13],
-        last_seen=row[14],
-        content_hash=row[15],
-        tokens=row[16].split() if row[16] else [],
-    )
+    """An ``items`` row selected as ``ITEM_COLUMNS`` (the ``Item`` fields, in order)."""
+    values: dict[str, Any] = dict(zip(ITEM_FIELDS, row, strict=True))
+    values["date_missing"] = bool(values["date_missing"])
+    values["tokens"] = values["tokens"].split() if values["tokens"] else []
+    return Item(**values)

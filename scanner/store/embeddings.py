@@ -8,27 +8,17 @@ import numpy as np
 
 from scanner.clock import iso, now_utc
 from scanner.models import Item
-from scanner.store import ITEM_COLUMNS, Store, _row_to_item, chunked, placeholders
+from scanner.store import ITEM_COLUMNS, Store, chunked, placeholders, select_items
 
 
 def items_without_vectors(store: Store, model_id: str, item_ids: Sequence[int] | None = None) -> list[Item]:
-    """Items whose current text has no vector for ``model_id`` (one per content hash), by id."""
-    base = (
-        f"SELECT {ITEM_COLUMNS} FROM items LEFT JOIN embeddings e "
-        "ON e.content_hash = items.content_hash AND e.model = ? WHERE e.content_hash IS NULL"
-    )
-    if item_ids is None:
-        rows = store.db.execute(base + " GROUP BY items.content_hash ORDER BY items.id", [model_id]).fetchall()
-        return [_row_to_item(r) for r in rows]
-    found: dict[str, Item] = {}
-    ids = list(dict.fromkeys(item_ids))
-    for chunk in chunked(ids):
-        sql = base + f" AND items.id IN ({placeholders(chunk)})"
-        for row in store.db.execute(sql, [model_id, *chunk]).fetchall():
-            item = _row_to_item(row)
-            if item.content_hash not in found or item.id < found[item.content_hash].id:
-                found[item.content_hash] = item
-    return sorted(found.values(), key=lambda i: i.id)
+    """Items whose current text has no vector for ``model_id`` (the first item of each content hash), by id."""
+    sql = (f"SELECT {ITEM_COLUMNS} FROM items LEFT JOIN embeddings e ON e.content_hash = items.content_hash "
+           "AND e.model = ? WHERE e.content_hash IS NULL")
+    first: dict[str, Item] = {}
+    for item in select_items(store, sql, [model_id], item_ids):
+        first.setdefault(item.content_hash, item)
+    return list(first.values())
 
 
 def save_vectors(store: Store, model_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:

@@ -7,31 +7,23 @@ whose keys are the JSON's keys.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any, TypedDict
 
+from scanner.models import WeekScores
 from scanner.store import Store, chunked, load_json, placeholders
 
 
-class WeekRecord(TypedDict):
-    week: str
-    items: int
-    stories: int
-    sources: int
-    source_kinds: int
-    dov: float | None
-    dod: float | None
-    dov_growth: float | None
-    dod_growth: float | None
-    state: str | None
-
-
-class MemberRecord(TypedDict):
+class ItemRef(TypedDict):
     id: int
     url: str | None
     title: str
     published: str
     lang: str
     source_id: str
+
+
+class MemberRecord(ItemRef):
     similarity: float | None
 
 
@@ -56,17 +48,11 @@ class SignalRecord(TypedDict):
     first_seen: str
     last_seen: str
     updated_at: str
-    weeks: list[WeekRecord]
+    weeks: list[WeekScores]
     items: list[MemberRecord]
 
 
-class ItemRecord(TypedDict):
-    id: int
-    url: str | None
-    title: str
-    published: str
-    lang: str
-    source_id: str
+class ItemRecord(ItemRef):
     relevance: float | None
     relevant: bool | None
     topics: list[str]
@@ -75,8 +61,7 @@ class ItemRecord(TypedDict):
     duplicate_of: int | None
 
 
-WEEK_COLUMNS = ("week", "items", "stories", "sources", "source_kinds", "dov", "dod", "dov_growth", "dod_growth",
-                "state")
+WEEK_COLUMNS = tuple(f.name for f in fields(WeekScores))
 MEMBER_COLUMNS = ("id", "url", "title", "published", "lang", "source_id", "similarity")
 
 
@@ -100,14 +85,14 @@ def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | 
            "updated_at FROM signals" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
     rows = store.db.execute(sql, params).fetchall()
     sids = [r[0] for r in rows]
-    weeks: dict[int, list[WeekRecord]] = {}
+    weeks: dict[int, list[WeekScores]] = {}
     members: dict[int, list[MemberRecord]] = {}
     for chunk in chunked(sids):
         for sid, *w in store.db.execute(
             f"SELECT signal_id, {', '.join(WEEK_COLUMNS)} FROM signal_weeks WHERE signal_id IN "
             f"({placeholders(chunk)}) ORDER BY signal_id, week", chunk
         ):
-            weeks.setdefault(sid, []).append(WeekRecord(**dict(zip(WEEK_COLUMNS, w, strict=True))))  # type: ignore[typeddict-item]
+            weeks.setdefault(sid, []).append(WeekScores(*w))
         if with_members:
             for sid, *m in store.db.execute(
                 "SELECT si.signal_id, i.id, i.url, i.title, i.published, i.lang, i.source_id, si.similarity "

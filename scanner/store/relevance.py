@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.models import Item
-from scanner.store import ITEM_COLUMNS, Store, _row_to_item, chunked, placeholders
+from scanner.store import ITEM_COLUMNS, Store, chunked, placeholders, select_items
 
 
 @dataclass
@@ -27,20 +27,9 @@ class RelevanceRow:
 
 def items_needing_relevance(store: Store, model_key: str, item_ids: Sequence[int] | None = None) -> list[Item]:
     """Items with no relevance row, or one computed for another text (content hash) or model key."""
-    base = (
-        f"SELECT {ITEM_COLUMNS} FROM items LEFT JOIN item_relevance r ON r.item_id = items.id "
-        "WHERE (r.item_id IS NULL OR r.content_hash != items.content_hash OR r.model != ?)"
-    )
-    if item_ids is None:
-        rows = store.db.execute(base + " ORDER BY items.id", [model_key]).fetchall()
-        return [_row_to_item(r) for r in rows]
-    out: list[Item] = []
-    ids = list(dict.fromkeys(item_ids))
-    for chunk in chunked(ids):
-        sql = base + f" AND items.id IN ({placeholders(chunk)}) ORDER BY items.id"
-        out.extend(_row_to_item(r) for r in store.db.execute(sql, [model_key, *chunk]).fetchall())
-    out.sort(key=lambda i: i.id)
-    return out
+    sql = (f"SELECT {ITEM_COLUMNS} FROM items LEFT JOIN item_relevance r ON r.item_id = items.id "
+           "WHERE (r.item_id IS NULL OR r.content_hash != items.content_hash OR r.model != ?)")
+    return select_items(store, sql, [model_key], item_ids)
 
 
 def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
