@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check scanner tests bench
+	$(PY) -m mypy scanner
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
