@@ -1,8 +1,16 @@
-"""``signals.db``: the only place that talks to SQLite.
+"""``signals.db``: the only place that talks to SQLite. The store only stores: what it writes was
+built before (an item's key, clean text, language and tokens come from ``scanner.prepare``).
 
 ``Store`` opens the database (WAL mode, migrations) and holds the backbone's queries: sources,
-fetches and items. Later stages keep their queries in sibling modules (``store/signals.py`` …)
-that take a ``Store``.
+fetches and items. The other stages keep their queries in sibling modules (``store/signals.py`` …)
+that take a ``Store``. Every write is one short transaction (``Store.transaction``; see
+``scanner.lock`` for why short).
+
+sqlite-utils' own ``insert_all(replace=True)`` writes the rows that are simply replaced (vectors,
+relevance decisions, stories); inside our transaction it nests as a savepoint (sqlite-utils 4).
+It is not used where a write has rules a column-for-column upsert cannot express: items (keep
+``first_seen``, fill a missing date once, link exact copies, re-index only changed text),
+assignments (keep the week an item joined its signal) and weekly rows (keep past weeks' states).
 """
 
 from __future__ import annotations

@@ -1,34 +1,148 @@
-"""Queries behind the weekly digest. Every read is bounded by the end of the digest's week, so an old
-week regenerated later reads the same rows (items published later are never seen)."""
+"""Queries behind the weekly digest, returning typed rows.
+
+Every read is bounded by the end of the digest's week, so an old week regenerated later reads the
+same rows (items published later are never seen). JSON columns are parsed here, with
+``load_json``'s fallback for an empty or broken value.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from scanner.store import Store
+from scanner.models import Keywords
+from scanner.store import Store, load_json
 
 logger = logging.getLogger(__name__)
 
 
-def load_json(text: str | None, default: Any) -> Any:
-    """A JSON column, or ``default`` when it is empty or broken (never crash a digest on one bad row)."""
-    if not text:
-        return default
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        return default
-    return value if isinstance(value, type(default)) else default
+@dataclass
+class WeekItem:
+    """An item published in the digest's range, with its source kind and relevance (if analysed)."""
+
+    id: int
+    source_id: str
+    published: str
+    kind: str | None
+    relevant: bool | None  # None: no relevance decision yet
+    topics: list[str]
 
 
-def fetch_items_between(store: Store, start: str, end: str) -> list[dict[str, Any]]:
-    """Items published in ``[start, end)`` with their source kind and relevance (if analysed)."""
-    return store.query(
+@dataclass
+class SignalRow:
+    """A ``signals`` row with its JSON columns parsed."""
+
+    id: int
+    title: str
+    custom_title: str | None
+    keywords: Keywords
+    state: str | None
+    topics: list[str]
+    tags: dict[str, Any]  # {"steepv": [...], "themes": [...], "sdgs": [...]}, checked by the reader
+    first_seen: str
+    last_seen: str
+
+
+@dataclass
+class SignalWeekRow:
+    """A ``signal_weeks`` row: one signal's counts, degrees, growth and state in one ISO week."""
+
+    signal_id: int
+    week: str
+    items: int
+    stories: int
+    sources: int
+    source_kinds: int
+    dov: float | None
+    dod: float | None
+    dov_growth: float | None
+    dod_growth: float | None
+    state: str | None  # None for a week only recounted by a merge, not scored yet
+    keywords: Keywords
+
+
+@dataclass
+class MemberRow:
+    """One item of a signal, with its source's display name and kind."""
+
+    id: int
+    title: str | None
+    url: str | None
+    published: str
+    lang: str | None
+    source_id: str
+    source_name: str | None
+    kind: str | None
+
+
+@dataclass
+class EventRow:
+    signal_id: int
+    event: str
+    detail: dict[str, Any]  # free-form JSON, different for each kind of event
+
+
+@dataclass
+class KeywordRow:
+    """A ``keyword_weeks`` row."""
+
+    keyword: str
+    lang: str
+    tf: int
+    df: int
+    dov: float | None
+    dod: float | None
+    dov_growth: float | None
+    dod_growth: float | None
+
+
+@dataclass
+class SourceHealthRow:
+    """One source's fetches in the week, its last item and when the scanner first knew of it."""
+
+    id: str
+    name: str
+    kind: str
+    enabled: bool
+    in_config: bool
+    failures: int
+    attempts: int
+    last_error: str | None
+    last_item: str | None
+    items_week: int
+    known_since: str | None
+
+
+@dataclass
+class DigestRow:
+    """A ``digests`` row: when a week's digest was written and e-mailed."""
+
+    week: str
+    generated_at: str
+    paths: list[str]
+    emailed_at: str | None
+
+
+SIGNAL_WEEK_COLUMNS = ("signal_id", "week", "items", "stories", "sources", "source_kinds", "dov", "dod", "dov_growth",
+                       "dod_growth", "state", "keywords")
+
+
+def _signal_week(r: dict[str, Any]) -> SignalWeekRow:
+    return SignalWeekRow(
+        signal_id=int(r["signal_id"]), week=r["week"], items=int(r["items"] or 0), stories=int(r["stories"] or 0),
+        sources=int(r["sources"] or 0), source_kinds=int(r["source_kinds"] or 0), dov=r["dov"], dod=r["dod"],
+        dov_growth=r["dov_growth"], dod_growth=r["dod_growth"], state=r["state"],
+        keywords=load_json(r["keywords"], {}),
+    )
+
+
+def fetch_items_between(store: Store, start: str, end: str) -> list[WeekItem]:
+    """Items published in ``[start, end)`` (duplicates left out), oldest first."""
+    rows = store.query(
         """
-        SELECT i.id, i.source_id, i.published, i.lang, src.kind AS kind,
-               r.relevance, r.relevant, r.topics
+        SELECT i.id, i.source_id, i.published, src.kind AS kind, r.relevant, r.topics
         FROM items i
         LEFT JOIN sources src ON src.id = i.source_id
         LEFT JOIN item_relevance r ON r.item_id = i.id
@@ -37,6 +151,15 @@ def fetch_items_between(store: Store, start: str, end: str) -> list[dict[str, An
         """,
         [start, end],
     )
+    return [WeekItem(id=int(r["id"]), source_id=r["source_id"], published=r["published"], kind=r["kind"],
+                     relevant=None if r["relevant"] is None else bool(r["relevant"]),
+                     topics=[str(t) for t in load_json(r["topics"], [])])
+            for r in rows]
+
+
+def count_items_before(store: Store, start: str) -> int:
+    """How many items were published before ``start`` (none: this is one of the first digests)."""
+    return int(store.query("SELECT count(*) AS n FROM items WHERE published < ?", [start])[0]["n"])
 
 
 def count_analysed(store: Store, end: str) -> int:
@@ -47,35 +170,48 @@ def count_analysed(store: Store, end: str) -> int:
     return int(row[0]["n"])
 
 
-def fetch_signals(store: Store, week: str) -> list[dict[str, Any]]:
+def fetch_signals(store: Store, week: str) -> list[SignalRow]:
     """Signals born by ``week`` that still stand on their own (merged ones live on in their target)."""
-    return store.query(
-        "SELECT id, title, custom_title, keywords, state, status, topics, tags, first_seen, last_seen "
+    rows = store.query(
+        "SELECT id, title, custom_title, keywords, state, topics, tags, first_seen, last_seen "
         "FROM signals WHERE first_seen <= ? AND merged_into IS NULL ORDER BY id",
         [week],
     )
+    return [SignalRow(id=int(r["id"]), title=r["title"], custom_title=r["custom_title"],
+                      keywords=load_json(r["keywords"], {}), state=r["state"],
+                      topics=[str(t) for t in load_json(r["topics"], [])], tags=load_json(r["tags"], {}),
+                      first_seen=r["first_seen"], last_seen=r["last_seen"])
+            for r in rows]
 
 
-def fetch_signal_weeks(store: Store, first: str, last: str) -> dict[int, dict[str, dict[str, Any]]]:
+def fetch_signal_weeks(store: Store, first: str, last: str) -> dict[int, dict[str, SignalWeekRow]]:
     """``{signal_id: {week: row}}`` for weeks ``first``..``last``."""
-    out: dict[int, dict[str, dict[str, Any]]] = {}
-    for r in store.query("SELECT * FROM signal_weeks WHERE week >= ? AND week <= ? ORDER BY signal_id, week",
-                         [first, last]):
-        out.setdefault(int(r["signal_id"]), {})[r["week"]] = r
+    out: dict[int, dict[str, SignalWeekRow]] = {}
+    for r in store.query(f"SELECT {', '.join(SIGNAL_WEEK_COLUMNS)} FROM signal_weeks WHERE week >= ? AND week <= ? "
+                         "ORDER BY signal_id, week", [first, last]):
+        row = _signal_week(r)
+        out.setdefault(row.signal_id, {})[row.week] = row
     return out
 
 
-def fetch_latest_signal_weeks(store: Store, week: str) -> dict[int, dict[str, Any]]:
+def fetch_latest_signal_weeks(store: Store, week: str) -> dict[int, SignalWeekRow]:
     """Each signal's latest ``signal_weeks`` row at or before ``week``."""
     rows = store.query(
-        """
-        SELECT sw.* FROM signal_weeks sw
+        f"""
+        SELECT {", ".join("sw." + c for c in SIGNAL_WEEK_COLUMNS)} FROM signal_weeks sw
         JOIN (SELECT signal_id, max(week) AS week FROM signal_weeks WHERE week <= ? GROUP BY signal_id) last
           ON last.signal_id = sw.signal_id AND last.week = sw.week
         """,
         [week],
     )
-    return {int(r["signal_id"]): r for r in rows}
+    return {row.signal_id: row for row in map(_signal_week, rows)}
+
+
+def fetch_last_item_weeks(store: Store, week: str) -> dict[int, str]:
+    """Each signal's latest week with at least one item, at or before ``week``."""
+    rows = store.query("SELECT signal_id, max(week) AS week FROM signal_weeks WHERE week <= ? AND items > 0 "
+                       "GROUP BY signal_id", [week])
+    return {int(r["signal_id"]): r["week"] for r in rows}
 
 
 def fetch_signal_totals(store: Store, week: str) -> dict[int, int]:
@@ -85,12 +221,12 @@ def fetch_signal_totals(store: Store, week: str) -> dict[int, int]:
     return {int(r["signal_id"]): int(r["n"] or 0) for r in rows}
 
 
-def fetch_signal_members(store: Store, signal_id: int, end: str) -> list[dict[str, Any]]:
+def fetch_signal_members(store: Store, signal_id: int, end: str) -> list[MemberRow]:
     """A signal's items published before ``end``, most central first."""
-    return store.query(
+    rows = store.query(
         """
         SELECT i.id, i.title, i.url, i.published, i.lang, i.source_id,
-               COALESCE(NULLIF(src.name, ''), i.source_id) AS source_name, src.kind AS kind, si.similarity
+               COALESCE(NULLIF(src.name, ''), i.source_id) AS source_name, src.kind AS kind
         FROM signal_items si
         JOIN items i ON i.id = si.item_id
         LEFT JOIN sources src ON src.id = i.source_id
@@ -99,29 +235,36 @@ def fetch_signal_members(store: Store, signal_id: int, end: str) -> list[dict[st
         """,
         [signal_id, end],
     )
+    return [MemberRow(id=int(r["id"]), title=r["title"], url=r["url"], published=r["published"], lang=r["lang"],
+                      source_id=r["source_id"], source_name=r["source_name"], kind=r["kind"])
+            for r in rows]
 
 
-def fetch_signal_events(store: Store, week: str) -> dict[int, list[dict[str, Any]]]:
-    """Events recorded for ``week``, per signal."""
-    out: dict[int, list[dict[str, Any]]] = {}
+def fetch_signal_events(store: Store, week: str) -> dict[int, list[EventRow]]:
+    """Events recorded for ``week``, per signal, in the order they were recorded."""
+    out: dict[int, list[EventRow]] = {}
     for r in store.query("SELECT signal_id, event, detail FROM signal_events WHERE week = ? ORDER BY id", [week]):
-        out.setdefault(int(r["signal_id"]), []).append(r)
+        sid = int(r["signal_id"])
+        out.setdefault(sid, []).append(EventRow(signal_id=sid, event=r["event"], detail=load_json(r["detail"], {})))
     return out
 
 
-def fetch_keyword_weeks(store: Store, week: str) -> list[dict[str, Any]]:
-    """Keyword scores of ``week`` (for the Keyword Emergence and Issue Maps)."""
-    return store.query(
+def fetch_keyword_weeks(store: Store, week: str) -> list[KeywordRow]:
+    """Keyword scores of ``week`` (for the Keyword Emergence and Issue Maps), most frequent first."""
+    rows = store.query(
         "SELECT keyword, lang, tf, df, dov, dod, dov_growth, dod_growth FROM keyword_weeks WHERE week = ? "
         "ORDER BY tf DESC, keyword",
         [week],
     )
+    return [KeywordRow(keyword=r["keyword"], lang=r["lang"], tf=int(r["tf"]), df=int(r["df"]), dov=r["dov"],
+                       dod=r["dod"], dov_growth=r["dov_growth"], dod_growth=r["dod_growth"])
+            for r in rows]
 
 
-def fetch_source_health(store: Store, start: str, end: str) -> list[dict[str, Any]]:
+def fetch_source_health(store: Store, start: str, end: str) -> list[SourceHealthRow]:
     """Per source: failures in ``[start, end)``, the last error, the last item before ``end`` and when
     the scanner first knew of it (earliest of creation, first fetch, first item)."""
-    return store.query(
+    rows = store.query(
         """
         SELECT s.id, COALESCE(NULLIF(s.name, ''), s.id) AS name, s.kind, s.enabled, s.in_config,
                (SELECT count(*) FROM fetches f WHERE f.source_id = s.id AND f.status = 'failed'
@@ -143,11 +286,20 @@ def fetch_source_health(store: Store, start: str, end: str) -> list[dict[str, An
         """,
         {"start": start, "end": end},
     )
+    return [SourceHealthRow(id=r["id"], name=r["name"], kind=r["kind"], enabled=bool(r["enabled"]),
+                            in_config=bool(r["in_config"]), failures=int(r["failures"]), attempts=int(r["attempts"]),
+                            last_error=r["last_error"], last_item=r["last_item"], items_week=int(r["items_week"]),
+                            known_since=r["known_since"])
+            for r in rows]
 
 
-def fetch_digest_row(store: Store, week: str) -> dict[str, Any] | None:
-    rows = store.query("SELECT * FROM digests WHERE week = ?", [week])
-    return rows[0] if rows else None
+def fetch_digest_row(store: Store, week: str) -> DigestRow | None:
+    rows = store.query("SELECT week, generated_at, paths, emailed_at FROM digests WHERE week = ?", [week])
+    if not rows:
+        return None
+    r = rows[0]
+    return DigestRow(week=r["week"], generated_at=r["generated_at"],
+                     paths=[str(p) for p in load_json(r["paths"], [])], emailed_at=r["emailed_at"])
 
 
 def record_digest(store: Store, week: str, generated_at: str, paths: list[str]) -> None:

@@ -25,11 +25,10 @@ def save_vectors(store: Store, model_id: str, hashes: Sequence[str], vectors: np
     """Store one batch of vectors in one transaction."""
     now = iso(now_utc())
     vectors = np.asarray(vectors, dtype="<f4")
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO embeddings (content_hash, model, dim, vector, created_at) VALUES (?,?,?,?,?)",
-            [(h, model_id, int(v.shape[0]), v.tobytes(), now) for h, v in zip(hashes, vectors, strict=True)],
-        )
+    with store.transaction():
+        store.db.table("embeddings").insert_all(
+            ({"content_hash": h, "model": model_id, "dim": int(v.shape[0]), "vector": v.tobytes(), "created_at": now}
+             for h, v in zip(hashes, vectors, strict=True)), replace=True)
 
 
 def load_vectors(store: Store, model_id: str, item_ids: Sequence[int]) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from scanner.models import Item
@@ -52,24 +52,11 @@ def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str
 
 def save_relevance(store: Store, rows: Sequence[RelevanceRow]) -> None:
     """Write one batch of relevance rows in one transaction (replacing older rows of those items)."""
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO item_relevance (item_id, content_hash, model, relevance, relevant, topics, "
-            "explain, computed_at) VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (
-                    r.item_id,
-                    r.content_hash,
-                    r.model,
-                    float(r.relevance),
-                    int(r.relevant),
-                    json.dumps(r.topics, ensure_ascii=False),
-                    json.dumps(r.explain, ensure_ascii=False),
-                    r.computed_at,
-                )
-                for r in rows
-            ],
-        )
+    with store.transaction():
+        store.db.table("item_relevance").insert_all(
+            ({**asdict(r), "relevance": float(r.relevance), "relevant": int(r.relevant),
+              "topics": json.dumps(r.topics, ensure_ascii=False), "explain": json.dumps(r.explain, ensure_ascii=False)}
+             for r in rows), replace=True)
 
 
 def load_relevance(store: Store, item_id: int) -> RelevanceRow | None:

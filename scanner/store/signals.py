@@ -108,8 +108,9 @@ def load_stories(store: Store, item_ids: Sequence[int]) -> dict[int, int]:
 
 
 def save_stories(store: Store, story_of: dict[int, int]) -> None:
-    with store.transaction() as conn:
-        conn.executemany("INSERT OR REPLACE INTO stories (item_id, story_id) VALUES (?, ?)", sorted(story_of.items()))
+    with store.transaction():
+        store.db.table("stories").insert_all(({"item_id": i, "story_id": s} for i, s in sorted(story_of.items())),
+                                       replace=True)
 
 
 # --------------------------------------------------------------------------- signals for tracking
