@@ -166,14 +166,6 @@ def item_text(item: Item) -> str:
     return f"{item.title}\n{item.text}"[:MAX_CHARS]
 
 
-def to_blob(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype="<f4").tobytes()
-
-
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<f4")
-
-
 def embed_items(store: Store, embedder: Embedder, item_ids: Sequence[int] | None = None, batch_size: int = 64,
                 progress: bool = False) -> int:
     """Embed every item (or those in ``item_ids``) that has no vector for this model yet.

@@ -15,7 +15,7 @@ import numpy as np
 
 from scanner.clock import shift_week
 from scanner.models import ENGINE, KeywordWeek, SignalEvent, SignalLabel, SignalUpdate, SignalWeek, Window
-from scanner.store import BODY_TOKENS, Store, chunked, load_json, placeholders
+from scanner.store import Store, chunked, load_json, placeholders
 
 
 @dataclass
@@ -239,38 +239,6 @@ def record_events(conn: sqlite3.Connection, week: str, now: str, events: Sequenc
             "INSERT INTO signal_events (signal_id, week, event, detail, created_at, by) VALUES (?,?,?,?,?,?)",
             (e.signal_id, week, e.event, json.dumps(e.detail, ensure_ascii=False, sort_keys=True), now, e.by),
         )
-
-
-def signal_members(store: Store) -> dict[int, list[int]]:
-    """Every item of every signal (all time), by signal id."""
-    out: dict[int, list[int]] = {}
-    for item_id, sid in store.db.execute("SELECT item_id, signal_id FROM signal_items ORDER BY item_id"):
-        out.setdefault(sid, []).append(item_id)
-    return out
-
-
-def signal_rows(store: Store, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    sql = "SELECT * FROM signals"
-    params: list[Any] = []
-    if ids is not None:
-        sql += f" WHERE id IN ({placeholders(ids)})"
-        params = list(ids)
-    return store.query(sql + " ORDER BY id", params)
-
-
-# --------------------------------------------------------------------------- tokens for labels
-def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = BODY_TOKENS) -> dict[int, list[str]]:
-    """PyThaiNLP newmm tokens of each item's title and the start of its text, stored at ingest
-    (``items.tokens``: tokens joined by spaces, a newline between title and body). Splitting on
-    whitespace only undoes that join; Thai text itself is never split on whitespace."""
-    out: dict[int, list[str]] = {}
-    for ids in chunked(item_ids):
-        for item_id, tokens in store.db.execute(
-            f"SELECT id, tokens FROM items WHERE id IN ({placeholders(ids)})", ids
-        ):
-            title, _, body = (tokens or "").partition("\n")
-            out[item_id] = title.split() + body.split(maxsplit=max_body_tokens)[:max_body_tokens]
-    return out
 
 
 def analyst_merged(store: Store) -> set[int]:
