@@ -7,15 +7,15 @@ the three steps separately. The stages talk through the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from scanner.clock import iso, months_before
 from scanner.collect import collect, select_sources
 from scanner.config import Config
-from scanner.models import FetchRun
+from scanner.models import FetchRun, SourceFetch
 from scanner.store import Store
 
 logger = logging.getLogger(__name__)
@@ -31,11 +31,12 @@ class RunSummary:
         return self.fetch.exit_code
 
 
-def fetch_due(config: Config, store: Store, now: datetime, source_ids: list[str] | None = None) -> FetchRun:
-    """Fetch the due sources (or exactly ``source_ids``) and store their items (``collect`` mirrors the
-    configured sources into the database first)."""
-    sources = select_sources(config, store, now, source_ids or ())
-    return collect(config, store, sources, now=now)
+def fetch_due(config: Config, store: Store, now: datetime, source_ids: Sequence[str] | None = None,
+              all_sources: bool = False, on_result: Callable[[SourceFetch], None] | None = None) -> FetchRun:
+    """Fetch the due sources (exactly ``source_ids`` when given; every enabled one with
+    ``all_sources``) and store their items (``collect`` mirrors the configured sources first)."""
+    sources = select_sources(config, store, now, source_ids or (), all_sources)
+    return collect(config, store, sources, now=now, on_result=on_result)
 
 
 def analyse_step(config: Config, store: Store, now: datetime, progress: bool = False) -> list[str]:
@@ -66,8 +67,7 @@ def retention_step(config: Config, store: Store, now: datetime) -> list[str]:
     return [f"retention: full text of {dropped} items published before {day} dropped"] if dropped else []
 
 
-def run_once(config: Config, store: Store, now: datetime, progress: bool = False,
-             db_path: Path | None = None) -> RunSummary:
+def run_once(config: Config, store: Store, now: datetime, progress: bool = False) -> RunSummary:
     """Fetch every due source, then analyse, then write the digest when one is due."""
     run = fetch_due(config, store, now)
     summary = RunSummary(fetch=run)

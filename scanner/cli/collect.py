@@ -13,11 +13,10 @@ from tqdm import tqdm
 from scanner.cli import App, AsOf, as_of_option, cli
 from scanner.cli.output import echo_rows
 from scanner.clock import day_start, iso, now_utc
-from scanner.collect import collect, select_sources
 from scanner.export import item_rows
 from scanner.lock import hold_lock
 from scanner.models import FetchRun
-from scanner.pipeline import run_once
+from scanner.pipeline import fetch_due, run_once
 from scanner.status import scheduler_json, scheduler_lines, scheduler_status, source_status, status_table
 
 
@@ -40,17 +39,15 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: A
     for source_id in source_ids:  # an unknown id is a ConfigError (exit code 2) before anything is written
         config.source(source_id)
     now = app.now(as_of)
-    with hold_lock(app.db_path, "scanner fetch"), app.open_store() as store:
-        sources = select_sources(config, store, now, source_ids, all_sources)
-        bar = tqdm(total=len(sources), unit="source", disable=not sys.stderr.isatty(), leave=False)
-        run = collect(config, store, sources, now=now, on_result=lambda r: bar.update(1))
-        bar.close()
+    with hold_lock(app.db_path, "scanner fetch"), app.open_store() as store, \
+            tqdm(unit="source", disable=not sys.stderr.isatty(), leave=False) as bar:
+        run = fetch_due(config, store, now, source_ids, all_sources, on_result=lambda r: bar.update(1))
     for r in run.results:
         if r.status == "failed":
             click.echo(f"  {r.source_id}: FAILED: {r.error}", err=True)
         for w in r.warnings:
             click.echo(f"  {r.source_id}: warning: {w}", err=True)
-    if not sources:
+    if not run.results:
         click.echo("no sources are due (use --all to fetch every source now)")
     else:
         click.echo(summary_line(run))
@@ -131,7 +128,7 @@ def run_cmd(app: App, once: bool, as_of: AsOf) -> None:
     config = app.config
     now = app.now(as_of)
     with hold_lock(app.db_path, "scanner run --once"), app.open_store() as store:
-        summary = run_once(config, store, now, progress=sys.stderr.isatty(), db_path=app.db_path)
+        summary = run_once(config, store, now, progress=sys.stderr.isatty())
     for line in summary.lines:
         click.echo(line)
     sys.exit(summary.exit_code)

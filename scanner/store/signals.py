@@ -15,7 +15,7 @@ import numpy as np
 
 from scanner.clock import shift_week
 from scanner.models import ENGINE, KeywordWeek, SignalEvent, SignalLabel, SignalUpdate, SignalWeek, Window
-from scanner.store import Store, chunked, load_json, placeholders
+from scanner.store import BODY_TOKENS, Store, chunked, load_json, placeholders
 
 
 @dataclass
@@ -239,6 +239,21 @@ def record_events(conn: sqlite3.Connection, week: str, now: str, events: Sequenc
             "INSERT INTO signal_events (signal_id, week, event, detail, created_at, by) VALUES (?,?,?,?,?,?)",
             (e.signal_id, week, e.event, json.dumps(e.detail, ensure_ascii=False, sort_keys=True), now, e.by),
         )
+
+
+# --------------------------------------------------------------------------- tokens for labels
+def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = BODY_TOKENS) -> dict[int, list[str]]:
+    """PyThaiNLP newmm tokens of each item's title and the start of its text, stored at ingest
+    (``items.tokens``: tokens joined by spaces, a newline between title and body). Splitting on
+    whitespace only undoes that join; Thai text itself is never split on whitespace."""
+    out: dict[int, list[str]] = {}
+    for ids in chunked(item_ids):
+        for item_id, tokens in store.db.execute(
+            f"SELECT id, tokens FROM items WHERE id IN ({placeholders(ids)})", ids
+        ):
+            title, _, body = (tokens or "").partition("\n")
+            out[item_id] = title.split() + body.split(maxsplit=max_body_tokens)[:max_body_tokens]
+    return out
 
 
 def analyst_merged(store: Store) -> set[int]:
