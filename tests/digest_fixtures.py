@@ -2,7 +2,7 @@
 five sources, grouped into hand-named signals by title terms, with weekly counts, DoV/DoD scores,
 states, keyword scores, relevance and fetch history written straight into the engine's tables.
 
-The signals engine (issue 4) fills these tables for real; this module stands in for it so the
+``scanner analyse`` fills these tables for real; this module stands in for it so the
 digest can be tested on its own, deterministically. ``fill_history`` is the entry point.
 """
 

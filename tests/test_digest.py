@@ -12,11 +12,17 @@ from typing import Any
 
 import pytest
 
+from scanner.analysis.score import STATE_LABELS, STATES
 from scanner.clock import as_of_datetime
 from scanner.digest import write_digest, write_digests, write_due_digest
 from scanner.digest.build import build_digest
+from scanner.digest.cards import NO_WEEK_ROW, card_state, last_seen
+from scanner.digest.layout import SECTIONS
+from scanner.digest.render import STATE_COLOURS
 from scanner.errors import UsageError
 from scanner.store import Store
+from scanner.store.digest import SignalRow, SignalWeekRow
+from scanner.store.reviews import add_review
 from tests import digest_fixtures as fx
 
 AS_OF = as_of_datetime("2025-04-01")
@@ -239,3 +245,90 @@ def test_pipeline_digest_step_writes_the_due_digest_once(store: Store, tmp_path:
     assert lines == [f"digest 2025-W12: 0 items, 0 new, 0 weak, 0 strong, 0 fading signals → "
                      f"{tmp_path / 'reports' / '2025-W12.html'}"]
     assert digest_step(config, store, now) == []
+
+
+def test_every_state_has_one_section_and_a_label() -> None:
+    shown_in = [state for *_, states in SECTIONS for state in states]
+    assert sorted(shown_in) == sorted(STATES)
+    assert set(STATE_LABELS) == set(STATES) == set(STATE_COLOURS)
+
+
+def signal_row(first_seen: str = "2025-W01", state: str | None = "weak") -> SignalRow:
+    return SignalRow(id=1, title="t", custom_title=None, keywords={}, state=state, topics=[], tags={},
+                     first_seen=first_seen, last_seen="2025-W10")
+
+
+def week_row(week: str, state: str | None, items: int = 1) -> SignalWeekRow:
+    return SignalWeekRow(signal_id=1, week=week, items=items, stories=items, sources=1, source_kinds=1, dov=None,
+                         dod=None, dov_growth=None, dod_growth=None, state=state, keywords={})
+
+
+@pytest.mark.parametrize(("this", "latest", "last_item", "state"), [
+    # The state analyse stored for the week wins, whatever the other rows say.
+    (week_row("2025-W12", "latent"), week_row("2025-W12", "latent"), "2025-W02", "latent"),
+    # No row for the week: the latest known state, unless there has been no item for fading_weeks (6) weeks.
+    (None, week_row("2025-W11", "strong"), "2025-W07", "strong"),
+    (None, week_row("2025-W11", "strong"), "2025-W06", "fading"),
+    # A row recounted by a merge has no state yet: the same rule, from the signal's own state.
+    (week_row("2025-W12", None), week_row("2025-W12", None), "2025-W12", "weak"),
+    (None, None, None, "weak"),
+])
+def test_state_is_the_stored_one_else_the_one_rule(this: SignalWeekRow | None, latest: SignalWeekRow | None,
+                                                   last_item: str | None, state: str) -> None:
+    assert card_state(signal_row(), this or NO_WEEK_ROW, latest, last_item, "2025-W12", 6) == state
+
+
+def test_unscored_first_week_is_new() -> None:
+    assert card_state(signal_row("2025-W12"), NO_WEEK_ROW, None, "2025-W12", "2025-W12", 6) == "new"
+
+
+def test_last_seen_is_the_week_of_the_latest_item_not_of_the_latest_row() -> None:
+    # Scoring writes rows for weeks without items too: a fading signal was last *seen* at its last item.
+    assert last_seen(signal_row(), week_row("2025-W09", "fading", items=0), "2025-W03") == "2025-W03"
+    assert last_seen(signal_row(), week_row("2025-W09", "weak"), None) == "2025-W09"
+    assert last_seen(signal_row(), None, None) == "2025-W10"
+
+
+def test_json_keeps_its_public_field_names(history: Any, tmp_path: Path) -> None:
+    store, info = history
+    config = fx.write_config(tmp_path)
+    add_review(store, info["signals"]["semi"], "watch", "ann", AS_OF, "ask DGA")
+    add_review(store, info["signals"]["ai"], "keep", "bee", AS_OF, "a note")
+    add_review(store, info["signals"]["fake"], "dismiss", "bee", AS_OF)
+    fx.add_fetches(store, "2025-W12")
+    data = json.loads(write_digest(config, store, "2025-W12", AS_OF).paths[2].read_text(encoding="utf-8"))
+    assert list(data) == ["week", "start", "end", "period", "timezone", "first_digest", "headline", "top", "stats",
+                          "sections", "charts", "themes", "watchlist", "hidden", "source_health", "history_weeks"]
+    assert list(data["top"][0]) == ["id", "anchor", "title", "state", "state_label", "why"]
+    assert list(data["stats"]) == ["items", "relevant", "analysed", "sources", "source_kinds", "signals_tracked",
+                                   "new", "weak", "strong", "fading", "established", "latent"]
+    assert list(data["sections"][0]) == ["key", "title", "title_th", "intro", "signals", "more"]
+    card = data["sections"][0]["signals"][0]
+    assert list(card) == [
+        "id", "anchor", "title", "state", "state_label", "why", "scores_text", "keywords_th", "keywords_en",
+        "items_week", "stories_week", "items_total", "items_recent", "sources_week", "source_kinds_week",
+        "source_names", "kinds", "dov", "dod", "dov_growth", "dod_growth", "first_seen", "last_seen", "sparkline",
+        "tags", "topics", "items", "items_more", "events", "attention", "verdict", "verdict_text", "disputed",
+        "watched", "surged_after_dismissal", "reviews"]
+    assert list(card["items"][0]) == ["id", "title", "url", "source", "source_name", "kind", "date", "lang"]
+    charts = data["charts"]
+    assert list(charts) == ["emergence", "issue", "volume"]
+    assert list(charts["emergence"]) == ["x", "y", "x_split", "y_split", "points"]
+    assert list(charts["emergence"]["points"][0]) == ["label", "lang", "tf", "dov_growth", "quadrant"]
+    assert list(charts["issue"]["points"][0]) == ["label", "lang", "df", "dod_growth", "quadrant"]
+    assert list(charts["volume"]) == ["weeks", "relevant_only", "series"]
+    assert list(charts["volume"]["series"][0]) == ["id", "name", "counts"]
+    assert list(data["themes"][0]) == ["key", "label", "tags"]
+    assert list(data["themes"][0]["tags"][0]) == ["tag", "signals", "more"]
+    assert list(data["themes"][0]["tags"][0]["signals"][0]) == ["id", "anchor", "title", "state", "linked"]
+    watched, noted = data["watchlist"]
+    assert list(watched) == ["id", "anchor", "title", "state", "state_label", "items_week", "verdict_text",
+                             "shown_above", "card"]
+    assert list(noted) == ["notes_only", "id", "anchor", "title", "reviews"]
+    assert list(noted["reviews"][0]) == ["verdict", "by", "at", "note"]
+    assert list(data["hidden"]) == ["dismissed", "titles", "more"]
+    assert list(data["hidden"]["titles"][0]) == ["id", "title", "verdict_text"]
+    health = data["source_health"]
+    assert list(health) == ["sources", "failed", "failed_more", "stale", "stale_more", "new", "new_more", "week"]
+    assert list(health["failed"][0]) == ["id", "name", "failures", "attempts", "error"]
+    assert list(health["stale"][0]) == ["id", "name", "last_item", "weeks"]

@@ -71,6 +71,7 @@ def test_due_digest_is_emailed_once_as_html_with_markdown_text(store: Store, tmp
     seed(store)
     result = write_due_digest(config, store, NOW)
     assert result is not None and result.emailed
+    assert not result.email_failed and result.exit_code == 0
     assert result.lines[-1] == "digest 2025-W12: e-mailed to 2 recipient(s)"
     assert len(inbox.messages) == 1
     sender, rcpts, msg = inbox.messages[0]
@@ -94,12 +95,14 @@ def test_failed_delivery_keeps_the_digest_and_is_retried(store: Store, tmp_path:
     seed(store)
     result = write_due_digest(email_config(tmp_path, dead), store, NOW)
     assert result is not None and not result.emailed
+    assert result.email_failed and result.exit_code == 1
     assert result.lines[-1].startswith(
         f"digest 2025-W12: e-mail FAILED: could not send the digest via 127.0.0.1:{dead}: ")
     assert (tmp_path / "reports" / "2025-W12.html").exists()
     assert store.query("SELECT emailed_at FROM digests")[0]["emailed_at"] is None
     retry = write_due_digest(email_config(tmp_path, port), store, NOW)
     assert retry is not None and retry.emailed and len(inbox.messages) == 1
+    assert not retry.email_failed and retry.exit_code == 0
 
 
 def test_starttls_required_but_not_offered_is_a_clear_error(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
@@ -122,4 +125,4 @@ def test_write_digest_does_not_email_unless_asked(store: Store, tmp_path: Path, 
     inbox, port = smtp
     seed(store)
     result = write_digest(email_config(tmp_path, port), store, "2025-W12", NOW)
-    assert not result.emailed and inbox.messages == []
+    assert not result.emailed and not result.email_failed and inbox.messages == []

@@ -2,6 +2,8 @@
 
 ``write_digest`` writes one ISO week; ``write_due_digest`` is what the pipeline and the scheduler
 call: it writes the last complete week's digest if it is missing (and e-mails it when configured).
+Each returns a ``DigestResult``: the lines to print, and ``email_failed`` / ``exit_code`` for a
+command to act on.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from scanner.clock import iso, last_complete_week, week_end
+from scanner.clock import iso, last_complete_week, week_end, weeks_between
 from scanner.config import Config
-from scanner.digest.build import Digest, build_digest
+from scanner.digest.build import build_digest
 from scanner.digest.email import DeliveryError, send_digest_email
 from scanner.digest.feed import write_index_and_feed, write_text_atomic
+from scanner.digest.model import Digest
 from scanner.digest.render import render_html, render_json, render_markdown
 from scanner.errors import UsageError
 from scanner.store import Store
@@ -26,17 +29,26 @@ logger = logging.getLogger(__name__)
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 SITE_TITLE = "Horizon scan: Thai digital government"
+MAX_BACKFILL_WEEKS = 520  # ten years
 
 __all__ = ["DigestResult", "check_week", "write_digest", "write_digests", "write_due_digest"]
 
 
 @dataclass
 class DigestResult:
+    """One written digest: its files, the lines to print, and whether e-mailing it was tried and failed."""
+
     week: str
+    digest: Digest = field(repr=False)
     paths: list[Path] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     emailed: bool = False
-    digest: Digest | None = field(default=None, repr=False)
+    email_failed: bool = False  # e-mail was due but could not be sent (the files are written)
+
+    @property
+    def exit_code(self) -> int:
+        """``1`` when the e-mail failed, else ``0`` (the files are written either way)."""
+        return 1 if self.email_failed else 0
 
 
 def check_week(week: str) -> str:
@@ -61,7 +73,8 @@ def write_digest(config: Config, store: Store, week: str, now: datetime, send_em
     """Write ``week``'s HTML, Markdown and JSON into the reports folder, then the index and feed.
 
     Refuses a week that is not over at ``now``. With ``send_email`` and ``digest.email`` set, also
-    e-mails it; a delivery failure is reported in ``lines`` (the files stay written).
+    e-mails it; a delivery failure sets ``email_failed`` and is reported in ``lines`` (the files
+    stay written).
     """
     check_week(week)
     tz = config.settings.timezone
@@ -78,7 +91,7 @@ def write_digest(config: Config, store: Store, week: str, now: datetime, send_em
     paths += write_index_and_feed(reports, SITE_TITLE, config.digest.base_url)
     q.record_digest(store, week, iso(now), [str(p) for p in paths[:3]])
     s = digest.stats
-    result = DigestResult(week=week, paths=paths, digest=digest, lines=[
+    result = DigestResult(week=week, digest=digest, paths=paths, lines=[
         f"digest {week}: {s['items']} items, {s['new']} new, {s['weak']} weak, {s['strong']} strong, "
         f"{s['fading']} fading signals → {paths[0]}"])
     if send_email:
@@ -95,6 +108,7 @@ def _deliver(config: Config, store: Store, digest: Digest, html: str, md: str, n
         send_digest_email(cfg, _subject(digest), html, md)
     except DeliveryError as e:
         logger.error("%s", e)
+        result.email_failed = True
         result.lines.append(f"digest {digest.week}: e-mail FAILED: {e}")
         return
     q.mark_emailed(store, digest.week, iso(now))
@@ -110,20 +124,18 @@ def write_due_digest(config: Config, store: Store, now: datetime) -> DigestResul
     week = last_complete_week(now, config.settings.timezone)
     row = q.fetch_digest_row(store, week)
     html_path = config.reports_path / f"{week}.html"
-    if row is not None and html_path.exists() and (config.digest.email is None or row["emailed_at"]):
+    if row is not None and html_path.exists() and (config.digest.email is None or row.emailed_at):
         return None
     return write_digest(config, store, week, now, send_email=config.digest.email is not None)
 
 
 def write_digests(config: Config, store: Store, first: str, last: str, now: datetime) -> list[DigestResult]:
     """Back-fill: every week from ``first`` to ``last`` inclusive (no e-mail)."""
-    from scanner.clock import weeks_between
-
     check_week(first)
     check_week(last)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}: swap them")
     weeks = weeks_between(first, last)
-    if len(weeks) > 520:
-        raise UsageError(f"{len(weeks)} weeks is too many for one back-fill: at most 520 (ten years)")
+    if len(weeks) > MAX_BACKFILL_WEEKS:
+        raise UsageError(f"{len(weeks)} weeks is too many for one back-fill: at most {MAX_BACKFILL_WEEKS} (ten years)")
     return [write_digest(config, store, w, now) for w in weeks]

@@ -19,12 +19,13 @@ class DeliveryError(ScannerError):
     """The digest was written but could not be e-mailed."""
 
 
-def build_message(cfg: EmailConfig, subject: str, html: str, text: str, date_ts: float | None = None) -> EmailMessage:
+def build_message(cfg: EmailConfig, subject: str, html: str, text: str) -> EmailMessage:
+    """The digest as one message: the Markdown as plain text, the HTML as its alternative."""
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = cfg.sender
     msg["To"] = ", ".join(cfg.recipients)
-    msg["Date"] = formatdate(date_ts, localtime=False)
+    msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=cfg.sender.rpartition("@")[2] or "localhost")
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")

@@ -6,13 +6,14 @@ is there. Times come from the digests' weeks, never the wall clock: rebuilding g
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
+from scanner.digest.model import IndexEntry
 from scanner.digest.render import render_index
 from scanner.normalize import http_url
 
@@ -22,9 +23,9 @@ WEEK_FILE = re.compile(r"^(\d{4}-W\d{2})\.json$")
 ATOM = "http://www.w3.org/2005/Atom"
 
 
-def list_digests(reports: Path) -> list[dict[str, Any]]:
+def list_digests(reports: Path) -> list[IndexEntry]:
     """Summaries of the digests in ``reports``, newest week first (unreadable files are skipped)."""
-    out = []
+    out: list[IndexEntry] = []
     for path in sorted(reports.glob("*-W*.json"), reverse=True):
         m = WEEK_FILE.match(path.name)
         if not m:
@@ -51,7 +52,7 @@ def _link(base_url: str | None, name: str) -> str:
     return (base.rstrip("/") + "/" + name) if base else name
 
 
-def render_feed(entries: list[dict[str, Any]], title: str, base_url: str | None = None) -> str:
+def render_feed(entries: list[IndexEntry], title: str, base_url: str | None = None) -> str:
     """An Atom 1.0 feed with one entry per digest (at most 52)."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -72,15 +73,16 @@ def render_feed(entries: list[dict[str, Any]], title: str, base_url: str | None 
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=_link(base_url, e["href"]))
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = " ".join(e["sentences"])
         # HTML content as escaped text (type="html"): ElementTree escapes it, readers unescape and sanitise.
-        lis = "".join(f"<li>{_esc(t['title'])} ({_esc(t['state_label'])})</li>" for t in e["top"])
-        html = "".join(f"<p>{_esc(s)}</p>" for s in e["sentences"]) + (f"<ol>{lis}</ol>" if lis else "")
-        ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = html
+        lis = "".join(f"<li>{_text(t['title'])} ({_text(t['state_label'])})</li>" for t in e["top"])
+        content = "".join(f"<p>{_text(s)}</p>" for s in e["sentences"]) + (f"<ol>{lis}</ol>" if lis else "")
+        ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = content
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
-def _esc(text: Any) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+def _text(value: object) -> str:
+    """``value`` as HTML element content (``&``, ``<``, ``>`` escaped; quotes only matter in attributes)."""
+    return html.escape(str(value), quote=False)
 
 
 def write_index_and_feed(reports: Path, title: str, base_url: str | None = None) -> list[Path]:

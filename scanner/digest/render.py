@@ -8,6 +8,8 @@ HTML, for renderers that allow inline HTML) unless a filter marked it as already
 from __future__ import annotations
 
 import dataclasses
+import functools
+import html
 import json
 import logging
 import re
@@ -18,7 +20,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner.digest import charts
-from scanner.digest.build import Digest, SignalCard, pct
+from scanner.digest.model import Digest, IndexEntry, SignalCard
+from scanner.digest.prose import pct
 from scanner.normalize import http_url
 
 logger = logging.getLogger(__name__)
@@ -26,7 +29,7 @@ logger = logging.getLogger(__name__)
 MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 MD_LINE_START = re.compile(r"^([#+\-=|])")
 MD_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
-MD_ENTITY = re.compile(r"&(?=#?\w+;)")
+MD_HTML = re.compile(r"[<>]|&(?=#?\w+;)")  # what a Markdown renderer would read as HTML: tags and entities
 STATE_COLOURS = {"weak": "#b35c00", "strong": "#0b6e4f", "established": "#35627a", "latent": "#6b6f76",
                  "new": "#6a3fa0", "fading": "#8a8f98"}
 
@@ -38,10 +41,12 @@ class MdSafe(str):
 def escape_md(value: Any) -> str:
     """Plain text as Markdown that renders as the same text: no links, emphasis, headings or inline HTML.
 
-    Only what Markdown would act on is escaped, so the text stays readable as a plain-text e-mail.
+    Only what Markdown would act on is escaped, so the text stays readable as a plain-text e-mail:
+    ``<``, ``>`` and an ``&`` that starts an entity go through ``html.escape`` (a bare ``&``, as in
+    "R&D", stays), then Markdown's own punctuation gets a backslash.
     """
     text = " ".join(str(value).split())
-    text = MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
+    text = MD_HTML.sub(lambda m: html.escape(m.group(), quote=False), text)
     text = MD_SPECIAL.sub(r"\\\1", text)
     text = MD_LIST_NUMBER.sub(r"\1\\\2", text)
     return MD_LINE_START.sub(r"\\\1", text)
@@ -69,29 +74,20 @@ def md_raw(text: str) -> MdSafe:
     return MdSafe(text)
 
 
+@functools.cache
 def _environments() -> tuple[Environment, Environment]:
+    """The HTML environment (autoescape) and the Markdown one (every output through ``escape_md``)."""
     common = {"loader": PackageLoader("scanner", "templates"), "undefined": StrictUndefined,
               "trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
-    html = Environment(autoescape=True, **common)  # type: ignore[arg-type]
-    md = Environment(autoescape=False, finalize=_md_finalize, **common)  # type: ignore[arg-type]
-    for env in (html, md):
+    html_env = Environment(autoescape=True, **common)  # type: ignore[arg-type]
+    md_env = Environment(autoescape=False, finalize=_md_finalize, **common)  # type: ignore[arg-type]
+    for env in (html_env, md_env):
         env.filters["pct"] = pct
-        env.filters["safe_url"] = http_url
         env.globals["STATE_COLOURS"] = STATE_COLOURS
-    html.globals["sparkline"] = render_card_sparkline
-    md.filters["url"] = md_url
-    md.filters["raw"] = md_raw
-    return html, md
-
-
-_ENVS: tuple[Environment, Environment] | None = None
-
-
-def _envs() -> tuple[Environment, Environment]:
-    global _ENVS
-    if _ENVS is None:
-        _ENVS = _environments()
-    return _ENVS
+    html_env.globals["sparkline"] = render_card_sparkline
+    md_env.filters["url"] = md_url
+    md_env.filters["raw"] = md_raw
+    return html_env, md_env
 
 
 def render_card_sparkline(card: SignalCard, weeks: list[str]) -> Markup:
@@ -99,27 +95,30 @@ def render_card_sparkline(card: SignalCard, weeks: list[str]) -> Markup:
 
 
 def render_chart_svgs(d: Digest) -> dict[str, Markup]:
+    """The two keyword maps and the volume chart as inline SVG."""
     em, im, vol = d.charts["emergence"], d.charts["issue"], d.charts["volume"]
     return {
         "emergence": charts.render_quadrant_map(
-            em["points"], "tf", "dov_growth", "Term frequency this week (log scale)",
-            "Visibility growth (DoV) per week", "Keyword Emergence Map", em["x_split"] or 1.0, em["y_split"] or 0.0),
+            [charts.MapPoint(p["label"], p["tf"], p["dov_growth"], p["quadrant"]) for p in em["points"]], em["x"],
+            "Term frequency this week (log scale)", "Visibility growth (DoV) per week", "Keyword Emergence Map",
+            em["x_split"] or 1.0, em["y_split"] or 0.0),
         "issue": charts.render_quadrant_map(
-            im["points"], "df", "dod_growth", "Documents mentioning it this week (log scale)",
-            "Diffusion growth (DoD) per week", "Keyword Issue Map", im["x_split"] or 1.0, im["y_split"] or 0.0),
+            [charts.MapPoint(p["label"], p["df"], p["dod_growth"], p["quadrant"]) for p in im["points"]], im["x"],
+            "Documents mentioning it this week (log scale)", "Diffusion growth (DoD) per week", "Keyword Issue Map",
+            im["x_split"] or 1.0, im["y_split"] or 0.0),
         "volume": charts.render_volume_chart(vol["weeks"], vol["series"]),
     }
 
 
-def render_html(d: Digest, title: str = "Horizon scan") -> str:
+def render_html(d: Digest, title: str) -> str:
     """The self-contained HTML page (inline CSS and SVG; no scripts, fonts or images from elsewhere)."""
-    html, _ = _envs()
-    return html.get_template("digest.html.j2").render(d=d, svg=render_chart_svgs(d), site_title=title)
+    html_env, _ = _environments()
+    return html_env.get_template("digest.html.j2").render(d=d, svg=render_chart_svgs(d), site_title=title)
 
 
-def render_markdown(d: Digest, title: str = "Horizon scan") -> str:
-    _, md = _envs()
-    return md.get_template("digest.md.j2").render(d=d, site_title=title)
+def render_markdown(d: Digest, title: str) -> str:
+    _, md_env = _environments()
+    return md_env.get_template("digest.md.j2").render(d=d, site_title=title)
 
 
 def render_json(d: Digest) -> str:
@@ -127,6 +126,6 @@ def render_json(d: Digest) -> str:
     return json.dumps(dataclasses.asdict(d), ensure_ascii=False, indent=2) + "\n"
 
 
-def render_index(entries: list[dict[str, Any]], title: str = "Horizon scan") -> str:
-    html, _ = _envs()
-    return html.get_template("index.html.j2").render(entries=entries, site_title=title)
+def render_index(entries: list[IndexEntry], title: str) -> str:
+    html_env, _ = _environments()
+    return html_env.get_template("index.html.j2").render(entries=entries, site_title=title)

@@ -73,7 +73,7 @@ class MemberRow:
     published: str
     lang: str | None
     source_id: str
-    source_name: str | None
+    source_name: str  # the source's name, or its id when it has none
     kind: str | None
 
 
@@ -112,7 +112,7 @@ class SourceHealthRow:
     last_error: str | None
     last_item: str | None
     items_week: int
-    known_since: str | None
+    known_since: str
 
 
 @dataclass

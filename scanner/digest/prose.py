@@ -1,0 +1,130 @@
+"""The digest's sentences: the headline, why a signal has its state, growth, dates and events in words.
+
+Every sentence is built from figures the digest also shows, so an analyst can check one against the
+other.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from scanner.clock import week_start
+from scanner.digest.model import SignalCard, Stats
+from scanner.store.digest import EventRow
+
+logger = logging.getLogger(__name__)
+
+EVENT_TEXTS = {"born": "born this week", "grew": "grew this week", "faded": "faded this week",
+               "revived": "came back after fading", "split": "split this week"}
+
+
+def format_period(week: str, tz: str) -> str:
+    """``17–23 Mar 2025`` for an ISO week, in the lab's time zone."""
+    a = week_start(week, tz).astimezone(ZoneInfo(tz)).date()
+    b = a + timedelta(days=6)
+    if a.year != b.year:
+        return f"{a.day} {a:%b %Y} – {b.day} {b:%b %Y}"
+    if a.month != b.month:
+        return f"{a.day} {a:%b} – {b.day} {b:%b %Y}"
+    return f"{a.day}–{b.day} {b:%b %Y}"
+
+
+def pct(growth: float | None) -> str:
+    """``0.45`` → ``+45%``."""
+    if growth is None:
+        return "n/a"
+    return f"{growth * 100:+.0f}%"
+
+
+def describe_growth(growth: float | None) -> str:
+    """A weekly growth rate in words: rising fast (over +50%), rising, steady (±10%) or declining."""
+    if growth is None:
+        return "not measurable yet"
+    if growth > 0.5:
+        return f"rising fast ({pct(growth)} a week)"
+    if growth > 0.1:
+        return f"rising ({pct(growth)} a week)"
+    if growth >= -0.1:
+        return f"steady ({pct(growth)} a week)"
+    return f"declining ({pct(growth)} a week)"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 item``, ``2 items`` (``many`` for an irregular plural)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def explain_state(c: SignalCard, fading_weeks: int) -> str:
+    """Why a signal has its state, in words an analyst can check against the figures."""
+    spread = f"{plural(c.sources_week, 'source')} ({plural(c.source_kinds_week, 'kind')} of source)"
+    vis = describe_growth(c.dov_growth)
+    dif = describe_growth(c.dod_growth)
+    counts = (f"{plural(c.items_week, 'item')} this week, {c.items_recent} in the last four weeks, "
+              f"{c.items_total} in all")
+    if c.state == "weak":
+        return f"Still rare ({counts}) but visibility is {vis} and diffusion is {dif}; seen in {spread}."
+    if c.state == "strong":
+        return f"Frequent ({counts}) and still growing: visibility {vis}, diffusion {dif}; seen in {spread}."
+    if c.state == "established":
+        return f"Frequent ({counts}) but no longer growing: visibility {vis}; seen in {spread}."
+    if c.state == "latent":
+        return f"Rare and not growing ({plural(c.items_week, 'item')} this week); visibility {vis}."
+    if c.state == "new":
+        return (f"First seen this week: {plural(c.items_week, 'item')} from {spread}; "
+                "too young for a growth rate.")
+    if c.state == "fading":
+        return (f"No new items for {fading_weeks} weeks or more (last seen {c.last_seen}); "
+                f"{plural(c.items_total, 'item')} in all.")
+    return f"{plural(c.items_week, 'item')} this week."  # a state this version does not know
+
+
+def explain_scores(c: SignalCard) -> str:
+    """The DoV/DoD figures behind the state, in words (none for a new or fading signal)."""
+    if c.dov is None or c.dod is None or c.state in ("new", "fading"):
+        return ""
+    return (f"Degree of visibility {c.dov:.3f} (how prominent it is among this week's items, recent weeks weighted "
+            f"more); degree of diffusion {c.dod:.3f} (how widely it is spread across documents and sources).")
+
+
+def event_text(ev: EventRow) -> str:
+    """One recorded event of a signal, as the card lists it."""
+    d = ev.detail
+    if ev.event == "merged" and d.get("merged") is not None:
+        return f"signal #{d['merged']} was merged into #{d.get('kept')}"
+    if ev.event == "renamed":
+        return f"renamed from “{d.get('from', '')}”"
+    if ev.event == "split" and d.get("into"):
+        return "split into " + ", ".join(f"#{x}" for x in d["into"]) if isinstance(d["into"], list) else "split"
+    return EVENT_TEXTS.get(ev.event, ev.event)
+
+
+def headline(week: str, period: str, stats: Stats, top: SignalCard | None, first_digest: bool) -> list[str]:
+    """Three sentences: what came in, what is tracked, and the signal to look at first."""
+    if not stats["items"]:
+        one = f"No items were published in {week} ({period}) by the sources the scanner reads."
+    else:
+        relevant = stats["relevant"]
+        rel = f", {plural(relevant, 'item')} relevant to the lab's topics" if relevant is not None else ""
+        one = (f"In {week} ({period}) the scanner collected {plural(stats['items'], 'item')} from "
+               f"{plural(stats['sources'], 'source')} ({', '.join(stats['source_kinds'])}){rel}.")
+    if not stats["signals_tracked"]:
+        two = ("No signals are tracked yet: signals appear once `scanner analyse` has grouped enough related items."
+               if not stats["analysed"] else "No signals were found yet: too few related items to group.")
+    else:
+        weak = stats["weak"]
+        bits = [plural(stats["new"], "new signal"), f"{weak} rising as weak {'signal' if weak == 1 else 'signals'}",
+                f"{stats['strong']} strong"]
+        two = f"{stats['signals_tracked']} signals are tracked: " + ", ".join(bits) + f" and {stats['fading']} fading."
+    if top is not None and top.state == "new":
+        three = (f"Look first at “{top.title}”, new this week with {plural(top.items_week, 'item')} "
+                 f"from {plural(top.sources_week, 'source')}.")
+    elif top is not None:
+        three = (f"Look first at “{top.title}”, a {top.state_label.lower()}: {plural(top.items_week, 'item')} "
+                 f"this week from {plural(top.sources_week, 'source')}, visibility {describe_growth(top.dov_growth)}.")
+    elif first_digest:
+        three = "This is one of the first digests: growth rates need a few weeks of history, so states will settle."
+    else:
+        three = "Nothing new or rising stood out this week."
+    return [one, two, three]
