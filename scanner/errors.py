@@ -57,6 +57,10 @@ class RelevanceError(ScannerError):
     """Relevance cannot be computed (no topics, an item that does not exist)."""
 
 
+class DeliveryError(ScannerError):
+    """The digest was written but could not be delivered (e-mail)."""
+
+
 class StoreError(ScannerError):
     """The database could not be opened or written."""
 

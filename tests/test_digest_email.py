@@ -14,7 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from scanner.digest import write_digest, write_due_digest
-from scanner.digest.email import DeliveryError, send_digest_email
+from scanner.digest.email import send_digest_email
+from scanner.errors import DeliveryError
 from scanner.store import Store
 from tests import digest_fixtures as fx
 

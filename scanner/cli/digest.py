@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from dataclasses import asdict
 
 import click
@@ -28,31 +29,22 @@ from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_sign
 @click.pass_obj
 def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, as_of: AsOf,
                send_email: bool) -> None:
-    """Write the weekly digest (HTML, Markdown, JSON) into the reports folder, with index.html and feed.xml."""
-    from scanner.clock import last_complete_week
-    from scanner.digest import write_digest, write_digests
+    """Write the weekly digest (HTML, Markdown, JSON) into the reports folder, with index.html and feed.xml.
+
+    Exit code 1 when the files were written but e-mailing them failed.
+    """
+    from scanner.digest import write_requested
 
     config = app.config
-    tz = config.settings.timezone
     now = app.now(as_of)
-    if (first is None) != (last is None):
-        raise UsageError("--from and --to go together: give both weeks of the back-fill")
-    if first and week:
-        raise UsageError("give either --week or --from/--to, not both")
-    if send_email and config.digest.email is None:
-        raise UsageError("--email needs a digest.email section (host, recipients, …) in the sources file")
     with hold_lock(app.db_path, "scanner digest"), app.open_store() as store:
-        if first and last:
-            results = write_digests(config, store, first, last, now)
-        else:
-            results = [write_digest(config, store, week or last_complete_week(now, tz), now, send_email=send_email)]
+        results = write_requested(config, store, now, week, first, last, send_email)
     for r in results:
         for line in r.lines:
             click.echo(line)
     if len(results) > 1:
         click.echo(f"wrote {len(results)} digests into {config.reports_path}")
-    if any("FAILED" in line for r in results for line in r.lines):
-        raise SystemExit(1)
+    sys.exit(max(r.exit_code for r in results))
 
 
 def _default_analyst() -> str:

@@ -17,11 +17,11 @@ from pathlib import Path
 from scanner.clock import iso, last_complete_week, week_end, weeks_between
 from scanner.config import Config
 from scanner.digest.build import build_digest
-from scanner.digest.email import DeliveryError, send_digest_email
+from scanner.digest.email import send_digest_email
 from scanner.digest.feed import write_index_and_feed, write_text_atomic
 from scanner.digest.model import Digest
 from scanner.digest.render import render_html, render_json, render_markdown
-from scanner.errors import UsageError
+from scanner.errors import DeliveryError, UsageError
 from scanner.store import Store
 from scanner.store import digest as q
 
@@ -31,7 +31,7 @@ WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 SITE_TITLE = "Horizon scan: Thai digital government"
 MAX_BACKFILL_WEEKS = 520  # ten years
 
-__all__ = ["DigestResult", "check_week", "write_digest", "write_digests", "write_due_digest"]
+__all__ = ["DigestResult", "check_week", "write_digest", "write_digests", "write_due_digest", "write_requested"]
 
 
 @dataclass
@@ -127,6 +127,22 @@ def write_due_digest(config: Config, store: Store, now: datetime) -> DigestResul
     if row is not None and html_path.exists() and (config.digest.email is None or row.emailed_at):
         return None
     return write_digest(config, store, week, now, send_email=config.digest.email is not None)
+
+
+def write_requested(config: Config, store: Store, now: datetime, week: str | None = None, first: str | None = None,
+                    last: str | None = None, send_email: bool = False) -> list[DigestResult]:
+    """``scanner digest``: one ``week`` (default: the last complete one at ``now``), or the back-fill
+    ``first``..``last`` (never e-mailed)."""
+    if (first is None) != (last is None):
+        raise UsageError("--from and --to go together: give both weeks of the back-fill")
+    if first and week:
+        raise UsageError("give either --week or --from/--to, not both")
+    if send_email and config.digest.email is None:
+        raise UsageError("--email needs a digest.email section (host, recipients, …) in the sources file")
+    if first and last:
+        return write_digests(config, store, first, last, now)
+    return [write_digest(config, store, week or last_complete_week(now, config.settings.timezone), now,
+                         send_email=send_email)]
 
 
 def write_digests(config: Config, store: Store, first: str, last: str, now: datetime) -> list[DigestResult]:

@@ -10,13 +10,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from scanner.config import EmailConfig
-from scanner.errors import ScannerError
+from scanner.errors import DeliveryError
 
 logger = logging.getLogger(__name__)
-
-
-class DeliveryError(ScannerError):
-    """The digest was written but could not be e-mailed."""
 
 
 def build_message(cfg: EmailConfig, subject: str, html: str, text: str) -> EmailMessage:
