@@ -20,8 +20,9 @@ from scanner.digest.cards import NO_WEEK_ROW, card_state, last_seen
 from scanner.digest.layout import SECTIONS
 from scanner.digest.render import STATE_COLOURS
 from scanner.errors import UsageError
+from scanner.models import SignalWeek
 from scanner.store import Store
-from scanner.store.digest import SignalRow, SignalWeekRow
+from scanner.store.digest import SignalRow
 from scanner.store.reviews import add_review
 from tests import digest_fixtures as fx
 
@@ -165,7 +166,7 @@ def test_long_lists_are_capped_with_and_n_more(history: Any, tmp_path: Path) -> 
     store, _ = history
     config = fx.write_config(tmp_path, "digest:\n  max_signals: 1\n  max_items: 3\n")
     digest = build_digest(config, store, "2025-W12", AS_OF)
-    top_ids = {t["id"] for t in digest.top}
+    top_ids = {t.id for t in digest.top}
     for sec in digest.sections:
         beyond_cap = [c for c in sec.signals[1:] if c.id not in top_ids]
         assert beyond_cap == []
@@ -258,8 +259,8 @@ def signal_row(first_seen: str = "2025-W01", state: str | None = "weak") -> Sign
                      first_seen=first_seen, last_seen="2025-W10")
 
 
-def week_row(week: str, state: str | None, items: int = 1) -> SignalWeekRow:
-    return SignalWeekRow(signal_id=1, week=week, items=items, stories=items, sources=1, source_kinds=1, dov=None,
+def week_row(week: str, state: str | None, items: int = 1) -> SignalWeek:
+    return SignalWeek(signal_id=1, week=week, items=items, stories=items, sources=1, source_kinds=1, dov=None,
                          dod=None, dov_growth=None, dod_growth=None, state=state, keywords={})
 
 
@@ -273,7 +274,7 @@ def week_row(week: str, state: str | None, items: int = 1) -> SignalWeekRow:
     (week_row("2025-W12", None), week_row("2025-W12", None), "2025-W12", "weak"),
     (None, None, None, "weak"),
 ])
-def test_state_is_the_stored_one_else_the_one_rule(this: SignalWeekRow | None, latest: SignalWeekRow | None,
+def test_state_is_the_stored_one_else_the_one_rule(this: SignalWeek | None, latest: SignalWeek | None,
                                                    last_item: str | None, state: str) -> None:
     assert card_state(signal_row(), this or NO_WEEK_ROW, latest, last_item, "2025-W12", 6) == state
 

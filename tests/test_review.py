@@ -95,7 +95,7 @@ def test_dismissed_signal_leaves_the_digest_but_stays_tracked(history: Any) -> N
     after = build_digest(config, store, "2025-W12", AS_OF)
     assert sid not in placement(after)
     assert after.hidden["dismissed"] == 1 and after.hidden["titles"][0]["id"] == sid
-    assert sid not in {t["id"] for t in after.top}
+    assert sid not in {t.id for t in after.top}
     assert store.query("SELECT status FROM signals WHERE id = ?", [sid])[0]["status"] == "active"
 
 

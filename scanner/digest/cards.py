@@ -20,10 +20,11 @@ from scanner.clock import iso, parse_iso, week_end, week_start
 from scanner.config import Config
 from scanner.digest.model import ItemRef, Review, SignalCard, rounded
 from scanner.digest.prose import event_text, explain_scores, explain_state, plural
+from scanner.models import SignalWeek
 from scanner.normalize import http_url
 from scanner.store import Store
 from scanner.store import digest as q
-from scanner.store.digest import EventRow, MemberRow, SignalRow, SignalWeekRow
+from scanner.store.digest import EventRow, MemberRow, SignalRow
 from scanner.store.reviews import ReviewRow, reviews_by_signal, summarise_reviews
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 SURGE_FACTOR = 2.0  # a dismissed signal comes back with this many times its recent weekly mean ...
 SURGE_MIN_ITEMS = 3  # ... and at least this many items this week
 STRONG_ITEMS = 3  # a strong or established signal is well known: fewer items on its card
-NO_WEEK_ROW = SignalWeekRow(signal_id=0, week="", items=0, stories=0, sources=0, source_kinds=0, dov=None, dod=None,
+NO_WEEK_ROW = SignalWeek(signal_id=0, week="", items=0, stories=0, sources=0, source_kinds=0, dov=None, dod=None,
                             dov_growth=None, dod_growth=None, state=None, keywords={})
 
 
@@ -51,8 +52,8 @@ class CardWeek:
 class SignalHistory:
     """What the store holds about all signals up to the week, read once for all cards."""
 
-    weeks: dict[int, dict[str, SignalWeekRow]]  # the window's rows
-    latest: dict[int, SignalWeekRow]  # the latest row at or before the week
+    weeks: dict[int, dict[str, SignalWeek]]  # the window's rows
+    latest: dict[int, SignalWeek]  # the latest row at or before the week
     last_item_week: dict[int, str]
     totals: dict[int, int]
     events: dict[int, list[EventRow]]  # recorded in the week
@@ -76,7 +77,7 @@ def build_cards(config: Config, store: Store, week: str, history: list[str], now
     return [make_card(s, data, q.fetch_signal_members(store, s.id, end), cw) for s in q.fetch_signals(store, week)]
 
 
-def card_state(signal: SignalRow, this: SignalWeekRow, latest: SignalWeekRow | None, last_item_week: str | None,
+def card_state(signal: SignalRow, this: SignalWeek, latest: SignalWeek | None, last_item_week: str | None,
                week: str, fading_weeks: int) -> str:
     """The signal's state in ``week``: as stored for the week, else by ``signal_state`` (see the module)."""
     if this.state:
@@ -120,7 +121,7 @@ def make_card(s: SignalRow, data: SignalHistory, members: list[MemberRow], cw: C
     return card
 
 
-def last_seen(s: SignalRow, latest: SignalWeekRow | None, last_item_week: str | None) -> str:
+def last_seen(s: SignalRow, latest: SignalWeek | None, last_item_week: str | None) -> str:
     """The week of the signal's latest item up to the digest's week (a weekly row can be a week without items)."""
     if last_item_week:
         return last_item_week

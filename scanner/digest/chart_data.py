@@ -16,9 +16,9 @@ from scanner.analysis.score import quadrant
 from scanner.clock import iso, iso_week, parse_iso, week_end, week_start
 from scanner.config import Config
 from scanner.digest.model import Charts, EmergencePoint, IssuePoint, KeywordMap, VolumeChart, VolumeSeries, rounded
+from scanner.models import KeywordWeek
 from scanner.store import Store
 from scanner.store import digest as q
-from scanner.store.digest import KeywordRow
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def build_charts(config: Config, store: Store, week: str, history: list[str]) ->
     return {"emergence": emergence, "issue": issue, "volume": volume_chart(config, store, history)}
 
 
-def map_keywords(rows: list[KeywordRow]) -> list[MapKeyword]:
+def map_keywords(rows: list[KeywordWeek]) -> list[MapKeyword]:
     """The keywords both maps show (those with a growth rate), most frequent first."""
     scored = [MapKeyword(label=r.keyword, lang=r.lang, tf=r.tf, df=r.df, dov_growth=rounded(r.dov_growth) or 0.0,
                          dod_growth=rounded(r.dod_growth) or 0.0)
@@ -55,7 +55,7 @@ def map_keywords(rows: list[KeywordRow]) -> list[MapKeyword]:
     return sorted(chosen.values(), key=lambda k: (-k.tf, k.label))
 
 
-def keyword_maps(rows: list[KeywordRow]) -> tuple[KeywordMap[EmergencePoint], KeywordMap[IssuePoint]]:
+def keyword_maps(rows: list[KeywordWeek]) -> tuple[KeywordMap[EmergencePoint], KeywordMap[IssuePoint]]:
     """The Keyword Emergence Map (tf against DoV growth) and Issue Map (df against DoD growth)."""
     shown = map_keywords(rows)
     tf_split, dov_split = _medians([k.tf for k in shown], [k.dov_growth for k in shown])

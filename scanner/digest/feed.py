@@ -11,9 +11,10 @@ import json
 import logging
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import fields
 from pathlib import Path
 
-from scanner.digest.model import IndexEntry
+from scanner.digest.model import IndexEntry, SignalHead
 from scanner.digest.render import render_index
 from scanner.normalize import http_url
 
@@ -41,10 +42,18 @@ def list_digests(reports: Path) -> list[IndexEntry]:
             "week": week, "period": data.get("period", ""), "end": data.get("end", ""),
             "start": data.get("start", ""), "href": f"{week}.html", "md": f"{week}.md", "json": f"{week}.json",
             "headline": " ".join(data.get("headline", [])[:1]), "sentences": data.get("headline", []),
-            "top": data.get("top", []), "item_count": stats.get("items", 0), "new": stats.get("new", 0),
+            "top": _heads(data.get("top")), "item_count": stats.get("items", 0), "new": stats.get("new", 0),
             "weak": stats.get("weak", 0), "strong": stats.get("strong", 0),
         })
     return out
+
+
+def _heads(top: object) -> list[SignalHead]:
+    """The top signals as a digest's JSON lists them; anything else (an older or edited file) is left out."""
+    names = [f.name for f in fields(SignalHead)]
+    if not isinstance(top, list):
+        return []
+    return [SignalHead(**{k: t[k] for k in names}) for t in top if isinstance(t, dict) and all(k in t for k in names)]
 
 
 def _link(base_url: str | None, name: str) -> str:
@@ -73,7 +82,7 @@ def render_feed(entries: list[IndexEntry], title: str, base_url: str | None = No
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=_link(base_url, e["href"]))
         ET.SubElement(entry, f"{{{ATOM}}}summary").text = " ".join(e["sentences"])
         # HTML content as escaped text (type="html"): ElementTree escapes it, readers unescape and sanitise.
-        lis = "".join(f"<li>{_text(t['title'])} ({_text(t['state_label'])})</li>" for t in e["top"])
+        lis = "".join(f"<li>{_text(t.title)} ({_text(t.state_label)})</li>" for t in e["top"])
         content = "".join(f"<p>{_text(s)}</p>" for s in e["sentences"]) + (f"<ol>{lis}</ol>" if lis else "")
         ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = content
     ET.indent(feed)

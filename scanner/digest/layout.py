@@ -4,7 +4,7 @@ watchlist and the dismissed signals left out."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from scanner.digest.model import (
     Hidden,
@@ -12,9 +12,9 @@ from scanner.digest.model import (
     NotedSignal,
     Section,
     SignalCard,
+    SignalHead,
     ThemeGroup,
     ThemeSignal,
-    TopSignal,
     WatchedSignal,
 )
 
@@ -72,9 +72,8 @@ def make_sections(cards: list[SignalCard], pinned: set[int], cap: int) -> list[S
     return out
 
 
-def top_signals(top: list[SignalCard]) -> list[TopSignal]:
-    return [{"id": c.id, "anchor": c.anchor, "title": c.title, "state": c.state, "state_label": c.state_label,
-             "why": c.why} for c in top]
+def top_signals(top: list[SignalCard]) -> list[SignalHead]:
+    return [SignalHead(**{f.name: getattr(c, f.name) for f in fields(SignalHead)}) for c in top]
 
 
 def themes(cards: list[SignalCard], placed: set[int], cap: int) -> list[ThemeGroup]:

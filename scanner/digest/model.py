@@ -45,13 +45,19 @@ class Review:
 
 
 @dataclass
-class SignalCard:
+class SignalHead:
+    """What names a signal in a list: the top three of the week, the index, the feed."""
+
     id: int
     anchor: str
     title: str
     state: str
     state_label: str
     why: str
+
+
+@dataclass
+class SignalCard(SignalHead):
     scores_text: str
     keywords_th: list[str]
     keywords_en: list[str]
@@ -95,15 +101,6 @@ class Section:
 
 
 # ----------------------------------------------------------------------------- headline and stats
-class TopSignal(TypedDict):
-    id: int
-    anchor: str
-    title: str
-    state: str
-    state_label: str
-    why: str
-
-
 class Stats(TypedDict):
     items: int
     relevant: int | None  # None until relevance has been computed
@@ -262,7 +259,7 @@ class Digest:
     timezone: str
     first_digest: bool
     headline: list[str]
-    top: list[TopSignal]
+    top: list[SignalHead]
     stats: Stats
     sections: list[Section]
     charts: Charts
@@ -285,7 +282,7 @@ class IndexEntry(TypedDict):
     json: str
     headline: str  # the first sentence
     sentences: list[str]
-    top: list[TopSignal]
+    top: list[SignalHead]
     item_count: int
     new: int
     weak: int

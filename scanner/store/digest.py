@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.models import Keywords
+from scanner.models import Keywords, KeywordWeek, SignalWeek
 from scanner.store import Store, load_json
 
 logger = logging.getLogger(__name__)
@@ -46,24 +46,6 @@ class SignalRow:
 
 
 @dataclass
-class SignalWeekRow:
-    """A ``signal_weeks`` row: one signal's counts, degrees, growth and state in one ISO week."""
-
-    signal_id: int
-    week: str
-    items: int
-    stories: int
-    sources: int
-    source_kinds: int
-    dov: float | None
-    dod: float | None
-    dov_growth: float | None
-    dod_growth: float | None
-    state: str | None  # None for a week only recounted by a merge, not scored yet
-    keywords: Keywords
-
-
-@dataclass
 class MemberRow:
     """One item of a signal, with its source's display name and kind."""
 
@@ -82,20 +64,6 @@ class EventRow:
     signal_id: int
     event: str
     detail: dict[str, Any]  # free-form JSON, different for each kind of event
-
-
-@dataclass
-class KeywordRow:
-    """A ``keyword_weeks`` row."""
-
-    keyword: str
-    lang: str
-    tf: int
-    df: int
-    dov: float | None
-    dod: float | None
-    dov_growth: float | None
-    dod_growth: float | None
 
 
 @dataclass
@@ -129,8 +97,8 @@ SIGNAL_WEEK_COLUMNS = ("signal_id", "week", "items", "stories", "sources", "sour
                        "dod_growth", "state", "keywords")
 
 
-def _signal_week(r: dict[str, Any]) -> SignalWeekRow:
-    return SignalWeekRow(
+def _signal_week(r: dict[str, Any]) -> SignalWeek:
+    return SignalWeek(
         signal_id=int(r["signal_id"]), week=r["week"], items=int(r["items"] or 0), stories=int(r["stories"] or 0),
         sources=int(r["sources"] or 0), source_kinds=int(r["source_kinds"] or 0), dov=r["dov"], dod=r["dod"],
         dov_growth=r["dov_growth"], dod_growth=r["dod_growth"], state=r["state"],
@@ -184,9 +152,9 @@ def fetch_signals(store: Store, week: str) -> list[SignalRow]:
             for r in rows]
 
 
-def fetch_signal_weeks(store: Store, first: str, last: str) -> dict[int, dict[str, SignalWeekRow]]:
+def fetch_signal_weeks(store: Store, first: str, last: str) -> dict[int, dict[str, SignalWeek]]:
     """``{signal_id: {week: row}}`` for weeks ``first``..``last``."""
-    out: dict[int, dict[str, SignalWeekRow]] = {}
+    out: dict[int, dict[str, SignalWeek]] = {}
     for r in store.query(f"SELECT {', '.join(SIGNAL_WEEK_COLUMNS)} FROM signal_weeks WHERE week >= ? AND week <= ? "
                          "ORDER BY signal_id, week", [first, last]):
         row = _signal_week(r)
@@ -194,7 +162,7 @@ def fetch_signal_weeks(store: Store, first: str, last: str) -> dict[int, dict[st
     return out
 
 
-def fetch_latest_signal_weeks(store: Store, week: str) -> dict[int, SignalWeekRow]:
+def fetch_latest_signal_weeks(store: Store, week: str) -> dict[int, SignalWeek]:
     """Each signal's latest ``signal_weeks`` row at or before ``week``."""
     rows = store.query(
         f"""
@@ -249,16 +217,12 @@ def fetch_signal_events(store: Store, week: str) -> dict[int, list[EventRow]]:
     return out
 
 
-def fetch_keyword_weeks(store: Store, week: str) -> list[KeywordRow]:
+def fetch_keyword_weeks(store: Store, week: str) -> list[KeywordWeek]:
     """Keyword scores of ``week`` (for the Keyword Emergence and Issue Maps), most frequent first."""
-    rows = store.query(
-        "SELECT keyword, lang, tf, df, dov, dod, dov_growth, dod_growth FROM keyword_weeks WHERE week = ? "
-        "ORDER BY tf DESC, keyword",
-        [week],
-    )
-    return [KeywordRow(keyword=r["keyword"], lang=r["lang"], tf=int(r["tf"]), df=int(r["df"]), dov=r["dov"],
-                       dod=r["dod"], dov_growth=r["dov_growth"], dod_growth=r["dod_growth"])
-            for r in rows]
+    rows = store.db.execute(
+        "SELECT keyword, lang, week, tf, df, dov, dod, dov_growth, dod_growth FROM keyword_weeks WHERE week = ? "
+        "ORDER BY tf DESC, keyword", [week])
+    return [KeywordWeek(*r) for r in rows]
 
 
 def fetch_source_health(store: Store, start: str, end: str) -> list[SourceHealthRow]:
