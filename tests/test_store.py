@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from scanner.config import Config, RssSource
 from scanner.models import RawItem, SourceFetch
@@ -135,3 +136,31 @@ def test_run_once_applies_retention_after_the_digest(store: Store, tmp_path: Pat
         "retention: full text of 2 items published before 2025-02-20 dropped"]
     assert [bool(i.content) for i in store.items()] == [True, False, False]  # newest first
     assert retention_step(parse_config("sources: []\n"), store, as_of_datetime("2026-01-01")) == []
+
+
+def test_search_of_a_common_word_is_the_exact_newest_first_list(store: Store, monkeypatch: Any) -> None:
+    """The windowed search for common terms (``store/search.py``) gives what sorting every match gives,
+    with back-filled items (old dates, high ids), other sources and a --since bound."""
+    import random
+
+    from scanner.store import search
+
+    setup_source(store)
+    setup_source(store, "s2")
+    rng = random.Random(7)
+    words = ["บัญชีม้า", "ข้อมูลเปิด", "ปัญญาประดิษฐ์"]
+    for batch in range(6):  # later batches are back-fills: older dates stored after newer ones
+        raws = [RawItem(url=f"https://a.org/{batch}/{n}", title=f"ข่าว {batch} {n}",
+                        summary=" ".join(rng.sample(words, rng.randint(1, 2))),
+                        published=datetime(2025, 3, 1, tzinfo=UTC) - timedelta(days=rng.randint(0, 400)))
+                for n in range(40)]
+        store_items(store, "s1" if batch % 2 else "s2", raws, T1)
+    monkeypatch.setattr(search, "RARE", 5)  # every term here counts as common
+    monkeypatch.setattr(search, "ID_GAP", 3)
+    everything = store.items(limit=None)
+    for word in words:
+        for kwargs in ({}, {"source_ids": ["s1"]}, {"since": "2024-10-01T00:00:00+00:00"}):
+            expected = [i.id for i in everything if word in i.summary
+                        and (not kwargs.get("source_ids") or i.source_id in kwargs["source_ids"])  # type: ignore[operator]
+                        and i.published >= str(kwargs.get("since", ""))][:25]
+            assert [i.id for i in store.items(search=word, limit=25, **kwargs)] == expected  # type: ignore[arg-type]

@@ -363,6 +363,15 @@ class Store:
         search: str | None = None,
         limit: int | None = None,
     ) -> list[Item]:
+        """Items newest first: published in ``[since, until)``, from ``source_ids``, matching ``search``
+        (words in Thai or English, see ``normalize.fts_query``), at most ``limit``."""
+        if search:
+            from scanner.store.search import search_ids  # it builds on this module
+
+            match = fts_query(search)
+            ids = search_ids(self, match, limit, since, until, source_ids) if match else []
+            found = {i.id: i for i in select_items(self, f"SELECT {ITEM_COLUMNS} FROM items WHERE 1", [], ids)}
+            return [found[i] for i in ids]
         where, params = [], []
         if since:
             where.append("items.published >= ?")
@@ -374,13 +383,6 @@ class Store:
             where.append(f"items.source_id IN ({placeholders(source_ids)})")
             params.extend(source_ids)
         sql = f"SELECT {ITEM_COLUMNS} FROM items"
-        if search:
-            match = fts_query(search)
-            if not match:
-                return []
-            sql += " JOIN items_fts ON items_fts.rowid = items.id"
-            where.append("items_fts MATCH ?")
-            params.append(match)
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY items.published DESC, items.id DESC"
