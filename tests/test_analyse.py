@@ -275,7 +275,7 @@ def test_the_window_includes_both_ends_to_the_second(store: Store) -> None:
     from scanner.clock import parse_iso
     from scanner.models import RawItem
     from scanner.prepare import store_items
-    from scanner.store.signals import count_items_in, mark_relevant, relevant_ids
+    from scanner.store.signals import item_ids_in, mark_relevant, relevant_ids
     from tests.signal_data import ensure_source
 
     now = as_of_datetime("2025-01-19")  # Sunday 23:59:59 in Bangkok
@@ -289,4 +289,4 @@ def test_the_window_includes_both_ends_to_the_second(store: Store) -> None:
     ids = store_items(store, "news", raws, now).item_ids
     mark_relevant(store, ids)
     assert relevant_ids(store, window.start, window.end) == ids[1:3]
-    assert count_items_in(store, window.start, window.end) == 2
+    assert item_ids_in(store, window.start, window.end) == ids[1:3]

@@ -79,10 +79,13 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     run_id = db.start_run(store, "analyse", iso(now), iso(now_utc()))
     embedder = embedder or get_embedder(config.analysis, config.base_dir)
     timer.lap("load model")
+    # Relevance of the window's items only: older items keep their decision, so the cost of a run
+    # (and of changing the topics) does not grow with the years of history.
+    window_ids = db.item_ids_in(store, window.start, window.end)
     if relevance:
-        score_relevance(store, config, embedder, progress=progress)
+        score_relevance(store, config, embedder, item_ids=window_ids, progress=progress)
         result.relevance_scored = True
-    result.items = db.count_items_in(store, window.start, window.end)
+    result.items = len(window_ids)
     timer.lap("relevance")
     items, vectors = _window_items(store, embedder, window, progress)
     result.relevant = len(items)
@@ -182,11 +185,8 @@ def _score(config: Config, store: Store, window: Window, items: list[db.WindowIt
     data = WindowData(weeks=weeks, item_week=item_week, item_story=[story_of[it.id] for it in items],
                       item_source=[it.source_id for it in items], item_kind=[it.source_kind for it in items],
                       item_signal=[tracked.assignment.get(it.id) for it in items])
-    span = db.signal_spans(store, window.end)
-    first = {s: iso_week(parse_iso(lo), tz) for s, (lo, _) in span.items()}
-    last = {s: iso_week(parse_iso(hi), tz) for s, (_, hi) in span.items()}
-    signal_ids = [r.id for r in db.load_signal_refs(store) if r.id in span]
-    scored = score_signals(data, signal_ids, first, last, db.previous_states(store), keywords,
+    first, last = _spans(store, window, items, item_week, tracked, tz)
+    scored = score_signals(data, sorted(first), first, last, db.previous_states(store), keywords,
                            config.analysis.fading_weeks)
     born = set(tracked.born)
     scored.events = [e for e in scored.events if not (e.event == "grew" and e.signal_id in born)]  # birth says it all
@@ -195,6 +195,37 @@ def _score(config: Config, store: Store, window: Window, items: list[db.WindowIt
     db.save_scores(store, weeks=weeks, signal_weeks=scored.signal_weeks, signal_updates=scored.signal_updates,
                    keyword_weeks=kw_rows, events=scored.events, week=window.week, now=stamp)
     return dict(sorted(scored.states.items()))
+
+
+def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: list[str], tracked: TrackResult,
+           tz: str) -> tuple[dict[int, str], dict[int, str]]:
+    """The week of the first and of the latest item of every signal to score: those with items in the
+    window, and those not yet faded (they may fade now). Faded signals with no new item stay as they are.
+
+    The weeks come from the signal's stored span widened by this window's items, so a run does not
+    read every item of ten years. Replaying a week older than a signal's stored span (the stored
+    span then reaches past ``now``) reads that signal's items for its span up to ``now``.
+    """
+    refs = {r.id: r for r in db.load_signal_refs(store)}
+    first: dict[int, str] = {}
+    last: dict[int, str] = {}
+    for it, week in zip(items, item_week, strict=True):
+        sid = tracked.assignment.get(it.id)
+        if sid is not None:
+            first[sid] = min(first.get(sid, week), week)
+            last[sid] = max(last.get(sid, week), week)
+    for sid, ref in refs.items():
+        if sid in first or ref.status == "active":
+            first[sid] = min(first.get(sid, ref.first_seen), ref.first_seen)
+            last[sid] = max(last.get(sid, ref.last_seen), ref.last_seen)
+    stale = [s for s in first if last[s] > window.week or first[s] > window.week]
+    exact = db.signal_spans(store, window.end, stale) if stale else {}
+    for s in stale:
+        if s in exact:
+            first[s], last[s] = (iso_week(parse_iso(t), tz) for t in exact[s])
+        else:  # no item up to now: nothing to score yet
+            del first[s], last[s]
+    return first, last
 
 
 def _summary(r: AnalyseResult, window_weeks: int) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from scanner.clock import iso, shift_week, week_end, week_start, weeks_between
 from scanner.config import Config
-from scanner.digest.cards import build_cards
+from scanner.digest.cards import add_items, build_cards
 from scanner.digest.chart_data import build_charts
 from scanner.digest.health import source_health
 from scanner.digest.layout import hidden_signals, lay_out, themes, top_signals, watchlist
@@ -34,7 +34,8 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
     history = weeks_between(shift_week(week, -(config.analysis.window_weeks - 1)), week)
     cards = build_cards(config, store, week, history, now)
     layout = lay_out(cards, cap)
-    stats = week_stats(q.fetch_items_between(store, start, end), q.count_analysed(store, end) > 0, cards, layout.shown)
+    add_items(store, [c for c in layout.shown if c.id in layout.placed or c.watched], config, week)
+    stats = week_stats(q.fetch_items_between(store, start, end), q.any_analysed(store, end), cards, layout.shown)
     first_digest = q.count_items_before(store, start) == 0
     period = format_period(week, tz)
     return Digest(

@@ -68,13 +68,30 @@ def build_cards(config: Config, store: Store, week: str, history: list[str], now
     tz = config.settings.timezone
     cw = CardWeek(week=week, history=history, start=iso(week_start(week, tz)), tz=tz,
                   max_items=config.digest.max_items, fading_weeks=config.analysis.fading_weeks)
-    end = iso(week_end(week, tz))
     data = SignalHistory(
         weeks=q.fetch_signal_weeks(store, history[0], week), latest=q.fetch_latest_signal_weeks(store, week),
         last_item_week=q.fetch_last_item_weeks(store, week), totals=q.fetch_signal_totals(store, week),
         events=q.fetch_signal_events(store, week), reviews=reviews_by_signal(store, until=iso(now)),
     )
-    return [make_card(s, data, q.fetch_signal_members(store, s.id, end), cw) for s in q.fetch_signals(store, week)]
+    return [make_card(s, data, cw) for s in q.fetch_signals(store, week)]
+
+
+def add_items(store: Store, cards: list[SignalCard], config: Config, week: str) -> None:
+    """Give the cards the digest shows their items (the others need only their counts): a database of
+    thousands of signals reads the members of a few dozen."""
+    tz = config.settings.timezone
+    start, end = iso(week_start(week, tz)), iso(week_end(week, tz))
+    for card in cards:
+        members = q.fetch_signal_members(store, card.id, end)
+        week_members = [m for m in members if m.published >= start]
+        card.source_names = sorted({m.source_name for m in week_members})
+        card.kinds = sorted({m.kind or "?" for m in week_members})
+        card.items = pick_items(members, start, config.digest.max_items, tz)
+        card.items_more = max(len(members) - len(card.items), 0)
+        if card.state in ("strong", "established"):
+            shown = min(STRONG_ITEMS, config.digest.max_items)
+            card.items_more += max(len(card.items) - shown, 0)
+            card.items = card.items[:shown]
 
 
 def card_state(signal: SignalRow, this: SignalWeek, latest: SignalWeek | None, last_item_week: str | None,
@@ -86,14 +103,13 @@ def card_state(signal: SignalRow, this: SignalWeek, latest: SignalWeek | None, l
     return signal_state(known, signal.first_seen, last_item_week, week, fading_weeks)
 
 
-def make_card(s: SignalRow, data: SignalHistory, members: list[MemberRow], cw: CardWeek) -> SignalCard:
-    """The card of signal ``s`` from its rows and member items (most central first)."""
+def make_card(s: SignalRow, data: SignalHistory, cw: CardWeek) -> SignalCard:
+    """The card of signal ``s`` from its rows; its items come later (``add_items``), for shown cards only."""
     weeks = data.weeks.get(s.id, {})
     this = weeks.get(cw.week, NO_WEEK_ROW)
     latest = data.latest.get(s.id)
     state = card_state(s, this, latest, data.last_item_week.get(s.id), cw.week, cw.fading_weeks)
     kw = this.keywords or s.keywords
-    week_members = [m for m in members if m.published >= cw.start]
     spark = [weeks[w].items if w in weeks else 0 for w in cw.history]
     dov_growth, dod_growth = rounded(this.dov_growth), rounded(this.dod_growth)
     card = SignalCard(
@@ -102,21 +118,16 @@ def make_card(s: SignalRow, data: SignalHistory, members: list[MemberRow], cw: C
         keywords_th=[str(k) for k in kw.get("th", [])][:8], keywords_en=[str(k) for k in kw.get("en", [])][:8],
         items_week=this.items, stories_week=this.stories, items_total=data.totals.get(s.id, 0),
         items_recent=sum(spark[-4:]), sources_week=this.sources, source_kinds_week=this.source_kinds,
-        source_names=sorted({m.source_name for m in week_members}), kinds=sorted({m.kind or "?" for m in week_members}),
+        source_names=[], kinds=[],
         dov=rounded(this.dov), dod=rounded(this.dod), dov_growth=dov_growth, dod_growth=dod_growth,
         first_seen=s.first_seen, last_seen=last_seen(s, latest, data.last_item_week.get(s.id)),
         sparkline=spark, tags={k: [tag_label(str(t)) for t in v] for k, v in s.tags.items() if isinstance(v, list)},
-        topics=s.topics, items=pick_items(members, cw.start, cw.max_items, cw.tz), items_more=0,
+        topics=s.topics, items=[], items_more=0,
         events=[event_text(e) for e in data.events.get(s.id, [])],
         attention=attention(this.items, this.sources, dov_growth, dod_growth),
     )
-    card.items_more = max(len(members) - len(card.items), 0)
     card.why = explain_state(card, cw.fading_weeks)
     card.scores_text = explain_scores(card)
-    if state in ("strong", "established"):
-        shown = min(STRONG_ITEMS, cw.max_items)
-        card.items_more += max(len(card.items) - shown, 0)
-        card.items = card.items[:shown]
     apply_reviews(card, data.reviews.get(s.id, []))
     return card
 

@@ -330,12 +330,15 @@ class Store:
         the first ``BODY_TOKENS`` body tokens stay; the search index keeps the title and those
         tokens. Each batch is one short transaction. Returns how many items lost their text.
         """
-        done = 0
+        done, cursor = 0, ("", 0)  # (published, id) of the last item looked at: each batch goes on from it
         while True:
-            rows = self.db.execute("SELECT id, tokens FROM items WHERE published < ? AND content != '' LIMIT ?",
-                                   (before, batch)).fetchall()
+            rows = self.db.execute(
+                "SELECT id, published, tokens, content != '' FROM items WHERE published < ? "
+                "AND (published, id) > (?, ?) ORDER BY published, id LIMIT ?", (before, *cursor, batch)).fetchall()
             if not rows:
                 return done
+            cursor = (rows[-1][1], rows[-1][0])
+            rows = [(item_id, tokens) for item_id, _, tokens, has_text in rows if has_text]
             with self.transaction() as conn:
                 for item_id, tokens in rows:
                     title, _, body = (tokens or "").partition("\n")

@@ -130,12 +130,10 @@ def count_items_before(store: Store, start: str) -> int:
     return int(store.query("SELECT count(*) AS n FROM items WHERE published < ?", [start])[0]["n"])
 
 
-def count_analysed(store: Store, end: str) -> int:
-    """How many items published before ``end`` have a relevance decision."""
-    row = store.query(
-        "SELECT count(*) AS n FROM item_relevance r JOIN items i ON i.id = r.item_id WHERE i.published < ?", [end]
-    )
-    return int(row[0]["n"])
+def any_analysed(store: Store, end: str) -> bool:
+    """Has any item published before ``end`` a relevance decision?"""
+    return store.db.execute("SELECT 1 FROM item_relevance r JOIN items i ON i.id = r.item_id WHERE i.published < ? "
+                            "LIMIT 1", [end]).fetchone() is not None
 
 
 def fetch_signals(store: Store, week: str) -> list[SignalRow]:

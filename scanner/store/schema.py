@@ -228,9 +228,21 @@ def m004_signal_events_by(db: sqlite_utils.Database) -> None:
     )
 
 
+def m005_index_items_by_source_and_date(db: sqlite_utils.Database) -> None:
+    """A source's latest item and its items of a week without reading its rows (digest source health,
+    ``scanner status``); it serves every lookup the source-only index did."""
+    db.executescript(
+        """
+        CREATE INDEX items_source_published ON items(source_id, published);
+        DROP INDEX items_source;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
     m003_create_reviews_digests_heartbeat,
     m004_signal_events_by,
+    m005_index_items_by_source_and_date,
 ]

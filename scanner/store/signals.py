@@ -41,6 +41,7 @@ class SignalRef:
     mean: np.ndarray | None
     status: str
     first_seen: str
+    last_seen: str = ""
 
 
 # --------------------------------------------------------------------------- relevance (read side)
@@ -65,10 +66,10 @@ def relevant_ids(store: Store, start: str, end: str) -> list[int]:
     return [r[0] for r in store.db.execute(sql, (start, end))]
 
 
-def count_items_in(store: Store, start: str, end: str) -> int:
-    """How many items were published in ``[start, end]`` (both included)."""
-    sql = "SELECT count(*) FROM items WHERE published >= ? AND published <= ?"
-    return int(store.db.execute(sql, (start, end)).fetchone()[0])
+def item_ids_in(store: Store, start: str, end: str) -> list[int]:
+    """Ids of the items published in ``[start, end]`` (both included), in id order."""
+    sql = "SELECT id FROM items WHERE published >= ? AND published <= ? ORDER BY id"
+    return [r[0] for r in store.db.execute(sql, (start, end))]
 
 
 def item_topics(store: Store, item_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -117,11 +118,11 @@ def save_stories(store: Store, story_of: dict[int, int]) -> None:
 def load_signal_refs(store: Store) -> list[SignalRef]:
     """Signals that can still receive items (not merged away), oldest first."""
     out = []
-    for sid, blob, status, first_seen in store.db.execute(
-        "SELECT id, centroid, status, first_seen FROM signals WHERE status != 'merged' ORDER BY id"
+    for sid, blob, status, first_seen, last_seen in store.db.execute(
+        "SELECT id, centroid, status, first_seen, last_seen FROM signals WHERE status != 'merged' ORDER BY id"
     ):
         mean = np.frombuffer(blob, dtype="<f4").copy() if blob else None
-        out.append(SignalRef(sid, mean, status, first_seen))
+        out.append(SignalRef(sid, mean, status, first_seen, last_seen))
     return out
 
 
@@ -319,12 +320,15 @@ def previous_states(store: Store) -> dict[int, str]:
     return dict(store.db.execute("SELECT id, state FROM signals"))
 
 
-def signal_spans(store: Store, until: str) -> dict[int, tuple[str, str]]:
-    """(earliest, latest) ``published`` of each signal's items up to ``until`` (all time before it)."""
-    return {sid: (lo, hi) for sid, lo, hi in store.db.execute(
-        "SELECT si.signal_id, MIN(i.published), MAX(i.published) FROM signal_items si "
-        "JOIN items i ON i.id = si.item_id WHERE i.published <= ? GROUP BY si.signal_id", (until,)
-    )}
+def signal_spans(store: Store, until: str, signal_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(earliest, latest) ``published`` of the items of ``signal_ids`` up to ``until`` (all time before it)."""
+    out: dict[int, tuple[str, str]] = {}
+    for chunk in chunked(list(signal_ids)):
+        out.update((sid, (lo, hi)) for sid, lo, hi in store.db.execute(
+            "SELECT si.signal_id, MIN(i.published), MAX(i.published) FROM signal_items si JOIN items i ON i.id = "
+            f"si.item_id WHERE i.published <= ? AND si.signal_id IN ({placeholders(chunk)}) GROUP BY si.signal_id",
+            (until, *chunk)))
+    return out
 
 
 # --------------------------------------------------------------------------- runs
