@@ -290,3 +290,54 @@ def test_the_window_includes_both_ends_to_the_second(store: Store) -> None:
     mark_relevant(store, ids)
     assert relevant_ids(store, window.start, window.end) == ids[1:3]
     assert item_ids_in(store, window.start, window.end) == ids[1:3]
+
+
+@pytest.mark.parametrize("analyst_keeps", ["first", "second"])
+def test_a_merge_made_while_analyse_runs_is_never_undone(store: Store, make_config: Callable[[str], Config],
+                                                         monkeypatch: pytest.MonkeyPatch, analyst_keeps: str) -> None:
+    """The analyst merges two signals after tracking computed its result and before it is stored
+    (`scanner signals merge` does not wait for the lock): the stored result follows the merge."""
+    from datetime import UTC, datetime
+
+    from scanner.analysis import analyse as stage
+    from scanner.export import list_signals
+    from scanner.store.reviews import merge_signals
+    from scanner.store.signals import load_signal_refs
+
+    config = make_config("sources: []\nanalysis:\n  embedder: hashing\n  fading_weeks: 3\n")
+    add_items(store, [("opendata", "ข้อมูลเปิด", d) for d in ("2025-01-06", "2025-01-08", "2025-01-10", "2025-01-14")])
+    add_items(store, [("fraud", "บัญชีม้า", d) for d in ("2025-01-09", "2025-01-13", "2025-01-15", "2025-01-17")],
+              start=10)
+    analyse(config, store, as_of_datetime("2025-01-19"), relevance=False)
+    add_items(store, [("fraud", "บัญชีม้า", d) for d in ("2025-01-21", "2025-01-22")], start=20)
+    keep, other = (1, 2) if analyst_keeps == "first" else (2, 1)
+    track = stage.track_signals
+
+    def track_then_merge(*args: Any, **kwargs: Any) -> Any:
+        result = track(*args, **kwargs)
+        with Store.open(store.path) as analyst:  # another connection, as `scanner signals merge` would be
+            merge_signals(analyst, keep, other, datetime(2025, 1, 26, tzinfo=UTC))
+        return result
+
+    monkeypatch.setattr(stage, "track_signals", track_then_merge)
+    analyse(config, store, as_of_datetime("2025-01-26"), relevance=False)
+    rows = {r["id"]: r for r in store.query("SELECT id, status, merged_into FROM signals")}
+    assert rows[other]["status"] == "merged" and rows[other]["merged_into"] == keep
+    assert [r["id"] for r in list_signals(store)] == [keep] and [r.id for r in load_signal_refs(store)] == [keep]
+    assert set(signal_of(store).values()) == {keep}  # every item on the signal the analyst kept
+
+
+def test_a_signal_that_loses_its_latest_items_is_last_seen_at_its_latest_remaining_one(
+        store: Store, make_config: Callable[[str], Config]) -> None:
+    from scanner.store.signals import mark_relevant
+
+    config = make_config("sources: []\nanalysis:\n  embedder: hashing\n  fading_weeks: 3\n")
+    ids = add_items(store, [("fraud", "บัญชีม้า", d) for d in
+                            ("2025-01-07", "2025-01-08", "2025-01-14", "2025-01-15", "2025-01-21", "2025-01-22")])
+    analyse(config, store, as_of_datetime("2025-01-26"), relevance=False)
+    assert store.query("SELECT last_seen FROM signals") == [{"last_seen": "2025-W04"}]
+    mark_relevant(store, ids[4:], relevant=False)  # the week-4 items are judged not relevant after all
+    analyse(config, store, as_of_datetime("2025-01-26"), relevance=False)
+    assert store.query("SELECT last_seen FROM signals") == [{"last_seen": "2025-W03"}]
+    analyse(config, store, as_of_datetime("2025-02-09"), relevance=False)  # W06: three weeks after W03
+    assert store.query("SELECT state FROM signals") == [{"state": "fading"}]

@@ -94,14 +94,14 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result.stories = len(set(story_of.values()))
     timer.lap("stories")
     stamp = iso(now_utc())
-    tracked = _track(config, store, embedder, window, items, vectors, story_of, stamp)
+    tracked, lost = _track(config, store, embedder, window, items, vectors, story_of, stamp)
     result.born = sum(1 for e in tracked.events if e.event == "born")
     result.split, result.merged, result.unassigned = len(tracked.split), len(tracked.merged), tracked.unassigned
     timer.lap("cluster+track")
     tokens = db.item_tokens(store, [it.id for it in items])
     keywords = _label(store, embedder, config, items, vectors, tracked, tokens, stamp)
     timer.lap("labels+tags")
-    result.states = _score(config, store, window, items, story_of, tracked, tokens, keywords, stamp)
+    result.states = _score(config, store, window, items, story_of, tracked, lost, tokens, keywords, stamp)
     timer.lap("scores")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, config.analysis.window_weeks)
@@ -135,17 +135,23 @@ def _stories(store: Store, items: list[db.WindowItem], vectors: np.ndarray) -> d
 
 
 def _track(config: Config, store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem],
-           vectors: np.ndarray, story_of: dict[int, int], stamp: str) -> TrackResult:
-    """Keep, assign, cluster, merge and split (``scanner.analysis.track``); store the result."""
+           vectors: np.ndarray, story_of: dict[int, int], stamp: str) -> tuple[TrackResult, set[int]]:
+    """Keep, assign, cluster, merge and split (``scanner.analysis.track``); store the result.
+
+    Returns the result as stored (merges an analyst made meanwhile followed) and the signals that
+    lost members (their spans are read again when they are scored)."""
     ids = [it.id for it in items]
     tracked = track_signals(ids, [story_of[i] for i in ids], vectors, db.load_assignments(store, ids),
                             db.load_signal_refs(store), db.next_signal_id(store),
                             TrackParams(threshold=config.analysis.cluster_threshold),
                             no_split=frozenset(db.analyst_merged(store)))
-    db.save_tracking(store, week=window.week, now=stamp, model=embedder.model_id, born=tracked.born,
-                     means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,
-                     similarity=tracked.similarity, events=tracked.events, window=window)
-    return tracked
+    saved = db.save_tracking(store, week=window.week, now=stamp, model=embedder.model_id, born=tracked.born,
+                             means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,
+                             similarity=tracked.similarity, events=tracked.events, window=window)
+    tracked.assignment = saved.assignment
+    live = set(saved.assignment.values())
+    tracked.means = {s: v for s, v in tracked.means.items() if s in live}
+    return tracked, saved.lost
 
 
 def _label(store: Store, embedder: Embedder, config: Config, items: list[db.WindowItem], vectors: np.ndarray,
@@ -176,7 +182,7 @@ def _label(store: Store, embedder: Embedder, config: Config, items: list[db.Wind
 
 
 def _score(config: Config, store: Store, window: Window, items: list[db.WindowItem], story_of: dict[int, int],
-           tracked: TrackResult, tokens: dict[int, list[str]], keywords: dict[int, Keywords],
+           tracked: TrackResult, lost: set[int], tokens: dict[int, list[str]], keywords: dict[int, Keywords],
            stamp: str) -> dict[str, int]:
     """Weekly scores and states of every signal with items so far, and of their keywords; returns state counts."""
     tz = config.settings.timezone
@@ -185,7 +191,7 @@ def _score(config: Config, store: Store, window: Window, items: list[db.WindowIt
     data = WindowData(weeks=weeks, item_week=item_week, item_story=[story_of[it.id] for it in items],
                       item_source=[it.source_id for it in items], item_kind=[it.source_kind for it in items],
                       item_signal=[tracked.assignment.get(it.id) for it in items])
-    first, last = _spans(store, window, items, item_week, tracked, tz)
+    first, last = _spans(store, window, items, item_week, tracked, lost, tz)
     scored = score_signals(data, sorted(first), first, last, db.previous_states(store), keywords,
                            config.analysis.fading_weeks)
     born = set(tracked.born)
@@ -198,13 +204,14 @@ def _score(config: Config, store: Store, window: Window, items: list[db.WindowIt
 
 
 def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: list[str], tracked: TrackResult,
-           tz: str) -> tuple[dict[int, str], dict[int, str]]:
+           lost: set[int], tz: str) -> tuple[dict[int, str], dict[int, str]]:
     """The week of the first and of the latest item of every signal to score: those with items in the
     window, and those not yet faded (they may fade now). Faded signals with no new item stay as they are.
 
-    The weeks come from the signal's stored span widened by this window's items, so a run does not
-    read every item of ten years. Replaying a week older than a signal's stored span (the stored
-    span then reaches past ``now``) reads that signal's items for its span up to ``now``.
+    The weeks come from the signal's stored span (kept by scoring, merges widen it) widened by this
+    window's items, so a run does not read every item of ten years. A signal that lost members in
+    this run, or whose stored span reaches past ``now`` (a replay of an older week), has its span
+    read from its items.
     """
     refs = {r.id: r for r in db.load_signal_refs(store)}
     first: dict[int, str] = {}
@@ -218,7 +225,7 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
         if sid in first or ref.status == "active":
             first[sid] = min(first.get(sid, ref.first_seen), ref.first_seen)
             last[sid] = max(last.get(sid, ref.last_seen), ref.last_seen)
-    stale = [s for s in first if last[s] > window.week or first[s] > window.week]
+    stale = [s for s in first if s in lost or last[s] > window.week or first[s] > window.week]
     exact = db.signal_spans(store, window.end, stale) if stale else {}
     for s in stale:
         if s in exact:

@@ -119,7 +119,8 @@ def load_signal_refs(store: Store) -> list[SignalRef]:
     """Signals that can still receive items (not merged away), oldest first."""
     out = []
     for sid, blob, status, first_seen, last_seen in store.db.execute(
-        "SELECT id, centroid, status, first_seen, last_seen FROM signals WHERE status != 'merged' ORDER BY id"
+        "SELECT id, centroid, status, first_seen, last_seen FROM signals WHERE status != 'merged' "
+        "AND merged_into IS NULL ORDER BY id"
     ):
         mean = np.frombuffer(blob, dtype="<f4").copy() if blob else None
         out.append(SignalRef(sid, mean, status, first_seen, last_seen))
@@ -164,63 +165,109 @@ def next_signal_id(store: Store) -> int:
     return int(store.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM signals").fetchone()[0])
 
 
+@dataclass
+class SavedTracking:
+    """What ``save_tracking`` stored: the assignments (after merges an analyst made meanwhile), the
+    signals that lost members, and how many items changed signal."""
+
+    assignment: dict[int, int]
+    lost: set[int]
+    moved: int
+
+
 def save_tracking(store: Store, *, week: str, now: str, model: str, born: Sequence[int],
                   means: dict[int, np.ndarray], merged: Sequence[tuple[int, int]],
                   assignment: dict[int, int], similarity: dict[int, float],
-                  events: Sequence[SignalEvent], window: Window | None = None) -> int:
-    """Write one tracking pass atomically. Returns how many items changed signal (history rows).
+                  events: Sequence[SignalEvent], window: Window | None = None) -> SavedTracking:
+    """Write one tracking pass atomically.
 
     With ``window``, items published in it that are no longer assigned (judged not relevant any
     more) leave their signal. An analyst may have merged signals while the analysis ran (merges are
-    short transactions that do not wait for the analysis): assignments follow those merges here, so
-    the merge is never undone.
+    short transactions that do not wait for the analysis): assignments follow those merges, and an
+    engine merge that an analyst's merge contradicts is dropped, so the analyst's merge is never undone.
     """
-    changed = 0
     with store.transaction() as conn:
-        merged_meanwhile = follow_merges(dict(conn.execute(
-            "SELECT id, merged_into FROM signals WHERE merged_into IS NOT NULL")))
-        assignment = {i: merged_meanwhile.get(s, s) for i, s in assignment.items()}
-        means = {s: v for s, v in means.items() if s not in merged_meanwhile}
+        final = merged_into_map(store)
+        assignment = {i: final.get(s, s) for i, s in assignment.items()}
+        kept, dropped = _engine_merges(merged, final)
+        lost: set[int] = set()
         if window is not None:
-            stale = [i for (i,) in conn.execute(
-                "SELECT si.item_id FROM signal_items si JOIN items i ON i.id = si.item_id "
+            stale = [(i, s) for i, s in conn.execute(
+                "SELECT si.item_id, si.signal_id FROM signal_items si JOIN items i ON i.id = si.item_id "
                 "WHERE i.published >= ? AND i.published <= ?", (window.start, window.end)) if i not in assignment]
-            for chunk in chunked(stale):
+            lost.update(s for _, s in stale)
+            for chunk in chunked([i for i, _ in stale]):
                 conn.execute(f"DELETE FROM signal_items WHERE item_id IN ({placeholders(chunk)})", chunk)
         conn.executemany(
             "INSERT INTO signals (id, first_seen, last_seen, created_at, updated_at, model) VALUES (?,?,?,?,?,?)",
             [(sid, week, week, now, now, model) for sid in born],
         )
-        for absorbed, into in merged:
+        for absorbed, into in kept:
             conn.execute("UPDATE signals SET status = 'merged', merged_into = ?, updated_at = ? WHERE id = ?",
                          (into, now, absorbed))
+            conn.execute(  # the survivor spans both
+                "UPDATE signals SET first_seen = min(first_seen, (SELECT first_seen FROM signals WHERE id = :a)), "
+                "last_seen = max(last_seen, (SELECT last_seen FROM signals WHERE id = :a)) WHERE id = :b",
+                {"a": absorbed, "b": into})
+        gone = final.keys() | {a for a, _ in kept}
         conn.executemany(
             "UPDATE signals SET centroid = ?, model = ?, updated_at = ? WHERE id = ?",
-            [(np.asarray(v, dtype="<f4").tobytes(), model, now, sid) for sid, v in sorted(means.items())],
+            [(np.asarray(v, dtype="<f4").tobytes(), model, now, sid) for sid, v in sorted(means.items())
+             if sid not in gone],
         )
-        ids = sorted(assignment)
-        old: dict[int, int] = {}
-        for chunk in chunked(ids):
-            sql = f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN ({placeholders(chunk)})"
-            old.update(conn.execute(sql, chunk))
-        moved = [i for i in ids if old.get(i) != assignment[i]]
-        changed = len(moved)
-        conn.executemany(
-            "INSERT INTO signal_items (item_id, signal_id, similarity, assigned_week) VALUES (?,?,?,?) "
-            "ON CONFLICT(item_id) DO UPDATE SET signal_id = excluded.signal_id, similarity = excluded.similarity, "
-            "assigned_week = CASE WHEN signal_items.signal_id = excluded.signal_id THEN signal_items.assigned_week "
-            "ELSE excluded.assigned_week END",
-            [(i, assignment[i], round(float(similarity.get(i, 0.0)), 4), week) for i in ids],
-        )
-        conn.executemany(
-            "INSERT INTO signal_item_history (item_id, signal_id, week, assigned_at) VALUES (?,?,?,?)",
-            [(i, assignment[i], week, now) for i in moved],
-        )
-        # items of merged signals that left the window still point at the survivor
-        for absorbed, into in merged:
+        moved = _store_assignment(conn, assignment, similarity, week, now, lost)
+        for absorbed, into in kept:  # items of merged signals that left the window follow the survivor
             conn.execute("UPDATE signal_items SET signal_id = ? WHERE signal_id = ?", (into, absorbed))
-        record_events(conn, week, now, events)
-    return changed
+        record_events(conn, week, now, [e for e in events if not _about_dropped_merge(e, dropped)])
+    return SavedTracking(assignment=assignment, lost=lost - gone, moved=moved)
+
+
+def _engine_merges(merged: Sequence[tuple[int, int]], final: dict[int, int]
+                   ) -> tuple[list[tuple[int, int]], set[int]]:
+    """The engine's merges that still make sense after the analysts' (``final``): (kept pairs, dropped ids)."""
+    kept, dropped = [], set()
+    for absorbed, into in merged:
+        target = final.get(into, into)
+        if absorbed in final or target == absorbed:  # an analyst already placed it: the analyst wins
+            dropped.add(absorbed)
+        else:
+            kept.append((absorbed, target))
+    return kept, dropped
+
+
+def _about_dropped_merge(e: SignalEvent, dropped: set[int]) -> bool:
+    if e.event != "merged" or not dropped:
+        return False
+    if e.signal_id in dropped:
+        return True
+    absorbed = e.detail.get("absorbed")
+    if isinstance(absorbed, list):
+        e.detail["absorbed"] = [a for a in absorbed if a not in dropped]
+        return not e.detail["absorbed"]
+    return False
+
+
+def _store_assignment(conn: sqlite3.Connection, assignment: dict[int, int], similarity: dict[int, float], week: str,
+                      now: str, lost: set[int]) -> int:
+    """Upsert ``signal_items`` and append the changes to ``signal_item_history``; note the signals that
+    lost items in ``lost``. Returns how many items changed signal."""
+    ids = sorted(assignment)
+    old: dict[int, int] = {}
+    for chunk in chunked(ids):
+        old.update(conn.execute(f"SELECT item_id, signal_id FROM signal_items WHERE item_id IN "
+                                f"({placeholders(chunk)})", chunk))
+    moved = [i for i in ids if old.get(i) != assignment[i]]
+    lost.update(old[i] for i in moved if i in old)
+    conn.executemany(
+        "INSERT INTO signal_items (item_id, signal_id, similarity, assigned_week) VALUES (?,?,?,?) "
+        "ON CONFLICT(item_id) DO UPDATE SET signal_id = excluded.signal_id, similarity = excluded.similarity, "
+        "assigned_week = CASE WHEN signal_items.signal_id = excluded.signal_id THEN signal_items.assigned_week "
+        "ELSE excluded.assigned_week END",
+        [(i, assignment[i], round(float(similarity.get(i, 0.0)), 4), week) for i in ids],
+    )
+    conn.executemany("INSERT INTO signal_item_history (item_id, signal_id, week, assigned_at) VALUES (?,?,?,?)",
+                     [(i, assignment[i], week, now) for i in moved])
+    return len(moved)
 
 
 def record_events(conn: sqlite3.Connection, week: str, now: str, events: Sequence[SignalEvent]) -> None:
@@ -304,7 +351,8 @@ def save_scores(store: Store, *, weeks: Sequence[str], signal_weeks: Sequence[Si
               "previous": shift_week(week, -1)} for r in signal_weeks],
         )
         conn.executemany(
-            "UPDATE signals SET state = ?, status = ?, first_seen = ?, last_seen = ?, updated_at = ? WHERE id = ?",
+            "UPDATE signals SET state = ?, status = ?, first_seen = ?, last_seen = ?, updated_at = ? "
+            "WHERE id = ? AND merged_into IS NULL",
             [(u.state, u.status, u.first_seen, u.last_seen, now, u.id) for u in signal_updates],
         )
         conn.execute(f"DELETE FROM keyword_weeks WHERE week IN ({marks})", list(weeks))
