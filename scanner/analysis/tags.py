@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -105,6 +106,7 @@ class Tagger:
 TAG_LABELS = {"trust_in_government": "building trust in government"}
 
 
+@lru_cache(maxsize=4096)
 def tag_label(tag: str) -> str:
     """How a tag id reads in the digest: ``sdg16`` → ``SDG 16``, ``digital_transformation`` →
     ``digital transformation``."""

@@ -36,7 +36,7 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
     layout = lay_out(cards, cap)
     add_items(store, [c for c in layout.shown if c.id in layout.placed or c.watched], config, week)
     stats = week_stats(q.fetch_items_between(store, start, end), q.any_analysed(store, end), cards, layout.shown)
-    first_digest = q.count_items_before(store, start) == 0
+    first_digest = not q.any_items_before(store, start)
     period = format_period(week, tz)
     return Digest(
         week=week, start=start, end=end, period=period, timezone=tz, first_digest=first_digest,

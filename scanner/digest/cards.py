@@ -61,19 +61,25 @@ class SignalHistory:
 
 
 def build_cards(config: Config, store: Store, week: str, history: list[str], now: datetime) -> list[SignalCard]:
-    """A card for every signal born by ``week`` that was not merged away, in id order.
+    """A card for every signal tracked in the window ending with ``week`` (scored in one of its weeks)
+    or reviewed by an analyst, born by ``week`` and not merged away, in id order.
 
-    Reviews recorded up to ``now`` are applied.
+    Signals dormant since before the window (no item in its weeks, so no longer scored) are left
+    out: after years of running they would be most of the list. Reviews up to ``now`` are applied.
     """
     tz = config.settings.timezone
     cw = CardWeek(week=week, history=history, start=iso(week_start(week, tz)), tz=tz,
                   max_items=config.digest.max_items, fading_weeks=config.analysis.fading_weeks)
+    weeks = q.fetch_signal_weeks(store, history[0], week)
+    reviews = reviews_by_signal(store, until=iso(now))
+    tracked = weeks.keys() | reviews.keys()
+    tallies = q.fetch_signal_tallies(store, week, tracked)
     data = SignalHistory(
-        weeks=q.fetch_signal_weeks(store, history[0], week), latest=q.fetch_latest_signal_weeks(store, week),
-        last_item_week=q.fetch_last_item_weeks(store, week), totals=q.fetch_signal_totals(store, week),
-        events=q.fetch_signal_events(store, week), reviews=reviews_by_signal(store, until=iso(now)),
+        weeks=weeks, latest={s: t.latest for s, t in tallies.items()},
+        last_item_week={s: t.last_item_week for s, t in tallies.items() if t.last_item_week},
+        totals={s: t.items for s, t in tallies.items()}, events=q.fetch_signal_events(store, week), reviews=reviews,
     )
-    return [make_card(s, data, cw) for s in q.fetch_signals(store, week)]
+    return [make_card(s, data, cw) for s in q.fetch_signals(store, week, tracked)]
 
 
 def add_items(store: Store, cards: list[SignalCard], config: Config, week: str) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from scanner.models import Keywords, KeywordWeek, SignalWeek
-from scanner.store import Store, load_json
+from scanner.store import Store, chunked, load_json, placeholders
 
 logger = logging.getLogger(__name__)
 
@@ -97,18 +98,17 @@ SIGNAL_WEEK_COLUMNS = ("signal_id", "week", "items", "stories", "sources", "sour
                        "dod_growth", "state", "keywords")
 
 
-def _signal_week(r: dict[str, Any]) -> SignalWeek:
-    return SignalWeek(
-        signal_id=int(r["signal_id"]), week=r["week"], items=int(r["items"] or 0), stories=int(r["stories"] or 0),
-        sources=int(r["sources"] or 0), source_kinds=int(r["source_kinds"] or 0), dov=r["dov"], dod=r["dod"],
-        dov_growth=r["dov_growth"], dod_growth=r["dod_growth"], state=r["state"],
-        keywords=load_json(r["keywords"], {}),
-    )
+def _signal_week(r: Sequence[Any]) -> SignalWeek:
+    """A row selected as ``SIGNAL_WEEK_COLUMNS`` (``keywords`` may be left out: then it is ``None``)."""
+    sid, week, items, stories, sources, kinds, dov, dod, dov_g, dod_g, state = r[:11]
+    return SignalWeek(signal_id=int(sid), week=week, items=int(items or 0), stories=int(stories or 0),
+                      sources=int(sources or 0), source_kinds=int(kinds or 0), dov=dov, dod=dod, dov_growth=dov_g,
+                      dod_growth=dod_g, state=state, keywords=load_json(r[11], {}) if len(r) > 11 else None)
 
 
 def fetch_items_between(store: Store, start: str, end: str) -> list[WeekItem]:
     """Items published in ``[start, end)`` (duplicates left out), oldest first."""
-    rows = store.query(
+    rows = store.db.execute(
         """
         SELECT i.id, i.source_id, i.published, src.kind AS kind, r.relevant, r.topics
         FROM items i
@@ -119,15 +119,15 @@ def fetch_items_between(store: Store, start: str, end: str) -> list[WeekItem]:
         """,
         [start, end],
     )
-    return [WeekItem(id=int(r["id"]), source_id=r["source_id"], published=r["published"], kind=r["kind"],
-                     relevant=None if r["relevant"] is None else bool(r["relevant"]),
-                     topics=[str(t) for t in load_json(r["topics"], [])])
-            for r in rows]
+    return [WeekItem(id=int(i), source_id=source, published=published, kind=kind,
+                     relevant=None if relevant is None else bool(relevant),
+                     topics=[str(t) for t in load_json(topics, [])])
+            for i, source, published, kind, relevant, topics in rows]
 
 
-def count_items_before(store: Store, start: str) -> int:
-    """How many items were published before ``start`` (none: this is one of the first digests)."""
-    return int(store.query("SELECT count(*) AS n FROM items WHERE published < ?", [start])[0]["n"])
+def any_items_before(store: Store, start: str) -> bool:
+    """Was anything published before ``start`` (if not, this is one of the first digests)?"""
+    return store.db.execute("SELECT 1 FROM items WHERE published < ? LIMIT 1", [start]).fetchone() is not None
 
 
 def any_analysed(store: Store, end: str) -> bool:
@@ -136,55 +136,54 @@ def any_analysed(store: Store, end: str) -> bool:
                             "LIMIT 1", [end]).fetchone() is not None
 
 
-def fetch_signals(store: Store, week: str) -> list[SignalRow]:
-    """Signals born by ``week`` that still stand on their own (merged ones live on in their target)."""
-    rows = store.query(
-        "SELECT id, title, custom_title, keywords, state, topics, tags, first_seen, last_seen "
-        "FROM signals WHERE first_seen <= ? AND merged_into IS NULL ORDER BY id",
-        [week],
-    )
-    return [SignalRow(id=int(r["id"]), title=r["title"], custom_title=r["custom_title"],
-                      keywords=load_json(r["keywords"], {}), state=r["state"],
-                      topics=[str(t) for t in load_json(r["topics"], [])], tags=load_json(r["tags"], {}),
-                      first_seen=r["first_seen"], last_seen=r["last_seen"])
-            for r in rows]
+def fetch_signals(store: Store, week: str, ids: Iterable[int]) -> list[SignalRow]:
+    """The signals ``ids`` born by ``week`` that still stand on their own (merged ones live on in
+    their target), in id order."""
+    rows: list[tuple[Any, ...]] = []
+    for chunk in chunked(sorted(ids)):
+        rows.extend(store.db.execute(
+            "SELECT id, title, custom_title, keywords, state, topics, tags, first_seen, last_seen FROM signals "
+            f"WHERE first_seen <= ? AND merged_into IS NULL AND id IN ({placeholders(chunk)}) ORDER BY id",
+            [week, *chunk]))
+    return [SignalRow(id=int(sid), title=title, custom_title=custom, keywords=load_json(kw, {}), state=state,
+                      topics=[str(t) for t in load_json(topics, [])], tags=load_json(tags, {}), first_seen=first,
+                      last_seen=last)
+            for sid, title, custom, kw, state, topics, tags, first, last in rows]
 
 
 def fetch_signal_weeks(store: Store, first: str, last: str) -> dict[int, dict[str, SignalWeek]]:
     """``{signal_id: {week: row}}`` for weeks ``first``..``last``."""
     out: dict[int, dict[str, SignalWeek]] = {}
-    for r in store.query(f"SELECT {', '.join(SIGNAL_WEEK_COLUMNS)} FROM signal_weeks WHERE week >= ? AND week <= ? "
-                         "ORDER BY signal_id, week", [first, last]):
+    for r in store.db.execute(f"SELECT {', '.join(SIGNAL_WEEK_COLUMNS)} FROM signal_weeks WHERE week >= ? "
+                              "AND week <= ? ORDER BY signal_id, week", [first, last]):
         row = _signal_week(r)
         out.setdefault(row.signal_id, {})[row.week] = row
     return out
 
 
-def fetch_latest_signal_weeks(store: Store, week: str) -> dict[int, SignalWeek]:
-    """Each signal's latest ``signal_weeks`` row at or before ``week``."""
-    rows = store.query(
-        f"""
-        SELECT {", ".join("sw." + c for c in SIGNAL_WEEK_COLUMNS)} FROM signal_weeks sw
-        JOIN (SELECT signal_id, max(week) AS week FROM signal_weeks WHERE week <= ? GROUP BY signal_id) last
-          ON last.signal_id = sw.signal_id AND last.week = sw.week
-        """,
-        [week],
-    )
-    return {row.signal_id: row for row in map(_signal_week, rows)}
+@dataclass
+class SignalTally:
+    """One signal's weekly rows up to the digest's week, summed up."""
+
+    latest: SignalWeek  # the latest row (without keywords)
+    last_item_week: str | None  # the latest week with an item
+    items: int  # items over all weeks
 
 
-def fetch_last_item_weeks(store: Store, week: str) -> dict[int, str]:
-    """Each signal's latest week with at least one item, at or before ``week``."""
-    rows = store.query("SELECT signal_id, max(week) AS week FROM signal_weeks WHERE week <= ? AND items > 0 "
-                       "GROUP BY signal_id", [week])
-    return {int(r["signal_id"]): r["week"] for r in rows}
-
-
-def fetch_signal_totals(store: Store, week: str) -> dict[int, int]:
-    """Items per signal over all weeks up to ``week``."""
-    rows = store.query("SELECT signal_id, sum(items) AS n FROM signal_weeks WHERE week <= ? GROUP BY signal_id",
-                       [week])
-    return {int(r["signal_id"]): int(r["n"] or 0) for r in rows}
+def fetch_signal_tallies(store: Store, week: str, ids: Iterable[int]) -> dict[int, SignalTally]:
+    """``SignalTally`` of each of the signals ``ids`` that has weekly rows at or before ``week``."""
+    out: dict[int, SignalTally] = {}
+    for chunk in chunked(sorted(ids)):
+        sums = {sid: (last, last_item, int(n or 0)) for sid, last, last_item, n in store.db.execute(
+            "SELECT signal_id, max(week), max(CASE WHEN items > 0 THEN week END), sum(items) FROM signal_weeks "
+            f"WHERE week <= ? AND signal_id IN ({placeholders(chunk)}) GROUP BY signal_id", [week, *chunk])}
+        for r in store.db.execute(f"SELECT {', '.join(SIGNAL_WEEK_COLUMNS[:-1])} FROM signal_weeks WHERE "
+                                  f"signal_id IN ({placeholders(chunk)}) AND week <= ?", [*chunk, week]):
+            row = _signal_week(r)
+            last, last_item, n = sums[row.signal_id]
+            if row.week == last:
+                out[row.signal_id] = SignalTally(latest=row, last_item_week=last_item, items=n)
+    return out
 
 
 def fetch_signal_members(store: Store, signal_id: int, end: str) -> list[MemberRow]:

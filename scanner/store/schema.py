@@ -239,10 +239,21 @@ def m005_index_items_by_source_and_date(db: sqlite_utils.Database) -> None:
     )
 
 
+def m006_index_weekly_rows_by_week(db: sqlite_utils.Database) -> None:
+    """A week's rows without scanning ten years of them (the digest, and scoring replacing a window)."""
+    db.executescript(
+        """
+        CREATE INDEX signal_weeks_week ON signal_weeks(week);
+        CREATE INDEX keyword_weeks_week ON keyword_weeks(week);
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
     m003_create_reviews_digests_heartbeat,
     m004_signal_events_by,
     m005_index_items_by_source_and_date,
+    m006_index_weekly_rows_by_week,
 ]
