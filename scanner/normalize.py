@@ -6,6 +6,7 @@ import hashlib
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -175,6 +176,18 @@ def search_tokens(text: str, tokens: list[str] | None = None) -> list[str]:
         if len(tok) >= 6 and THAI_RE.match(tok[0]):
             extra.extend(_subwords(tok, words))
     return base + extra
+
+
+def join_tokens(title: Sequence[str], body: Sequence[str]) -> str:
+    """How ``items.tokens`` stores an item's tokens: the title's, a newline, the body's (each space-joined).
+    Splitting them again on whitespace only undoes the join: Thai text itself is never split so."""
+    return " ".join(title) + "\n" + " ".join(body)
+
+
+def split_tokens(stored: str | None) -> tuple[list[str], list[str]]:
+    """``items.tokens`` back into (title tokens, body tokens)."""
+    title, _, body = (stored or "").partition("\n")
+    return title.split(), body.split()
 
 
 def fts_query(query: str) -> str:

@@ -16,6 +16,7 @@ from scanner.clock import iso, months_before
 from scanner.collect import collect, select_sources
 from scanner.config import Config
 from scanner.models import FetchRun, SourceFetch
+from scanner.prepare import drop_bodies
 from scanner.store import Store
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def retention_step(config: Config, store: Store, now: datetime) -> list[str]:
         return []
     tz = config.settings.timezone
     cutoff = months_before(now, months, tz)
-    dropped = store.drop_bodies(iso(cutoff))
+    dropped = drop_bodies(store, iso(cutoff))
     day = cutoff.astimezone(ZoneInfo(tz)).date()
     return [f"retention: full text of {dropped} items published before {day} dropped"] if dropped else []
 

@@ -13,8 +13,17 @@ from datetime import datetime
 
 from scanner.clock import iso
 from scanner.models import PreparedItem, RawItem, UpsertResult
-from scanner.normalize import canonical_url, clean_text, content_hash, detect_lang, search_tokens, tokenize
-from scanner.store import Store
+from scanner.normalize import (
+    canonical_url,
+    clean_text,
+    content_hash,
+    detect_lang,
+    join_tokens,
+    search_tokens,
+    split_tokens,
+    tokenize,
+)
+from scanner.store import BODY_TOKENS, Store
 
 MAX_INDEXED_CHARS = 20_000  # text beyond this is stored but not tokenised
 
@@ -59,7 +68,7 @@ def prepare_item(raw: RawItem, source_id: str, language: str = "auto", known: Kn
     if known is None or known(key) != chash:
         title_tokens = tokenize(title)
         text_tokens = tokenize(text[:MAX_INDEXED_CHARS])
-        item.tokens = " ".join(title_tokens) + "\n" + " ".join(text_tokens)
+        item.tokens = join_tokens(title_tokens, text_tokens)
         item.fts_title = " ".join(search_tokens(title, title_tokens))
         item.fts_body = " ".join(search_tokens(text, text_tokens))
     return item
@@ -77,6 +86,31 @@ def prepare_items(raws: Sequence[RawItem], source_id: str, language: str = "auto
             out.append(item)
     return out
 
+
+
+def kept_tokens(stored: str, keep: int) -> tuple[str, str]:
+    """Retention: an item's stored tokens with its body cut to the first ``keep`` tokens, and the
+    search index's body for them (``search_tokens``, so words inside Thai compounds stay findable)."""
+    title, body = split_tokens(stored)
+    kept = body[:keep]
+    return join_tokens(title, kept), " ".join(search_tokens("", kept))
+
+
+def drop_bodies(store: Store, before: str, batch: int = 5000) -> int:
+    """Retention (``settings.keep_bodies``): forget the full text of items published before ``before``.
+
+    Title, summary, content hash (so vectors and relevance stay valid), signal membership and the
+    first ``BODY_TOKENS`` body tokens (what the analysis reads) stay, and so does the search
+    index for them. Such an item is never rewritten by a later fetch (a feed that still lists it
+    cannot restore the dropped text). Each batch is one short transaction. Returns how many items
+    lost their text.
+    """
+    done, cursor = 0, ("", 0)
+    while rows := store.bodies_before(before, cursor, batch):
+        cursor = rows[-1][1], rows[-1][0]
+        store.forget_bodies([(item_id, *kept_tokens(tokens, BODY_TOKENS)) for item_id, _, tokens in rows])
+        done += len(rows)
+    return done
 
 
 def store_items(store: Store, source_id: str, raws: Sequence[RawItem], seen_at: datetime,

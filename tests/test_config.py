@@ -111,3 +111,12 @@ def test_intervals_and_sizes() -> None:
     assert parse_size(1024) == 1024
     with pytest.raises(ValueError):
         parse_size("lots")
+
+
+def test_retention_may_not_reach_into_the_analysis_window(write_config: Callable[[str], Path]) -> None:
+    path = write_config("settings:\n  keep_bodies: 2\nanalysis:\n  window_weeks: 12\nsources: []\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.problems == [f"{path}:2: settings.keep_bodies: 2 months is shorter than the analysis window "
+                                  "(12 weeks): items still analysed would lose their text; keep at least 3 months"]
+    assert load_config(write_config("settings:\n  keep_bodies: 3\nsources: []\n")).settings.keep_bodies == 3

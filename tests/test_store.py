@@ -6,7 +6,7 @@ from typing import Any
 
 from scanner.config import Config, RssSource
 from scanner.models import RawItem, SourceFetch
-from scanner.prepare import prepare_items, store_items
+from scanner.prepare import drop_bodies, prepare_items, store_items
 from scanner.store import Store
 
 T0 = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)
@@ -112,14 +112,19 @@ def test_retention_drops_old_full_text_but_keeps_title_summary_and_search(store:
     new = RawItem(url="https://a.org/new", title="ThaID ใหม่", summary="สรุปใหม่", content=body, published=T0)
     ids = store_items(store, "s1", [old, new], T1).item_ids
     hashes = {i: store.item(i).content_hash for i in ids}  # type: ignore[union-attr]
-    assert store.drop_bodies("2024-06-01T00:00:00+00:00") == 1
+    assert drop_bodies(store, "2024-06-01T00:00:00+00:00") == 1
     kept, recent = store.item(ids[0]), store.item(ids[1])
     assert kept is not None and recent is not None
     assert (kept.title, kept.summary, kept.content) == ("ThaID เก่า", "สรุปเก่า", "")
     assert recent.content == body.strip() and {kept.id: kept.content_hash, recent.id: recent.content_hash} == hashes
     assert 0 < len(kept.tokens) < len(recent.tokens)  # the first body tokens stay for labels
     assert [i.id for i in store.items(search="ยืนยันตัวตน")] == [ids[1], ids[0]]  # still found by the kept tokens
-    assert store.drop_bodies("2024-06-01T00:00:00+00:00") == 0  # nothing left to drop
+    assert [i.id for i in store.items(search="ตัวตน")] == [ids[1], ids[0]]  # a word inside a compound, too
+    assert drop_bodies(store, "2024-06-01T00:00:00+00:00") == 0  # nothing left to drop
+    # A feed that still lists the old item, now with only its short text, does not rewrite it.
+    again = store_items(store, "s1", [RawItem(url="https://a.org/old", title="ThaID เก่า", summary="สรุปเก่า",
+                                              published=datetime(2024, 1, 5, tzinfo=UTC))], T1)
+    assert (again.updated, again.seen) == (0, 1) and store.item(ids[0]).content_hash == hashes[ids[0]]  # type: ignore[union-attr]
 
 
 def test_run_once_applies_retention_after_the_digest(store: Store, tmp_path: Path) -> None:
@@ -131,7 +136,8 @@ def test_run_once_applies_retention_after_the_digest(store: Store, tmp_path: Pat
     raws = [RawItem(url=f"https://a.org/{m}", title=f"ข่าว {m}", summary="สรุป", content="เนื้อหาเต็ม " * 50,
                     published=datetime(2025, m, 10, tzinfo=UTC)) for m in (1, 2, 3)]
     store_items(store, "s1", raws, T1)
-    keep = parse_config("settings:\n  keep_bodies: 1\nsources: []\n", tmp_path / "sources.yaml")
+    keep = parse_config("settings:\n  keep_bodies: 1\nanalysis:\n  window_weeks: 4\nsources: []\n",
+                        tmp_path / "sources.yaml")
     assert retention_step(keep, store, as_of_datetime("2025-03-20")) == [
         "retention: full text of 2 items published before 2025-02-20 dropped"]
     assert [bool(i.content) for i in store.items()] == [True, False, False]  # newest first

@@ -124,6 +124,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         config = None
     if config is not None:
         config.path = path.resolve() if path else None
+        problems.extend(_check_across_sections(config, lines, fname))
     if problems:
         raise ConfigError(sorted(set(problems), key=_problem_sort_key))
     assert config is not None
@@ -172,6 +173,17 @@ def _check_raw_sources(data: dict[str, Any], lines: dict[tuple[Any, ...], int], 
             problems.append(f"{fname}:{line}: analysis.model: the folder {model!r} does not exist (looked for {full}); "
                             f"paths are relative to the folder of {Path(fname).name}")
     return problems
+
+
+def _check_across_sections(config: Config, lines: dict[tuple[Any, ...], int], fname: str) -> list[str]:
+    """Rules between sections: retention must not reach into the analysis window."""
+    months, weeks = config.settings.keep_bodies, config.analysis.window_weeks
+    if months is not None and months * 28 < weeks * 7:
+        line = lines.get(("settings", "keep_bodies"), 1)
+        return [f"{fname}:{line}: settings.keep_bodies: {months} months is shorter than the analysis window "
+                f"({weeks} weeks): items still analysed would lose their text; keep at least "
+                f"{-(-weeks * 7 // 28)} months"]
+    return []
 
 
 def load_config(path: str | Path) -> Config:

@@ -31,7 +31,7 @@ from scanner.clock import iso, now_utc
 from scanner.config import Config
 from scanner.errors import StoreError
 from scanner.models import Item, KnownItem, PreparedItem, SourceFetch, SourceState, UpsertResult
-from scanner.normalize import canonical_url, fts_query
+from scanner.normalize import canonical_url, fts_query, split_tokens
 from scanner.store.schema import MIGRATIONS
 
 logger = logging.getLogger(__name__)
@@ -269,14 +269,14 @@ class Store:
         with self.transaction():
             for it in items:
                 existing = conn.execute(
-                    "SELECT id, content_hash, date_missing FROM items WHERE item_key = ?", (it.item_key,)
-                ).fetchone()
+                    "SELECT id, content_hash, date_missing, body_dropped FROM items WHERE item_key = ?",
+                    (it.item_key,)).fetchone()
                 if existing is None:
                     item_id = self._insert_item(it, now)
                     result.new += 1
                 else:
-                    item_id, old_hash, old_missing = existing
-                    if old_hash != it.content_hash:
+                    item_id, old_hash, old_missing, dropped = existing
+                    if old_hash != it.content_hash and not dropped:  # retention froze a dropped item's text
                         conn.execute(
                             "UPDATE items SET url = ?, guid = COALESCE(?, guid), title = ?, summary = ?, "
                             "content = ?, author = COALESCE(?, author), lang = ?, last_seen = ?, updated_at = ?, "
@@ -323,30 +323,20 @@ class Store:
         conn.execute("INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
                      (item_id, it.fts_title, it.fts_body))
 
-    def drop_bodies(self, before: str, batch: int = 5000) -> int:
-        """Retention (``settings.keep_bodies``): forget the full text of items published before ``before``.
+    def bodies_before(self, before: str, after: tuple[str, int], limit: int) -> list[tuple[int, str, str]]:
+        """``(id, published, tokens)`` of up to ``limit`` items published before ``before`` that still have
+        their full text, in (published, id) order after ``after`` (retention pages through with it)."""
+        return [(int(i), p, t or "") for i, p, t in self.db.execute(
+            "SELECT id, published, tokens FROM items WHERE published < ? AND (published, id) > (?, ?) "
+            "AND content != '' ORDER BY published, id LIMIT ?", (before, *after, limit))]
 
-        Title, summary, content hash (so vectors and relevance stay valid), signal membership and
-        the first ``BODY_TOKENS`` body tokens stay; the search index keeps the title and those
-        tokens. Each batch is one short transaction. Returns how many items lost their text.
-        """
-        done, cursor = 0, ("", 0)  # (published, id) of the last item looked at: each batch goes on from it
-        while True:
-            rows = self.db.execute(
-                "SELECT id, published, tokens, content != '' FROM items WHERE published < ? "
-                "AND (published, id) > (?, ?) ORDER BY published, id LIMIT ?", (before, *cursor, batch)).fetchall()
-            if not rows:
-                return done
-            cursor = (rows[-1][1], rows[-1][0])
-            rows = [(item_id, tokens) for item_id, _, tokens, has_text in rows if has_text]
-            with self.transaction() as conn:
-                for item_id, tokens in rows:
-                    title, _, body = (tokens or "").partition("\n")
-                    kept = " ".join(body.split(maxsplit=BODY_TOKENS)[:BODY_TOKENS])
-                    conn.execute("UPDATE items SET content = '', tokens = ? WHERE id = ?",
-                                 (f"{title}\n{kept}", item_id))
-                    conn.execute("UPDATE items_fts SET body = ? WHERE rowid = ?", (kept, item_id))
-            done += len(rows)
+    def forget_bodies(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Retention's write, one transaction: each ``(id, tokens, search body)`` loses its full text."""
+        with self.transaction() as conn:
+            conn.executemany("UPDATE items SET content = '', tokens = ?, body_dropped = 1 WHERE id = ?",
+                             [(tokens, item_id) for item_id, tokens, _ in rows])
+            conn.executemany("UPDATE items_fts SET body = ? WHERE rowid = ?",
+                             [(body, item_id) for item_id, _, body in rows])
 
     def known_item(self, url: str | None) -> KnownItem | None:
         """The stored item for a URL (by canonical URL), or ``None``."""
@@ -448,5 +438,5 @@ def _row_to_item(row: Sequence[Any]) -> Item:
     """An ``items`` row selected as ``ITEM_COLUMNS`` (the ``Item`` fields, in order)."""
     values: dict[str, Any] = dict(zip(ITEM_FIELDS, row, strict=True))
     values["date_missing"] = bool(values["date_missing"])
-    values["tokens"] = values["tokens"].split() if values["tokens"] else []
+    values["tokens"] = [t for part in split_tokens(values["tokens"]) for t in part]
     return Item(**values)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from scanner.models import Item
+from scanner.normalize import split_tokens
 from scanner.store import ITEM_COLUMNS, Store, chunked, placeholders, select_items
 
 
@@ -45,8 +46,8 @@ def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str
             f"SELECT id, tokens FROM items WHERE id IN ({placeholders(chunk)})", chunk
         ).fetchall()
         for item_id, tokens in rows:
-            title, _, body = (tokens or "").partition("\n")
-            out[int(item_id)] = (title, body)
+            title, body = split_tokens(tokens)
+            out[int(item_id)] = (" ".join(title), " ".join(body))
     return out
 
 

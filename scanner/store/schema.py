@@ -249,6 +249,11 @@ def m006_index_weekly_rows_by_week(db: sqlite_utils.Database) -> None:
     )
 
 
+def m007_items_body_dropped(db: sqlite_utils.Database) -> None:
+    """1 once retention (``settings.keep_bodies``) dropped the item's full text: it is then frozen."""
+    db.executescript("ALTER TABLE items ADD COLUMN body_dropped INTEGER NOT NULL DEFAULT 0;")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -256,4 +261,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m004_signal_events_by,
     m005_index_items_by_source_and_date,
     m006_index_weekly_rows_by_week,
+    m007_items_body_dropped,
 ]

@@ -15,6 +15,7 @@ import numpy as np
 
 from scanner.clock import shift_week
 from scanner.models import ENGINE, KeywordWeek, SignalEvent, SignalLabel, SignalUpdate, SignalWeek, Window
+from scanner.normalize import split_tokens
 from scanner.store import BODY_TOKENS, Store, chunked, load_json, placeholders
 
 
@@ -299,8 +300,8 @@ def item_tokens(store: Store, item_ids: Sequence[int], max_body_tokens: int = BO
         for item_id, tokens in store.db.execute(
             f"SELECT id, tokens FROM items WHERE id IN ({placeholders(ids)})", ids
         ):
-            title, _, body = (tokens or "").partition("\n")
-            out[item_id] = title.split() + body.split(maxsplit=max_body_tokens)[:max_body_tokens]
+            title, body = split_tokens(tokens)
+            out[item_id] = title + body[:max_body_tokens]
     return out
 
 
