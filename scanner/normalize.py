@@ -22,14 +22,16 @@ PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»…–—•·"
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
-CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def http_url(url: str | None) -> str | None:
     """``url`` without surrounding spaces if it is an absolute http(s) URL with a host, else ``None``.
 
     The one check for "a link we may store, fetch or print": no ``javascript:``, ``data:``,
-    ``mailto:``, relative or schemeless links, no spaces or control characters inside, no bad port.
+    ``mailto:``, relative or schemeless links, no control characters, no space in the host, no bad
+    port. A space in the path or query is kept (sites do link ``/news/ข่าว 123.html``; the HTTP
+    client encodes it, and stored keys stay as they were).
     """
     if not url:
         return None
@@ -38,6 +40,8 @@ def http_url(url: str | None) -> str | None:
         return None
     try:
         parts = urlsplit(url)
+        if " " in parts.netloc:
+            return None
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
     except ValueError:
         return None

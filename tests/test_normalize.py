@@ -75,6 +75,14 @@ def test_search_tokens_add_words_inside_compounds() -> None:
     ("ftp://x.org/a", False), ("//evil.org/x", False), ("https://", False), ("https://a.b/\nx", False),
     ("vbscript:x", False), (None, False), ("", False), ("http://a.org:99999/", False),
     ("https://a b.org/", False), (" https://a.org/x ", True), ("mailto:lab@example.org", False),
+    ("https://www.example.go.th/news/ข่าว 123.html?q=a b", True), ("https://a.org/\tx", False),
 ])
 def test_http_url_allows_only_http_links(url: str | None, ok: bool) -> None:
     assert (http_url(url) is not None) is ok
+
+
+def test_a_space_in_the_path_or_query_is_kept_and_keys_stay_as_they_were() -> None:
+    assert http_url("https://www.example.go.th/news/ข่าว 123.html?q=a b") == \
+        "https://www.example.go.th/news/ข่าว 123.html?q=a b"
+    assert canonical_url("https://www.example.go.th/news/ข่าว 123.html?q=a b") == \
+        "https://www.example.go.th/news/ข่าว 123.html?q=a+b"
