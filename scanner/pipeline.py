@@ -41,7 +41,7 @@ def fetch_due(config: Config, store: Store, now: datetime, source_ids: Sequence[
 
 
 def analyse_step(config: Config, store: Store, now: datetime, progress: bool = False) -> list[str]:
-    """Relevance, embeddings, clustering, tracking and scores for what is new. Returns summary lines."""
+    """Relevance, embeddings, clustering, tracking and scores over the analysis window. Returns summary lines."""
     from scanner.analysis.analyse import analyse  # heavy (numpy, scikit-learn, the model): imported when used
 
     result = analyse(config, store, now, progress=progress)

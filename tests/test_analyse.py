@@ -162,7 +162,7 @@ def test_thai_and_english_items_about_the_same_matter_share_a_signal(store: Stor
 @pytest.mark.slow
 def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callable[[str], Config],
                                                thaigov: list[dict[str, Any]]) -> None:
-    """Runs once ``scanner.analysis.relevance`` is merged in: relevance → signals on real Thai releases."""
+    """Relevance → signals on real Thai releases; relevance is scored for the window's items only."""
     from tests.signal_data import ensure_source
 
     ensure_source(store, "thaigov", "file")
@@ -186,10 +186,15 @@ def test_full_analyse_with_the_relevance_stage(store: Store, make_config: Callab
             description_en: digital government, online public services, open data
             keywords: [รัฐบาลดิจิทัล, ข้อมูลเปิด]
         """)
-    first = run(config, store, "2024-11-17", relevance=True)
+    run(config, store, "2024-11-17", relevance=True)
     second = run(config, store, "2024-11-30", relevance=True)
-    assert first.relevance_scored and second.relevance_scored
     assert 0 < second.relevant < len(sample)
+    from scanner.analysis.analyse import analysis_window
+    from scanner.store.signals import item_ids_in
+
+    window = analysis_window(as_of_datetime("2024-11-30"), config.analysis.window_weeks, config.settings.timezone)
+    scored = {r[0] for r in store.db.execute("SELECT item_id FROM item_relevance")}
+    assert scored == set(item_ids_in(store, "0", window.end))  # every item up to now (all in a window), none later
     kept = signal_of(store)
     assert second.signals >= 1 and kept
     relevant = {r[0] for r in store.db.execute("SELECT item_id FROM item_relevance WHERE relevant = 1")}

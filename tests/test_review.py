@@ -202,3 +202,17 @@ def test_merge_moves_items_marks_the_other_and_recounts(history: Any) -> None:
         merge_signals(store, keep, other, T2)
     with pytest.raises(UsageError, match="cannot merge signal 3 into itself"):
         merge_signals(store, 3, 3, T2)
+
+
+def test_merge_and_rename_commands_record_who(history: Any) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import cli
+
+    store, info, config = history
+    base = ["--config", str(config.path), "--db", str(store.path), "signals"]
+    ai, keep, other = info["signals"]["ai"], info["signals"]["mule"], info["signals"]["scam"]
+    assert CliRunner().invoke(cli, [*base, "rename", str(ai), "AI", "--by", "somchai"]).exit_code == 0
+    assert CliRunner().invoke(cli, [*base, "merge", str(keep), str(other), "--by", "malee"]).exit_code == 0
+    rows = store.query("SELECT event, by FROM signal_events WHERE event IN ('renamed', 'merged') ORDER BY id")
+    assert [(r["event"], r["by"]) for r in rows] == [("renamed", "somchai"), ("merged", "malee"), ("merged", "malee")]

@@ -432,3 +432,32 @@ def test_status_shows_the_heartbeat(store: Store, peek: Store, make_config: Call
     assert "scheduler: STOPPED (stopped cleanly at " in result.output
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "sources.yaml"), "status", "--scheduler"])
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(("failures", "minutes_later", "fetched", "summary"), [
+    (0, 20, False, "skipped: fetched less than half an interval ago"),
+    (0, 40, True, None),  # a tick that came early because the last attempt waited behind a long job
+    (3, 60, False, "skipped: backing off after 3 failures in a row"),
+    (3, 240, True, None),
+])
+def test_a_fetch_job_follows_the_one_due_rule(store: Store, make_config: Callable[[str], Config], failures: int,
+                                              minutes_later: int, fetched: bool, summary: str | None) -> None:
+    from scanner.store.heartbeat import start_heartbeat
+
+    config = make_config('sources:\n  - {id: s, kind: rss, url: "http://127.0.0.1:9/s.xml", every: 1h}\n')
+    store.sync_sources(config)
+    last = datetime(2025, 1, 14, 3, 0, tzinfo=UTC)
+    for _ in range(failures):
+        store.save_fetch(SourceFetch("s", started_at=last, status="failed", error="refused"))
+    if not failures:
+        store.save_fetch(SourceFetch("s", started_at=last))
+    calls = Calls(store)
+    now = last + timedelta(minutes=minutes_later)
+    sched = Scheduler(config, store, ScheduleOptions(jitter=False), fetch=calls.fetch, clock=lambda: now)
+    start_heartbeat(store, now)
+    sched._fetch_job("s")
+    assert bool(calls.fetches) is fetched
+    hb = read_heartbeat(store)
+    assert hb is not None and hb.last_job == "fetch:s"
+    if summary:
+        assert hb.last_job_summary == summary

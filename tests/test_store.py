@@ -4,7 +4,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from scanner.config import Config, RssSource
+from scanner.errors import StoreError
 from scanner.models import RawItem, SourceFetch
 from scanner.prepare import drop_bodies, prepare_items, store_items
 from scanner.store import Store
@@ -170,3 +173,27 @@ def test_search_of_a_common_word_is_the_exact_newest_first_list(store: Store, mo
                         and (not kwargs.get("source_ids") or i.source_id in kwargs["source_ids"])  # type: ignore[operator]
                         and i.published >= str(kwargs.get("since", ""))][:25]
             assert [i.id for i in store.items(search=word, limit=25, **kwargs)] == expected  # type: ignore[arg-type]
+
+
+def test_readers_open_a_database_from_before_this_round_without_upgrading_it(tmp_path: Path) -> None:
+    """A database written before migrations m004..m007 reads as it is; nothing is written to it."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with Store.open(path) as s:
+        setup_source(s)
+        store_items(s, "s1", [RawItem(url="https://a.org/1", title="ข่าว", summary="สรุป")], T0)
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM _migrations WHERE name >= 'm004'")
+    conn.commit()
+    conn.close()
+    with Store.open(path, readonly=True) as s:
+        assert [i.title for i in s.items()] == ["ข่าว"]
+        assert s.db.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 3
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM _migrations WHERE name = 'm003_create_reviews_digests_heartbeat'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"needs an upgrade \(m003_create_reviews_digests_heartbeat\); any command "
+                                         "that writes"):
+        Store.open(path, readonly=True)

@@ -32,7 +32,11 @@ from scanner.store.exports import WEEK_COLUMNS
 @as_of_option("Behave as if now were DATE: only items published by then; weeks counted from it.")
 @click.pass_obj
 def analyse_cmd(app: App, as_of: AsOf) -> None:
-    """Relevance, embeddings, clustering, tracking and scores for everything new."""
+    """Relevance, embeddings, clustering, tracking and scores over the analysis window.
+
+    The window is the last analysis.window_weeks ISO weeks up to now (or --as-of); items published
+    before it keep their relevance decision and signal.
+    """
     from scanner.analysis.analyse import analyse
 
     now = app.now(as_of)

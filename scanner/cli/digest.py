@@ -57,12 +57,15 @@ def _default_analyst() -> str:
     return name or "analyst"
 
 
+BY = click.option("--by", "by", default=None, metavar="NAME", help="Who it is (default: $USER, else 'analyst').")
+
+
 @cli.command("review")
 @click.argument("signal_id", type=int, required=False)
 @click.option("--verdict", type=click.Choice(VERDICTS), default=None, help="keep, watch (always in the digest) "
               "or dismiss (left out unless it surges).")
 @click.option("--note", default=None, metavar="TEXT", help="A note shown under the signal in later digests.")
-@click.option("--by", "by", default=None, metavar="NAME", help="Who is reviewing (default: $USER, else 'analyst').")
+@BY
 @click.option("--list", "list_all", is_flag=True, help="List every review, oldest first.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_obj
@@ -105,12 +108,14 @@ def review_cmd(app: App, signal_id: int | None, verdict: str | None, note: str |
 @signals_group.command("merge")
 @click.argument("keep_id", type=int)
 @click.argument("other_id", type=int)
+@BY
 @click.pass_obj
-def merge_cmd(app: App, keep_id: int, other_id: int) -> None:
+def merge_cmd(app: App, keep_id: int, other_id: int, by: str | None) -> None:
     """Merge signal OTHER_ID into KEEP_ID: its items move over and it is marked merged."""
     config = app.config
     with app.open_store() as store:
-        result = merge_signals(store, keep_id, other_id, now_utc(), config.settings.timezone)
+        result = merge_signals(store, keep_id, other_id, now_utc(), config.settings.timezone,
+                               by=by or _default_analyst())
     click.echo(f"merged signal {other_id} into {keep_id}: {result.items_moved} items moved, "
                f"{result.weeks_recounted} weeks recounted")
 
@@ -118,10 +123,11 @@ def merge_cmd(app: App, keep_id: int, other_id: int) -> None:
 @signals_group.command("rename")
 @click.argument("signal_id", type=int)
 @click.argument("title")
+@BY
 @click.pass_obj
-def rename_cmd(app: App, signal_id: int, title: str) -> None:
+def rename_cmd(app: App, signal_id: int, title: str, by: str | None) -> None:
     """Give a signal an analyst's title (kept over the automatic one)."""
     config = app.config
     with app.open_store() as store:
-        old = rename_signal(store, signal_id, title, now_utc(), config.settings.timezone)
+        old = rename_signal(store, signal_id, title, now_utc(), config.settings.timezone, by=by or _default_analyst())
     click.echo(f"renamed signal {signal_id}: “{old}” → “{' '.join(title.split())}”")

@@ -32,7 +32,7 @@ from scanner.config import Config
 from scanner.errors import StoreError
 from scanner.models import Item, KnownItem, PreparedItem, SourceFetch, SourceState, UpsertResult
 from scanner.normalize import canonical_url, fts_query, split_tokens
-from scanner.store.schema import MIGRATIONS
+from scanner.store.schema import MIGRATIONS, READERS_DO_NOT_NEED
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class Store:
             done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{path}: cannot open the database ({e}); is it a scanner database?") from e
-        pending = [fn.__name__ for fn in MIGRATIONS if fn.__name__ not in done]
+        pending = [m for m in (fn.__name__ for fn in MIGRATIONS) if m not in done and m not in READERS_DO_NOT_NEED]
         if pending:
             store.close()
             raise StoreError(f"{path} was written by an older scanner and needs an upgrade ({', '.join(pending)}); "

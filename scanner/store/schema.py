@@ -263,3 +263,11 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m006_index_weekly_rows_by_week,
     m007_items_body_dropped,
 ]
+
+# Migrations that only add what readers never select (an index, a column written by the engine),
+# so a read-only open of a database that lacks them reads it as it is; any other pending migration
+# makes readers ask for a command that writes (it upgrades the database).
+READERS_DO_NOT_NEED = frozenset({
+    "m004_signal_events_by", "m005_index_items_by_source_and_date", "m006_index_weekly_rows_by_week",
+    "m007_items_body_dropped",
+})

@@ -48,7 +48,7 @@ class SignalRef:
 # --------------------------------------------------------------------------- relevance (read side)
 def mark_relevant(store: Store, item_ids: Sequence[int], topics: Sequence[str] = (), relevant: bool = True,
                   relevance: float = 1.0, model: str = "manual", computed_at: str = "") -> None:
-    """Write ``item_relevance`` rows directly (tests, and the fallback when no relevance stage exists)."""
+    """Write ``item_relevance`` rows directly, bypassing the relevance stage (hand-labelled data, tests)."""
     with store.transaction() as conn:
         for ids in chunked(list(item_ids)):
             hashes = dict(conn.execute(f"SELECT id, content_hash FROM items WHERE id IN ({placeholders(ids)})", ids))
