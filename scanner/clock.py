@@ -80,6 +80,11 @@ def _monday(week: str) -> date:
     return date.fromisocalendar(int(year), int(w), 1)
 
 
+def weeks_ending(week: str, n: int) -> list[str]:
+    """The ``n`` ISO weeks that end with ``week``, oldest first: the analysis window's weeks."""
+    return weeks_between(shift_week(week, -(n - 1)), week)
+
+
 def weeks_between(first: str, last: str) -> list[str]:
     """Every ISO week from ``first`` to ``last`` inclusive."""
     out: list[str] = []

@@ -21,7 +21,7 @@ from scanner.analysis.score import WindowData, score_keywords, score_signals
 from scanner.analysis.stories import group_stories
 from scanner.analysis.tags import Tagger
 from scanner.analysis.track import TrackParams, TrackResult, track_signals
-from scanner.clock import iso, iso_week, now_utc, parse_iso, shift_week, week_start, weeks_between
+from scanner.clock import iso, iso_week, now_utc, parse_iso, week_start, weeks_between, weeks_ending
 from scanner.config import Config
 from scanner.models import Keywords, SignalLabel, Window
 from scanner.store import Store
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 def analysis_window(now: datetime, window_weeks: int, tz: str) -> Window:
     """The window of an analysis run at ``now``."""
     week = iso_week(now, tz)
-    first_week = shift_week(week, -(window_weeks - 1))
+    first_week = weeks_ending(week, window_weeks)[0]
     return Window(first_week=first_week, week=week, start=iso(week_start(first_week, tz)), end=iso(now))
 
 

@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from scanner.clock import iso, shift_week, week_end, week_start, weeks_between
+from scanner.clock import iso, week_end, week_start, weeks_ending
 from scanner.config import Config
 from scanner.digest.cards import add_items, build_cards
 from scanner.digest.chart_data import build_charts
@@ -31,7 +31,7 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
     tz = config.settings.timezone
     cap = config.digest.max_signals
     start, end = iso(week_start(week, tz)), iso(week_end(week, tz))
-    history = weeks_between(shift_week(week, -(config.analysis.window_weeks - 1)), week)
+    history = weeks_ending(week, config.analysis.window_weeks)
     cards = build_cards(config, store, week, history, now)
     layout = lay_out(cards, cap)
     add_items(store, [c for c in layout.shown if c.id in layout.placed or c.watched], config, week)

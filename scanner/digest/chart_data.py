@@ -8,11 +8,10 @@ keywords shown.
 from __future__ import annotations
 
 import logging
-import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from scanner.analysis.score import quadrant
+from scanner.analysis.score import median, quadrant
 from scanner.clock import iso, iso_week, parse_iso, week_end, week_start
 from scanner.config import Config
 from scanner.digest.model import Charts, EmergencePoint, IssuePoint, KeywordMap, VolumeChart, VolumeSeries, rounded
@@ -75,7 +74,7 @@ def keyword_maps(rows: list[KeywordWeek]) -> tuple[KeywordMap[EmergencePoint], K
 
 def _medians(xs: list[int], ys: list[float]) -> tuple[float, float]:
     """Where a map splits: the medians of what it shows (1 and 0 for an empty map)."""
-    return (statistics.median(xs) if xs else 1.0), (statistics.median(ys) if ys else 0.0)
+    return (median(xs) if xs else 1.0), (median(ys) if ys else 0.0)
 
 
 def volume_chart(config: Config, store: Store, history: list[str]) -> VolumeChart:
