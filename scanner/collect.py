@@ -1,8 +1,9 @@
 """Collecting: decide which sources are due, fetch them concurrently, store what they yield.
 
-Each source is fetched in a worker thread (the HTTP client keeps every host polite); results
-are written by the calling thread, one transaction per source. A failing source is recorded in
-``fetches`` and never stops the others.
+Each source is fetched in a worker thread (the HTTP client keeps every host polite) within its
+time budget (``settings.source_budget``); results are prepared and written by the calling thread,
+one transaction per source. A source that fails, while fetching or while its items are prepared
+and stored, is recorded in ``fetches`` as failed and never stops the others.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from scanner.due import is_due
 from scanner.errors import FetchError, HTTPStatusError
 from scanner.http import HttpClient
 from scanner.models import FetchRun, KnownItem, SourceFetch, SourceState
+from scanner.netguard import Deadline
+from scanner.normalize import clean_text
 from scanner.prepare import prepare_items
 from scanner.sources import FetchContext, ckan, file, html, rss
 from scanner.store import Store
@@ -53,8 +56,10 @@ def fetch_kind(source: SourceConfig, ctx: FetchContext) -> SourceFetch:
 
 
 def fetch_source(source: SourceConfig, ctx: FetchContext) -> SourceFetch:
-    """Fetch one source; never raises: any failure becomes a ``failed`` result with a message."""
+    """Fetch one source within its budget; never raises: any failure becomes a ``failed`` result."""
     started = now_utc()
+    ctx.source = source
+    ctx.deadline = Deadline.after(ctx.config.settings.budget)
     try:
         result = fetch_kind(source, ctx)
     except FetchError as e:
@@ -62,9 +67,7 @@ def fetch_source(source: SourceConfig, ctx: FetchContext) -> SourceFetch:
         if isinstance(e, HTTPStatusError):
             result.http_status = e.status
     except Exception as e:  # a bug or a hostile input must not stop the run
-        logger.debug("unexpected error in %s:\n%s", source.id, traceback.format_exc())
-        result = SourceFetch(source.id, started_at=ctx.now, status="failed",
-                             error=f"unexpected {e.__class__.__name__}: {e}")
+        result = _crashed(source.id, ctx.now, "fetching", e)
     result.finished_at = now_utc() if ctx.now >= started else ctx.now
     if result.status == "failed":
         result.items = []
@@ -107,8 +110,7 @@ def collect(
             for fut, source in futures.items():
                 result = fut.result()
                 with lock:
-                    items = prepare_items(result.items, source.id, source.language, store.stored_hash)
-                    store.save_fetch(result, items)
+                    result = _store_result(config, store, source, result, now)
                 _log_result(result)
                 run.results.append(result)
                 if on_result:
@@ -118,6 +120,32 @@ def collect(
             http.close()
     run.results.sort(key=lambda r: r.source_id)
     return run
+
+
+def _store_result(config: Config, store: Store, source: SourceConfig, result: SourceFetch,
+                  now: datetime) -> SourceFetch:
+    """Prepare and store one source's fetch. If that fails (a hostile value the cleaning missed, a
+    bug), the fetch is recorded as failed instead, so the source backs off and the run goes on."""
+    try:
+        items = prepare_items(result.items, source.id, source.language, store.stored_hash,
+                              caps=config.settings.caps, now=now)
+        clamped = sum(1 for it in items if it.date_clamped)
+        if clamped:
+            result.warnings.append(f"{clamped} items claimed a publication date more than a day ahead; stored "
+                                   "with the fetch time (the claimed date is kept as published_claimed)")
+        store.save_fetch(result, items)
+        return result
+    except Exception as e:
+        failed = _crashed(source.id, result.started_at, "storing its items", e)
+        failed.finished_at = result.finished_at
+        store.save_fetch(failed)
+        return failed
+
+
+def _crashed(source_id: str, started: datetime, doing: str, e: Exception) -> SourceFetch:
+    logger.debug("unexpected error in %s while %s:\n%s", source_id, doing, traceback.format_exc())
+    message = clean_text(f"unexpected {e.__class__.__name__} while {doing}: {e}")[:500]
+    return SourceFetch(source_id, started_at=started, status="failed", error=message)
 
 
 def test_source(config: Config, source_id: str, now: datetime | None = None,

@@ -225,6 +225,8 @@ def write_demo_config(out: Path, server: FeedServer, archive: Sequence[dict[str,
         "  db: signals.db",
         "  reports_dir: reports",
         "  per_host_delay: 0",
+        "  # The demo's server runs on this machine; only hosts listed here may be internal.",
+        f"  allow_hosts: ['{server.base_url.split('//', 1)[1]}']",
         "  user_agent: 'scanner-demo/0.1 (offline demo; contact: lab@example.org)'",
         "sources:",
     ]

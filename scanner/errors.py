@@ -45,6 +45,15 @@ class HTTPStatusError(FetchError):
         super().__init__(message)
 
 
+class BudgetExceededError(FetchError):
+    """The source's total time budget (``settings.source_budget``) ran out."""
+
+
+class RefusedURLError(FetchError):
+    """A URL the scanner will not fetch: an internal address (not in ``settings.allow_hosts``), or a
+    link off the source's own site (without ``follow_offsite``)."""
+
+
 class ParseError(FetchError):
     """The content was fetched but is not what the source kind expects."""
 

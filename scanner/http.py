@@ -2,7 +2,13 @@
 
 - one ``requests`` session with the configured user agent and (connect, read) timeouts;
 - retries with exponential backoff on connection errors, 429 and 5xx, honouring ``Retry-After`` (capped);
-- bodies streamed and cut at ``max_bytes``; a wall-clock deadline against slow-drip servers;
+- bodies streamed and cut at ``max_bytes``;
+- a total time budget per source (``Deadline``, ``settings.source_budget``; five times ``timeout``
+  for a request made without one), enforced by a watchdog on the socket, so slow headers or a
+  dripping body end on time; ``Retry-After`` and back-off waits are capped, and fail at once when
+  they would overrun;
+- connections only to public addresses, checked on every hop after resolving the name, except the
+  hosts in ``settings.allow_hosts`` (``scanner.netguard``);
 - redirects limited and only to http/https;
 - robots.txt obeyed and cached per host (RFC 9309: 4xx = allow all, 5xx = disallow for now),
   with its ``Crawl-delay`` honoured;
@@ -24,11 +30,26 @@ from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from scanner.config import Settings
-from scanner.errors import FetchError, HTTPStatusError, ResponseTooLargeError, RobotsDisallowedError
+from scanner.errors import (
+    BudgetExceededError,
+    FetchError,
+    HTTPStatusError,
+    RefusedURLError,
+    ResponseTooLargeError,
+    RobotsDisallowedError,
+)
+from scanner.netguard import (
+    Deadline,
+    GuardedHTTPConnectionPool,
+    GuardedHTTPSConnectionPool,
+    current_deadline,
+    guarded,
+)
 from scanner.normalize import http_url
 
 logger = logging.getLogger(__name__)
@@ -39,11 +60,35 @@ ROBOTS_TTL = 24 * 3600.0
 
 
 class _CappedRetry(Retry):
-    """urllib3 ``Retry`` whose ``Retry-After`` wait is capped, so a hostile server cannot park a worker."""
+    """urllib3 ``Retry`` whose waits are capped, so a hostile server cannot park a worker: ``Retry-After``
+    at ``MAX_RETRY_AFTER``, and any wait that would end after the request's budget fails at once."""
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         value = super().get_retry_after(response)
-        return None if value is None else min(value, MAX_RETRY_AFTER)
+        if value is None:
+            return None
+        value = min(value, MAX_RETRY_AFTER)
+        current_deadline().allows_wait(value, f"Retry-After: {response.headers.get('Retry-After')}")
+        return value
+
+    def increment(self, method: str | None = None, url: str | None = None, response: BaseHTTPResponse | None = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> _CappedRetry:
+        """As urllib3's, but out of retries when the back-off before the next try would end after the
+        budget: the last answer (an HTTP 500, a refused connection) is then what the caller sees."""
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        if new.get_backoff_time() >= current_deadline().left():
+            reason = error or ResponseError(f"too many {response.status if response else 'failed'} answers")
+            raise MaxRetryError(_pool, url or "", reason) from reason
+        return new
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """requests' adapter with connection pools whose connections follow ``scanner.netguard``."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool,
+                                                   "https": GuardedHTTPSConnectionPool}
 
 
 @dataclass
@@ -169,12 +214,14 @@ class HttpClient:
         backoff: float = 0.5,
         max_redirects: int = 5,
         obey_robots: bool = True,
+        allow_hosts: tuple[str, ...] = (),
     ) -> None:
         self.user_agent = user_agent
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.per_host_delay = per_host_delay
         self.obey_robots = obey_robots
+        self.allow_hosts = allow_hosts
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
@@ -194,7 +241,7 @@ class HttpClient:
             raise_on_status=False,
             raise_on_redirect=False,
         )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=16, pool_maxsize=16)
+        adapter = _GuardedAdapter(max_retries=retry, pool_connections=16, pool_maxsize=16)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._lock = threading.Lock()
@@ -209,6 +256,7 @@ class HttpClient:
             timeout=settings.timeout,
             max_bytes=settings.max_bytes,
             per_host_delay=settings.per_host_delay,
+            allow_hosts=tuple(settings.allow_hosts),
             **kwargs,
         )
 
@@ -230,12 +278,16 @@ class HttpClient:
         last_modified: str | None = None,
         accept: str | None = None,
         params: dict[str, Any] | None = None,
+        deadline: Deadline | None = None,
     ) -> HttpResponse:
-        """GET ``url`` politely. Raises ``FetchError`` (or a subclass) on any failure; 304 is returned."""
+        """GET ``url`` politely within ``deadline`` (the source's budget; without one, five times
+        ``timeout``, the default budget). Raises ``FetchError`` (or a subclass) on any failure; 304
+        is returned."""
         if http_url(url) is None:
             raise FetchError(f"{url}: only http:// and https:// URLs can be fetched")
+        deadline = deadline or Deadline.after(5 * self.timeout)
         if self.obey_robots:
-            self._check_robots(url)
+            self._check_robots(url, deadline)
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -243,18 +295,34 @@ class HttpClient:
             headers["If-Modified-Since"] = last_modified
         if accept:
             headers["Accept"] = accept
-        self._wait_for_host(urlsplit(url))
-        return self._request(url, headers, params)
+        self._wait_for_host(urlsplit(url), deadline)
+        return self._request(url, headers, params, deadline)
 
     # ------------------------------------------------------------------ internals
-    def _request(self, url: str, headers: dict[str, str], params: dict[str, Any] | None) -> HttpResponse:
+    def _request(self, url: str, headers: dict[str, str], params: dict[str, Any] | None,
+                 deadline: Deadline) -> HttpResponse:
+        """One request (its redirects, retries and body) under the address policy and ``deadline``."""
         started = time.monotonic()
-        deadline = started + self.timeout * 3
+        with guarded(self.allow_hosts, deadline, url) as active:
+            try:
+                return self._send(url, headers, params, started)
+            except RefusedURLError:
+                raise
+            except FetchError:  # a wait refused in advance says why itself; a cut read is named below
+                if not active.expired:
+                    raise
+        raise BudgetExceededError(f"{url}: stopped at the source's time budget of {deadline.seconds:g}s "
+                                  "(settings.source_budget)")
+
+    def _send(self, url: str, headers: dict[str, str], params: dict[str, Any] | None,
+              started: float) -> HttpResponse:
         connect_timeout = min(self.timeout, 10.0)
         try:
             resp = self.session.get(
                 url, headers=headers, params=params, timeout=(connect_timeout, self.timeout), stream=True
             )
+        except (RefusedURLError, BudgetExceededError):
+            raise
         except requests.TooManyRedirects:
             raise FetchError(f"{url}: too many redirects (a redirect loop?)") from None
         except requests.exceptions.InvalidSchema as e:
@@ -291,11 +359,11 @@ class HttpClient:
                             f"{url}: response is over the {self.max_bytes:,}-byte cap (settings.max_bytes); "
                             "stopped reading"
                         )
-                    if time.monotonic() > deadline:
-                        raise FetchError(f"{url}: body took longer than {self.timeout * 3:g}s; stopped reading")
                     chunks.append(chunk)
             except requests.RequestException as e:
                 raise FetchError(f"{url}: connection broke while reading: {_reason(e)}") from None
+            if current_deadline().left() <= 0:  # the watchdog ended the body early: it is not whole
+                raise FetchError(f"{url}: stopped reading at the time limit")
             return self._response(url, resp, b"".join(chunks), started)
         finally:
             resp.close()
@@ -315,7 +383,7 @@ class HttpClient:
     def _host_key(self, parts: SplitResult) -> str:
         return f"{parts.scheme}://{parts.netloc.lower()}"
 
-    def _wait_for_host(self, parts: SplitResult) -> None:
+    def _wait_for_host(self, parts: SplitResult, deadline: Deadline) -> None:
         key = self._host_key(parts)
         with self._lock:
             lock = self._host_locks.setdefault(key, threading.Lock())
@@ -325,6 +393,7 @@ class HttpClient:
             if last is not None:
                 wait = last + delay - time.monotonic()
                 if wait > 0:
+                    deadline.allows_wait(wait, f"{parts.netloc}: the delay between requests to one host")
                     time.sleep(wait)
             self._host_last[key] = time.monotonic()
 
@@ -338,7 +407,7 @@ class HttpClient:
             return 0.0
         return min(float(delay), 60.0) if delay else 0.0
 
-    def _check_robots(self, url: str) -> None:
+    def _check_robots(self, url: str, deadline: Deadline) -> None:
         parts = urlsplit(url)
         key = self._host_key(parts)
         with self._lock:
@@ -346,7 +415,9 @@ class HttpClient:
         with lock:
             entry = self._robots.get(key)
             if entry is None or time.monotonic() - entry[0] > ROBOTS_TTL:
-                entry = self._load_robots(key)
+                entry = self._load_robots(key, deadline)
+                if entry[0] < 0:  # the budget ran out while reading robots.txt: ask again next time
+                    raise BudgetExceededError(f"{url}: {entry[2]}")
                 self._robots[key] = entry
         _, parser, problem = entry
         if problem:
@@ -354,11 +425,15 @@ class HttpClient:
         if parser is not None and not parser.can_fetch(self.user_agent, url):
             raise RobotsDisallowedError(f"{url}: robots.txt of {parts.netloc} disallows this URL for our user agent")
 
-    def _load_robots(self, key: str) -> tuple[float, RobotFileParser | None, str | None]:
+    def _load_robots(self, key: str, deadline: Deadline) -> tuple[float, RobotFileParser | None, str | None]:
         robots_url = key + "/robots.txt"
-        self._wait_for_host(urlsplit(robots_url))
+        self._wait_for_host(urlsplit(robots_url), deadline)
         try:
-            resp = self._request(robots_url, {}, None)
+            resp = self._request(robots_url, {}, None, deadline)
+        except RefusedURLError:
+            raise
+        except BudgetExceededError as e:
+            return (-1.0, None, str(e))
         except HTTPStatusError as e:
             if 400 <= e.status < 500:
                 return (time.monotonic(), None, None)  # no robots.txt: everything allowed

@@ -28,6 +28,21 @@ class RawItem:
 
 
 @dataclass
+class FieldCaps:
+    """How much of one item is kept (``settings.max_title_chars`` …), cut before any parsing or
+    tokenising so a hostile value costs at most its cap."""
+
+    title: int = 1_000
+    summary: int = 20_000
+    body: int = 200_000
+    tags: int = 50
+
+    def raw(self, cap: int) -> int:
+        """How much markup to read for ``cap`` characters of text (tags take room too)."""
+        return cap * 4 + 4096
+
+
+@dataclass
 class PreparedItem:
     """An item ready to store (``scanner.prepare``): its key, cleaned text, language and tokens.
 
@@ -52,6 +67,7 @@ class PreparedItem:
     tokens: str | None = None
     fts_title: str | None = None
     fts_body: str | None = None
+    date_clamped: bool = False  # claimed a date more than a day after the fetch; stored with the fetch time
 
 
 ENGINE = "engine"  # who records the events the analysis finds (an analyst's own acts carry their name)

@@ -22,7 +22,41 @@ PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»…–—•·"
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # control characters and lone surrogates
+SCRUB_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_DEPTH = 20  # nesting kept of a JSON value a source brings (``extra`` fields)
+
+
+def scrub(value: str) -> str:
+    """``value`` safe to store and print: no lone surrogates (SQLite and UTF-8 cannot hold them), no
+    control characters except newline and tab. Everything else is kept as it was."""
+    return SCRUB_RE.sub("", value)
+
+
+def scrub_line(value: str | None) -> str | None:
+    """A one-line field (guid, author, URL): ``scrub``, whitespace folded, ``None`` when empty."""
+    if value is None:
+        return None
+    value = WS_RE.sub(" ", scrub(str(value)).replace("\n", " ").replace("\t", " ")).strip()
+    return value or None
+
+
+def scrub_json(value: object, depth: int = 0) -> object:
+    """A JSON-able copy of ``value`` with every string (keys too) scrubbed; nesting deeper than
+    ``MAX_DEPTH`` and values that are not JSON (objects, NaN) become their cleaned text."""
+    if isinstance(value, str):
+        return scrub(value)
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if depth >= MAX_DEPTH:
+        return scrub(str(value))[:1000]
+    if isinstance(value, dict):
+        return {scrub(str(k)): scrub_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub_json(v, depth + 1) for v in value]
+    return scrub(str(value))
 
 
 def http_url(url: str | None) -> str | None:
@@ -61,6 +95,8 @@ def canonical_url(url: str | None) -> str | None:
     parts = urlsplit(checked)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
@@ -73,20 +109,80 @@ def canonical_url(url: str | None) -> str | None:
     return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
 
 
-def html_to_text(value: str | None) -> str:
-    """Plain text from an HTML fragment (feed summaries): tags removed, entities decoded, spaces folded."""
+# Second-level labels under a country code that are registries, not sites (go.th, co.uk, com.au …).
+REGISTRY_LABELS = frozenset({"ac", "co", "go", "in", "mi", "or", "net", "com", "org", "gov", "edu", "nic"})
+
+
+def site_of(url: str | None) -> str:
+    """The site a URL belongs to: its registrable domain (``www.dga.or.th`` → ``dga.or.th``,
+    ``news.example.com`` → ``example.com``), or the address itself for an IP. Empty if no host."""
+    try:
+        host = (urlsplit(url or "").hostname or "").rstrip(".").lower()
+    except ValueError:
+        return ""
+    if not host or ":" in host or host.replace(".", "").isdigit():
+        return host
+    labels = host.split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in REGISTRY_LABELS else 2
+    return ".".join(labels[-keep:])
+
+
+def same_site(url: str | None, other: str | None) -> bool:
+    """``url`` and ``other`` are on one site (``site_of``): how full text and next pages stay home."""
+    site = site_of(url)
+    return bool(site) and site == site_of(other)
+
+
+BLOCK_TAGS = frozenset({"br", "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "ul", "ol",
+                        "blockquote", "section", "article", "pre", "dd", "dt", "hr"})
+HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
+
+
+def html_to_text(value: str | None, cap: int | None = None) -> str:
+    """Plain text from an HTML fragment (feed summaries): tags removed, entities decoded, spaces folded.
+
+    Linear in the input: one lxml parse and one walk over its elements (a line break after each
+    block element); libxml2 stops nesting at 256 levels. With ``cap``, at most ``FieldCaps.raw(cap)``
+    characters of markup are read and at most ``cap`` characters of text returned.
+    """
     if not value:
         return ""
+    if cap is not None:
+        value = value[: cap * 4 + 4096]
+    value = scrub(value)
     if "<" in value and ">" in value:
-        from bs4 import BeautifulSoup
+        value = _markup_text(value)
+    text = clean_text(html.unescape(value))
+    return text[:cap] if cap is not None else text
 
-        soup = BeautifulSoup(value, "lxml")
-        for bad in soup(["script", "style", "noscript"]):
-            bad.decompose()
-        for br in soup.find_all(["br", "p", "div", "li", "h1", "h2", "h3", "h4", "tr"]):
-            br.insert_after("\n")
-        value = soup.get_text()
-    return clean_text(html.unescape(value))
+
+def _markup_text(markup: str) -> str:
+    from lxml import etree
+
+    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=True, remove_pis=True)
+    try:
+        root = etree.fromstring(markup, parser)
+    except (etree.ParserError, ValueError):
+        return TAG_RE.sub(" ", markup)
+    if root is None:
+        return TAG_RE.sub(" ", markup)
+    parts: list[str] = []
+    hidden = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in HIDDEN_TAGS:
+                hidden += 1
+            elif not hidden and tag and el.text:
+                parts.append(el.text)
+        else:
+            if tag in HIDDEN_TAGS:
+                hidden -= 1
+            if tag in BLOCK_TAGS:
+                parts.append("\n")
+            if not hidden and el.tail:
+                parts.append(el.tail)
+    return "".join(parts)
 
 
 def clean_text(value: str | None) -> str:
@@ -110,15 +206,21 @@ def content_hash(title: str, text: str) -> str:
 
 
 def detect_lang(text: str, hint: str | None = None) -> str:
-    """``th`` or ``en`` by script: Thai letters among letters. ``hint`` (th/en) wins when given."""
+    """``th``, ``en`` or ``und`` (undetermined) by script. ``hint`` (th/en) wins when given.
+
+    Thai when Thai letters are at least a fifth of the Thai and Latin letters, else English; ``und``
+    when there are neither, or when letters of other scripts (Amharic, Georgian, Hebrew, Mongolian …)
+    outnumber them two to one."""
     if hint in ("th", "en"):
         return hint
     sample = text[:4000]
     thai = len(THAI_RE.findall(sample))
     latin = len(LATIN_RE.findall(sample))
-    if thai == 0 and latin == 0:
-        return "th"
-    return "th" if thai >= 0.2 * (thai + latin) else "en"
+    known = thai + latin
+    other = sum(1 for ch in sample if ch.isalpha()) - known
+    if known == 0 or other > 2 * known:
+        return "und"
+    return "th" if thai >= 0.2 * known else "en"
 
 
 @lru_cache(maxsize=1)
@@ -135,15 +237,15 @@ def tokenize(text: str) -> list[str]:
     """
     if not text:
         return []
-    text = text.translate(THAI_DIGITS)
+    text = scrub(text).translate(THAI_DIGITS)
     word_tokenize = _thai_tokenizer()
     tokens = word_tokenize(text, engine="newmm", keep_whitespace=False)
     out = []
-    for tok in tokens:
-        tok = tok.strip().strip(PUNCT)
-        if not tok or not any(ch.isalnum() or THAI_RE.match(ch) for ch in tok):
-            continue
-        out.append(tok.lower())
+    for token in tokens:
+        for tok in token.split():  # a token never holds a space (even U+00A0 after punctuation)
+            tok = tok.strip(PUNCT)
+            if tok and any(ch.isalnum() or THAI_RE.match(ch) for ch in tok):
+                out.append(tok.lower())
     return out
 
 

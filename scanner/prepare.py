@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from scanner.clock import iso
-from scanner.models import PreparedItem, RawItem, UpsertResult
+from scanner.clock import iso, now_utc
+from scanner.models import FieldCaps, PreparedItem, RawItem, UpsertResult
 from scanner.normalize import (
     canonical_url,
     clean_text,
     content_hash,
     detect_lang,
+    http_url,
     join_tokens,
+    scrub_json,
+    scrub_line,
     search_tokens,
     split_tokens,
     tokenize,
@@ -26,9 +29,11 @@ from scanner.normalize import (
 from scanner.store import BODY_TOKENS, Store
 
 MAX_INDEXED_CHARS = 20_000  # text beyond this is stored but not tokenised
+FUTURE_SLACK = timedelta(days=1)  # a date later than the fetch by more than this is not believed
+MAX_LINE_CHARS = 2_000  # guid, author and URL
 
-# The content hash stored under an item key, or None for a key not stored yet.
-KnownHash = Callable[[str], str | None]
+# The content hash of the item a source would write under an item key, or None when there is none.
+KnownHash = Callable[[str, str], str | None]
 
 
 def item_key(source_id: str, canonical: str | None, guid: str | None, chash: str) -> str:
@@ -40,32 +45,46 @@ def item_key(source_id: str, canonical: str | None, guid: str | None, chash: str
     return f"hash:{source_id}:{chash}"
 
 
-def prepare_item(raw: RawItem, source_id: str, language: str = "auto", known: KnownHash | None = None
-                 ) -> PreparedItem | None:
+def prepare_item(raw: RawItem, source_id: str, language: str = "auto", known: KnownHash | None = None,
+                 caps: FieldCaps | None = None, now: datetime | None = None) -> PreparedItem | None:
     """``raw`` ready to store, or ``None`` when it has neither a title nor any text.
 
-    ``language`` is the source's setting (``th``, ``en`` or ``auto``); the item's own ``lang`` wins
-    over it. Tokens are left out (``None``) when ``known`` says the stored item already has this
-    exact text: it is then only touched, never re-indexed.
+    Every string is cleaned (``clean_text`` for text, ``scrub`` for the rest: no lone surrogates or
+    control characters reach the database) and cut to ``caps``. ``language`` is the source's
+    setting (``th``, ``en`` or ``auto``); the item's own ``lang`` wins over it. A publication date
+    more than a day in the future (after ``now``, the fetch, and after the clock: a replay ``--as-of``
+    a past week still believes dates up to today) is not believed: the item gets ``now`` and keeps
+    the claimed date in ``extra["published_claimed"]``. Tokens are left out (``None``) when ``known``
+    says the stored item already has this exact text: it is then only touched, never re-indexed.
     """
-    title = clean_text(raw.title)
-    summary = clean_text(raw.summary)
-    content = clean_text(raw.content)
+    caps = caps or FieldCaps()
+    title = _first_line(clean_text(raw.title[:caps.raw(caps.title)])[:caps.title])
+    summary = clean_text(raw.summary[:caps.raw(caps.summary)])[:caps.summary]
+    content = clean_text(raw.content[:caps.raw(caps.body)])[:caps.body]
     text = content or summary
     if not title and not text:
         return None
     chash = content_hash(title, text)
-    canon = canonical_url(raw.url)
-    key = item_key(source_id, canon, raw.guid, chash)
+    url = http_url(scrub_line((raw.url or "")[:MAX_LINE_CHARS]))
+    canon = canonical_url(url)
+    guid = scrub_line((raw.guid or "")[:MAX_LINE_CHARS])
+    key = item_key(source_id, canon, guid, chash)
     hint = raw.lang if raw.lang in ("th", "en") else language
     lang = detect_lang(f"{title}\n{text}", hint if hint in ("th", "en") else None)
+    extra = scrub_json(raw.extra) if raw.extra else {}
+    published, clamped = raw.published, False
+    if published is not None and now is not None and published > max(now, now_utc()) + FUTURE_SLACK:
+        assert isinstance(extra, dict)
+        extra["published_claimed"] = iso(published)
+        published, clamped = now, True
     item = PreparedItem(
-        source_id=source_id, item_key=key, url=raw.url.strip() if canon and raw.url else None, canonical_url=canon,
-        guid=raw.guid, title=title, summary=summary, content=content, author=raw.author, lang=lang,
-        published=iso(raw.published) if raw.published else None, content_hash=chash,
-        extra=json.dumps(raw.extra, ensure_ascii=False, default=str) if raw.extra else "{}",
+        source_id=source_id, item_key=key, url=url if canon else None, canonical_url=canon,
+        guid=guid, title=title, summary=summary, content=content,
+        author=scrub_line((raw.author or "")[:MAX_LINE_CHARS]), lang=lang,
+        published=iso(published) if published else None, content_hash=chash,
+        extra=json.dumps(extra, ensure_ascii=False) if extra else "{}", date_clamped=clamped,
     )
-    if known is None or known(key) != chash:
+    if known is None or known(source_id, key) != chash:
         title_tokens = tokenize(title)
         text_tokens = tokenize(text[:MAX_INDEXED_CHARS])
         item.tokens = join_tokens(title_tokens, text_tokens)
@@ -74,13 +93,19 @@ def prepare_item(raw: RawItem, source_id: str, language: str = "auto", known: Kn
     return item
 
 
+def _first_line(title: str) -> str:
+    """A title is one line (a hostile feed may put a whole page in it)."""
+    return " ".join(title.split("\n")).strip()
+
+
 def prepare_items(raws: Sequence[RawItem], source_id: str, language: str = "auto",
-                  known: KnownHash | None = None) -> list[PreparedItem]:
+                  known: KnownHash | None = None, caps: FieldCaps | None = None,
+                  now: datetime | None = None) -> list[PreparedItem]:
     """``prepare_item`` over a fetch's entries; an item listed twice in one fetch is kept once (the first)."""
     out: list[PreparedItem] = []
     keys: set[str] = set()
     for raw in raws:
-        item = prepare_item(raw, source_id, language, known)
+        item = prepare_item(raw, source_id, language, known, caps, now)
         if item is not None and item.item_key not in keys:
             keys.add(item.item_key)
             out.append(item)
@@ -116,4 +141,4 @@ def drop_bodies(store: Store, before: str, batch: int = 5000) -> int:
 def store_items(store: Store, source_id: str, raws: Sequence[RawItem], seen_at: datetime,
                 language: str = "auto") -> UpsertResult:
     """Prepare ``raws`` of one source and store them in one transaction (outside a fetch: imports, tests)."""
-    return store.upsert_items(prepare_items(raws, source_id, language, store.stored_hash), seen_at)
+    return store.upsert_items(prepare_items(raws, source_id, language, store.stored_hash, now=seen_at), seen_at)

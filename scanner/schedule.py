@@ -437,6 +437,10 @@ class Scheduler:
             logger.error("reload (%s) of %s failed; keeping the previous configuration:\n  %s: %s",
                          reason, self.config_path, self.config_path, e)
             return False
+        except Exception as e:  # whatever a hostile or broken file does, the running job keeps going
+            logger.error("reload (%s) of %s failed; keeping the previous configuration:\n  unexpected %s: %s",
+                         reason, self.config_path, e.__class__.__name__, str(e)[:300])
+            return False
         self._sched.add_job(self._apply_job, DateTrigger(self._clock()), args=[new, trigger, reason], id="reload",
                             name="reload", replace_existing=True, misfire_grace_time=None)
         return True

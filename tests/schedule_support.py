@@ -90,7 +90,8 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "c
 
 
 def config_text(feeds: Feeds, every: dict[str, str], cron: str = "0 7 * * 1", extra: str = "") -> str:
-    lines = ["settings:", "  per_host_delay: 0", "  timeout: 10", "  timezone: Asia/Bangkok", "sources:"]
+    lines = ["settings:", "  per_host_delay: 0", "  allow_hosts: [127.0.0.1]", "  timeout: 10",
+             "  timezone: Asia/Bangkok", "sources:"]
     for name, ev in every.items():
         lines += [f"  - id: {name}", "    kind: rss", f"    url: {feeds.url(name)}", "    language: th",
                   f"    every: {ev}"]

@@ -30,7 +30,7 @@ def fifty_feeds(thaigov: list[dict[str, Any]]) -> Iterator[FeedServer]:
 
 
 def feeds_config(server: FeedServer, extra: str = "") -> str:
-    lines = ["settings:", "  per_host_delay: 0", "sources:"]
+    lines = ["settings:", "  per_host_delay: 0", "  allow_hosts: [127.0.0.1, localhost]", "sources:"]
     for fid in server.feeds:
         lines += [f"  - id: {fid}", "    kind: rss", f"    url: {server.url(fid)}", "    every: 1h"]
     return "\n".join(lines) + "\n" + extra
@@ -61,7 +61,7 @@ def test_fifty_feeds_stored_exactly_once_then_conditional(
 
 def test_exit_codes_some_and_all_failed(fifty_feeds: FeedServer, write_config: Callable[[str], Path]) -> None:
     dead = "  - id: dead\n    kind: rss\n    url: http://127.0.0.1:9/feed.xml\n"
-    write_config(f"settings:\n  per_host_delay: 0\nsources:\n  - id: ok\n    kind: rss\n"
+    write_config(f"settings:\n  per_host_delay: 0\n  allow_hosts: [127.0.0.1]\nsources:\n  - id: ok\n    kind: rss\n"
                  f"    url: {fifty_feeds.url('feed-01')}\n{dead}")
     result = run("fetch")
     assert result.exit_code == 1

@@ -42,7 +42,8 @@ def test_bad_sources_fail_alone(httpserver: HTTPServer, write_config: Callable[[
     httpserver.expect_request("/huge.xml").respond_with_handler(huge)
     # (A timeout is tested in test_http.py: the test server handles one request at a time.)
     names = ["good", "thai", "404", "500", "broken", "page", "huge"]
-    lines = ["settings:", "  per_host_delay: 0", "  timeout: 0.5", "  max_bytes: 20MB", "sources:"]
+    lines = ["settings:", "  per_host_delay: 0", "  allow_hosts: [127.0.0.1, localhost]", "  timeout: 0.5",
+             "  max_bytes: 20MB", "sources:"]
     for n in names:
         path = f"/{n}." + ("html" if n == "page" else "xml")
         lines += [f"  - id: s-{n}", "    kind: rss", f"    url: {httpserver.url_for(path)}"]
@@ -70,7 +71,7 @@ def test_db_option_overrides_settings(httpserver: HTTPServer, write_config: Call
                                       tmp_path: Path) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/good.xml").respond_with_data(GOOD)
-    write_config(f"settings:\n  per_host_delay: 0\nsources:\n  - id: g\n    kind: rss\n"
+    write_config(f"settings:\n  per_host_delay: 0\n  allow_hosts: [127.0.0.1]\nsources:\n  - id: g\n    kind: rss\n"
                  f"    url: {httpserver.url_for('/good.xml')}\n")
     other = tmp_path / "elsewhere" / "x.db"
     assert CliRunner().invoke(cli, ["--db", str(other), "fetch"]).exit_code == 0

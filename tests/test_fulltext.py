@@ -28,7 +28,7 @@ EXPECTED = json.loads((HTML_DIR / "expected.json").read_text(encoding="utf-8"))
 _LINES = (Path(__file__).resolve().parent.parent / "demo/data/thaigov_sample.jsonl").read_text(encoding="utf-8")
 THAIGOV = {row["id"]: row for row in (json.loads(line) for line in _LINES.split("\n") if line.strip())}
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-SETTINGS = "settings:\n  per_host_delay: 0\n  timeout: 5\n"
+SETTINGS = "settings:\n  per_host_delay: 0\n  timeout: 5\n  allow_hosts: [127.0.0.1, localhost]\n"
 
 # Publication times: a dated meta tag wins (exact instant); otherwise htmldate's day, at midnight Bangkok.
 EXPECTED_PUBLISHED = {

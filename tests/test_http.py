@@ -18,6 +18,7 @@ UA = "scanner-test/1.0 (contact: lab@example.org)"
 def client(**kwargs: object) -> HttpClient:
     options: dict[str, object] = {"user_agent": UA, "timeout": 5.0, "per_host_delay": 0.0, "backoff": 0.01}
     options.update(kwargs)
+    options.setdefault("allow_hosts", ("127.0.0.1", "localhost"))
     return HttpClient(**options)  # type: ignore[arg-type]
 
 

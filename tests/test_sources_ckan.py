@@ -20,7 +20,7 @@ from tests.listing_site import serve_robots, serve_site
 
 CKAN = Path(__file__).resolve().parent / "data" / "ckan"
 SEARCH = "/api/3/action/package_search"
-SETTINGS = "settings:\n  per_host_delay: 0\n  timeout: 5\n"
+SETTINGS = "settings:\n  per_host_delay: 0\n  timeout: 5\n  allow_hosts: [127.0.0.1, localhost]\n"
 
 
 def ckan_source(server: HTTPServer, sid: str = "datagoth", prefix: str = "", extra: str = "") -> str:

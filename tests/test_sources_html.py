@@ -24,6 +24,7 @@ SETTINGS = """
 settings:
   per_host_delay: 0
   timeout: 5
+  allow_hosts: [127.0.0.1, localhost]
 """
 
 

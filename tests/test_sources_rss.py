@@ -98,7 +98,7 @@ def fetch_fixture(httpserver: HTTPServer, rel: str) -> SourceFetch:
     httpserver.expect_request(path).respond_with_data(data, content_type=content_type, headers=headers)
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     source = RssSource(id="fixture", kind="rss", url=httpserver.url_for(path))
-    config = Config(settings=Settings(per_host_delay=0), sources=[source])
+    config = Config(settings=Settings(per_host_delay=0, allow_hosts=["127.0.0.1"]), sources=[source])
     with HttpClient.from_settings(config.settings) as http:
         ctx = FetchContext(http=http, config=config, now=now_utc(), state=SourceState("fixture"))
         return fetch_source(source, ctx)

@@ -17,6 +17,9 @@ from pydantic import ValidationError
 from scanner.config.models import SOURCE_KINDS, Config, looks_like_path
 from scanner.errors import ConfigError
 
+MAX_DEPTH = 32  # nesting of mappings and lists; sources.yaml needs about 6
+MAX_CONFIG_BYTES = 2_000_000
+
 
 def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], problems: list[str],
               fname: str) -> None:
@@ -100,6 +103,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if problems:
         raise ConfigError(problems)
     try:
+        _check_structure(text, fname)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
@@ -129,6 +133,29 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         raise ConfigError(sorted(set(problems), key=_problem_sort_key))
     assert config is not None
     return config
+
+
+def _check_structure(text: str, fname: str) -> None:
+    """Refuse aliases and deep nesting before anything builds the document.
+
+    A few hundred bytes of nested aliases (``*a``) expand to gigabytes once built (an "alias bomb"),
+    and 50,000 nested brackets overflow the recursive composer. The event stream is read without
+    building anything, so both are found in time linear in the text.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else 1
+            raise ConfigError([f"{fname}:{line}: YAML aliases (*{event.anchor}) are not allowed in this file: "
+                               "write the value out where it is needed"])
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise ConfigError([f"{fname}:{line}: nested more than {MAX_DEPTH} levels deep; sources.yaml "
+                                   "never needs that (is an indentation or a bracket wrong?)"])
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
 
 
 def _problem_sort_key(p: str) -> tuple[int, str]:
@@ -191,6 +218,9 @@ def load_config(path: str | Path) -> Config:
     p = Path(path)
     if not p.exists():
         raise ConfigError([f"{p}: no such file: create it (see README, 'How to add a source') or pass --config"])
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError([f"{p}:1: the file is {p.stat().st_size:,} bytes; a sources.yaml is at most "
+                           f"{MAX_CONFIG_BYTES:,}"])
     raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

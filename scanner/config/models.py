@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from scanner.cron import parse_cron
 from scanner.errors import ConfigError
+from scanner.models import FieldCaps
+from scanner.netguard import allow_entry
 from scanner.normalize import http_url
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -76,6 +78,33 @@ class Settings(Strict):
     # Retention: forget the full text of items published more than this many months ago (title,
     # summary, vectors and signal membership stay). None keeps every text.
     keep_bodies: int | None = Field(default=None, ge=1, le=1200)
+    # Total seconds one source may take per fetch, its full-text pages and next pages included.
+    # None: five times ``timeout``.
+    source_budget: float | None = Field(default=None, gt=0, le=86400)
+    # Hosts (``host`` or ``host:port``) that may be fetched although they resolve to a loopback,
+    # private or other internal address; everything else internal is refused (docs/security.md).
+    allow_hosts: list[str] = Field(default_factory=list)
+    # Caps on what one item may bring, applied before its text is parsed or tokenised.
+    max_title_chars: int = Field(default=1_000, ge=50, le=100_000)
+    max_summary_chars: int = Field(default=20_000, ge=200, le=10_000_000)
+    max_body_chars: int = Field(default=200_000, ge=1_000, le=50_000_000)
+    max_tags: int = Field(default=50, ge=1, le=10_000)
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            allow_entry(entry)
+        return v
+
+    @property
+    def caps(self) -> FieldCaps:
+        return FieldCaps(self.max_title_chars, self.max_summary_chars, self.max_body_chars, self.max_tags)
+
+    @property
+    def budget(self) -> float:
+        """Seconds one source may take per fetch (``source_budget``, else five times ``timeout``)."""
+        return self.source_budget if self.source_budget is not None else 5 * self.timeout
 
     @field_validator("max_bytes", mode="before")
     @classmethod
@@ -144,6 +173,7 @@ class RssSource(SourceBase):
     url: str
     fulltext: bool = False
     fulltext_limit: int = Field(default=50, ge=1, le=1000)
+    follow_offsite: bool = False  # full text from pages on other sites than the feed's
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
 
@@ -190,6 +220,7 @@ class HtmlSource(SourceBase):
     date_format: str | None = None
     fulltext: bool = False
     fulltext_limit: int = Field(default=50, ge=1, le=1000)
+    follow_offsite: bool = False  # full text and next pages on other sites than the listing's
 
     @field_validator("url")
     @classmethod
@@ -308,6 +339,35 @@ class EmailConfig(Strict):
     password_env: str | None = None
     sender: str = "scanner@localhost"
     recipients: list[str] = Field(min_length=1)
+
+    @field_validator("sender", "host", "user")
+    @classmethod
+    def _one_line(cls, v: str | None) -> str | None:
+        if v is not None and any(c in v for c in "\r\n\x00"):
+            raise ValueError("must be on one line: a line break here would let text into the mail's headers")
+        return v
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, v: str) -> str:
+        return _check_address(v)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, v: list[str]) -> list[str]:
+        return [_check_address(a) for a in v]
+
+
+def _check_address(value: str) -> str:
+    """One e-mail address (``name@host`` or ``Name <name@host>``), on one line."""
+    from email.utils import parseaddr
+
+    if any(c in value for c in "\r\n\x00"):
+        raise ValueError(f"{value!r}: an address must be on one line (a line break would inject mail headers)")
+    _, addr = parseaddr(value)
+    if "@" not in addr or addr.startswith("@") or addr.endswith("@") or "," in value or " " in addr:
+        raise ValueError(f"{value!r} is not one e-mail address (write name@example.org)")
+    return value
 
 
 class DigestConfig(Strict):

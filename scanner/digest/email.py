@@ -36,7 +36,10 @@ def send_digest_email(cfg: EmailConfig, subject: str, html: str, text: str, time
         if password is None:
             raise DeliveryError(f"digest.email.password_env names {cfg.password_env!r} but that environment "
                                 f"variable is not set: export {cfg.password_env}=… before running")
-    msg = build_message(cfg, subject, html, text)
+    try:
+        msg = build_message(cfg, subject, html, text)
+    except (ValueError, TypeError) as e:  # e.g. a line break in an address (config checks it; this is the net)
+        raise DeliveryError(f"could not build the digest e-mail: {e}") from e
     try:
         with smtplib.SMTP(cfg.host, cfg.port, timeout=timeout) as smtp:
             smtp.ehlo()

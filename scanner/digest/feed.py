@@ -6,10 +6,13 @@ is there. Times come from the digests' weeks, never the wall clock: rebuilding g
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
+import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import fields
 from pathlib import Path
@@ -104,7 +107,21 @@ def write_index_and_feed(reports: Path, title: str, base_url: str | None = None)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    tmp.replace(path)
+    """Write ``text`` (UTF-8) so a reader never sees half a file and nothing planted can redirect it.
+
+    The temporary file is new and unpredictable (``mkstemp`` in the same folder: it never follows
+    a symlink someone left there), is flushed to disk, and then replaces ``path`` in one rename;
+    a symlink at ``path`` itself is replaced, not followed. The file is readable by all (0644).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read (and published)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

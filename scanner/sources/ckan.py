@@ -17,7 +17,7 @@ from urllib.parse import quote
 from scanner.config import CkanSource
 from scanner.dates import parse_date
 from scanner.errors import FetchError, HTTPStatusError, ParseError
-from scanner.models import RawItem, SourceFetch
+from scanner.models import FieldCaps, RawItem, SourceFetch
 from scanner.normalize import clean_text, html_to_text, http_url
 from scanner.sources import FetchContext
 
@@ -57,7 +57,7 @@ def fetch(source: CkanSource, ctx: FetchContext) -> SourceFetch:
     endpoint = api_url(source.url)
     params = search_params(source)
     try:
-        resp = ctx.http.get(endpoint, accept="application/json", params=params)
+        resp = ctx.get(endpoint, accept="application/json", params=params)
     except HTTPStatusError as e:
         raise FetchError(_status_hint(e, endpoint, source)) from None
     result.http_status = resp.status
@@ -66,15 +66,25 @@ def fetch(source: CkanSource, ctx: FetchContext) -> SourceFetch:
     if not isinstance(datasets, list):
         raise ParseError(f"{endpoint}: CKAN answered without a list of results")
     base = portal_base(source.url)
+    caps = ctx.config.settings.caps
     skipped = 0
-    for ds in datasets:
-        item = dataset_to_item(ds, base) if isinstance(ds, dict) else None
+    broken: list[str] = []
+    for n, ds in enumerate(datasets, start=1):
+        try:
+            item = dataset_to_item(ds, base, caps) if isinstance(ds, dict) else None
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as e:
+            # One malformed record (``"tags": 5``) is skipped; the others still count.
+            broken.append(f"result {n}: {e.__class__.__name__}: {str(e)[:100]}")
+            continue
         if item is None:
             skipped += 1
             continue
         result.items.append(item)
     if skipped:
         result.warnings.append(f"{skipped} datasets skipped (no id or title, deleted or private)")
+    if broken:
+        more = f" (and {len(broken) - 5} more)" if len(broken) > 5 else ""
+        result.warnings.append(f"{len(broken)} malformed datasets skipped: {'; '.join(broken[:5])}{more}")
     count = payload.get("count")
     result.report["api"] = f"{endpoint}?" + "&".join(f"{k}={v}" for k, v in params.items())
     result.report["datasets"] = (f"{count} match the search; {len(datasets)} returned (rows={source.rows}); "
@@ -105,6 +115,8 @@ def parse_response(content: bytes, endpoint: str, content_type: str = "") -> dic
                          "is `url` the base address of a CKAN portal?")
     try:
         data = json.loads(content.decode("utf-8-sig"))
+    except RecursionError:
+        raise ParseError(f"{endpoint}: the JSON answer is nested too deeply to read") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         kind = content_type.split(";")[0] or "unknown type"
         raise ParseError(f"{endpoint}: the answer is not JSON ({kind}: {e}); is `url` a CKAN portal?") from None
@@ -126,21 +138,27 @@ def parse_response(content: bytes, endpoint: str, content_type: str = "") -> dic
     return result
 
 
-def dataset_to_item(ds: dict[str, Any], base: str) -> RawItem | None:
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def dataset_to_item(ds: dict[str, Any], base: str, caps: FieldCaps | None = None) -> RawItem | None:
     """One CKAN dataset (package dict) → ``RawItem``; ``None`` for deleted, private or empty ones."""
+    caps = caps or FieldCaps()
     ds_id = str(ds.get("id") or "").strip()
     name = str(ds.get("name") or "").strip()
-    title = clean_text(str(ds.get("title") or name))
+    title = clean_text(str(ds.get("title") or name)[:caps.raw(caps.title)])[:caps.title]
     if not ds_id or not title or ds.get("state", "active") != "active" or ds.get("private") is True:
         return None
-    notes = html_to_text(str(ds.get("notes") or ""))
+    notes = html_to_text(str(ds.get("notes") or ""), caps.body)
     raw_org = ds.get("organization")
     org: dict[str, Any] = raw_org if isinstance(raw_org, dict) else {}
     org_title = clean_text(str(org.get("title") or org.get("name") or "")) or None
     tags = [clean_text(str(t.get("display_name") or t.get("name")))
-            for t in ds.get("tags") or [] if isinstance(t, dict) and (t.get("display_name") or t.get("name"))]
+            for t in _list(ds.get("tags"))[:caps.tags]
+            if isinstance(t, dict) and (t.get("display_name") or t.get("name"))]
     resources = []
-    for r in ds.get("resources") or []:
+    for r in _list(ds.get("resources"))[:1000]:
         if not isinstance(r, dict):
             continue
         url = str(r.get("url") or "").strip()

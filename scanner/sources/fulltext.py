@@ -24,7 +24,15 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 
 from scanner.dates import find_date, parse_date
-from scanner.errors import FetchError, HTTPStatusError, ParseError, ResponseTooLargeError, RobotsDisallowedError
+from scanner.errors import (
+    BudgetExceededError,
+    FetchError,
+    HTTPStatusError,
+    ParseError,
+    RefusedURLError,
+    ResponseTooLargeError,
+    RobotsDisallowedError,
+)
 from scanner.http import HttpResponse
 from scanner.models import KnownItem, RawItem
 from scanner.normalize import THAI_RE, canonical_url, clean_text
@@ -53,11 +61,14 @@ def feed_hash(item: RawItem) -> str:
 
 
 def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], limit: int = DEFAULT_LIMIT) -> None:
+    """Fill ``content`` (and missing title, author, date) of ``items`` from their pages, in place.
+
+    Pages on another site than the source's are left alone unless it says ``follow_offsite``; when
+    the source's time budget runs out, the remaining pages wait for the next run."""
     if ctx.preview:
         limit = min(limit, PREVIEW_LIMIT)
-    """Fill ``content`` (and missing title, author, date) of ``items`` from their pages, in place."""
-    fetched = 0
-    pending = 0
+    fetched = pending = offsite = 0
+    out_of_time = False
     problems: list[str] = []
     tz = ctx.config.settings.timezone
     first_of: dict[str, RawItem] = {}
@@ -76,18 +87,26 @@ def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], l
         if urlsplit(item.url).path.lower().endswith(NOT_HTML_SUFFIXES):
             item.extra["fulltext"] = {"feed_hash": fhash, "status": "not-html"}
             continue
-        if fetched >= limit:
+        if ctx.offsite(item.url):
+            item.extra["fulltext"] = {"feed_hash": fhash, "status": "offsite"}
+            offsite += 1
+            continue
+        if fetched >= limit or out_of_time:
             pending += 1
             continue
         fetched += 1
         state: dict[str, Any] = {"feed_hash": fhash}
         try:
-            resp = ctx.http.get(item.url, accept=PAGE_ACCEPT)
+            resp = ctx.get(item.url, accept=PAGE_ACCEPT)
             extracted = extract_page(resp, tz=tz, now=ctx.now)
+        except BudgetExceededError:
+            # The source's budget is spent: this page and the rest wait for the next run.
+            out_of_time, fetched, pending = True, fetched - 1, pending + 1
+            continue
         except HTTPStatusError as e:
             state["status"] = "gone" if 400 <= e.status < 500 and e.status not in (408, 429) else "error"
             problems.append(str(e))
-        except (RobotsDisallowedError, ResponseTooLargeError) as e:
+        except (RobotsDisallowedError, ResponseTooLargeError, RefusedURLError) as e:
             state["status"] = "blocked"
             problems.append(str(e))
         except ParseError as e:
@@ -104,8 +123,12 @@ def add_fulltext(items: list[RawItem], ctx: FetchContext, warnings: list[str], l
         warnings.append(f"full text: {len(problems)} of {fetched} pages gave no text, the summary is kept: "
                         f"{'; '.join(problems[:3])}{more}")
     if pending:
-        warnings.append(f"full text: {pending} pages left for the next run (at most {limit} per run; "
-                        "raise fulltext_limit to fetch more at once)")
+        why = ("the source's time budget (settings.source_budget) ran out" if out_of_time else
+               f"at most {limit} per run; raise fulltext_limit to fetch more at once")
+        warnings.append(f"full text: {pending} pages left for the next run ({why})")
+    if offsite:
+        warnings.append(f"full text: {offsite} links point to other sites and were not fetched (set "
+                        "follow_offsite: true on the source to fetch them)")
 
 
 def _copy_fulltext(source: RawItem, item: RawItem) -> None:

@@ -105,10 +105,15 @@ def _crawl_from(start: str, source: HtmlSource, ctx: FetchContext, crawl: Crawl,
             return True
         crawl.seen_pages.add(key)
         if page_no > 1:
+            if ctx.offsite(url):
+                crawl.next_notes.append(f"stopped at {url}: on another site than the listing (set "
+                                        "follow_offsite: true to follow it)")
+                result.warnings.append(f"next page {url} is on another site; not followed (follow_offsite)")
+                return True
             crawl.next_notes.append(f"page {page_no} → {url}")
         use_cache = conditional and page_no == 1
         try:
-            resp = ctx.http.get(url, accept=HTML_ACCEPT, etag=ctx.state.etag if use_cache else None,
+            resp = ctx.get(url, accept=HTML_ACCEPT, etag=ctx.state.etag if use_cache else None,
                                 last_modified=ctx.state.last_modified if use_cache else None)
         except FetchError as e:
             _page_failed(crawl, result, page_no, url, e)

@@ -251,13 +251,30 @@ class Store:
                 (iso(r.started_at), iso(finished), r.etag, r.last_modified, r.source_id),
             )
 
-    def stored_hash(self, item_key: str) -> str | None:
-        """The content hash stored under ``item_key``, or ``None`` (``scanner.prepare`` skips re-tokenising)."""
-        row = self.db.execute("SELECT content_hash FROM items WHERE item_key = ?", (item_key,)).fetchone()
+    def stored_hash(self, source_id: str, item_key: str) -> str | None:
+        """The content hash of the item ``source_id`` would write under ``item_key`` (``own_key``), or
+        ``None`` (``scanner.prepare`` skips re-tokenising when it matches)."""
+        key, _ = self.own_key(source_id, item_key)
+        row = self.db.execute("SELECT content_hash FROM items WHERE item_key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
+
+    def own_key(self, source_id: str, item_key: str) -> tuple[str, int | None]:
+        """Where ``source_id``'s copy of ``item_key`` lives, and the first item of what it copies (or ``None``).
+
+        An item belongs to the source that stored it first. When another source lists the same URL,
+        its copy is kept apart, under ``copy_key``, linked to the first by ``duplicate_of`` (so the
+        stories stage counts them as one story, seen by two sources), and never rewrites it.
+        """
+        row = self.db.execute("SELECT COALESCE(duplicate_of, id), source_id FROM items WHERE item_key = ?",
+                              (item_key,)).fetchone()
+        if row is None or row[1] == source_id:
+            return item_key, None
+        return copy_key(source_id, item_key), int(row[0])
 
     def upsert_items(self, items: Sequence[PreparedItem], seen_at: datetime) -> UpsertResult:
         """Insert new items, update changed ones (keeping ``first_seen``), touch unchanged ones.
+
+        An item is only ever rewritten by the source that stored it first (``own_key``).
 
         Not sqlite-utils' ``upsert``: an update must keep ``first_seen``, fill a missing date only
         once, link an exact copy under another URL (``duplicate_of``) and re-index only when the
@@ -268,11 +285,12 @@ class Store:
         now = iso(seen_at)
         with self.transaction():
             for it in items:
+                key, original = self.own_key(it.source_id, it.item_key)
                 existing = conn.execute(
                     "SELECT id, content_hash, date_missing, body_dropped FROM items WHERE item_key = ?",
-                    (it.item_key,)).fetchone()
+                    (key,)).fetchone()
                 if existing is None:
-                    item_id = self._insert_item(it, now)
+                    item_id = self._insert_item(it, key, original, now)
                     result.new += 1
                 else:
                     item_id, old_hash, old_missing, dropped = existing
@@ -297,15 +315,16 @@ class Store:
                 result.item_ids.append(item_id)
         return result
 
-    def _insert_item(self, it: PreparedItem, now: str) -> int:
+    def _insert_item(self, it: PreparedItem, key: str, original: int | None, now: str) -> int:
         conn = self.db.conn
-        dup = conn.execute("SELECT id FROM items WHERE content_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-                           (it.content_hash,)).fetchone()
+        dup = (original,) if original is not None else conn.execute(
+            "SELECT id FROM items WHERE content_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+            (it.content_hash,)).fetchone()
         cur = conn.execute(
             "INSERT INTO items (source_id, item_key, url, canonical_url, guid, title, summary, content, author, lang, "
             "published, date_missing, first_seen, last_seen, updated_at, content_hash, duplicate_of, extra) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (it.source_id, it.item_key, it.url, it.canonical_url, it.guid, it.title, it.summary, it.content,
+            (it.source_id, key, it.url, it.canonical_url, it.guid, it.title, it.summary, it.content,
              it.author, it.lang, it.published or now, 0 if it.published else 1, now, now, now, it.content_hash,
              dup[0] if dup else None, it.extra),
         )
@@ -397,6 +416,11 @@ class Store:
 
 
 SQL_CHUNK = 900  # ids per ``IN (...)`` list: stays under SQLite's limit on bound parameters
+
+
+def copy_key(source_id: str, item_key: str) -> str:
+    """The key of ``source_id``'s own copy of an item another source stored first (``Store.own_key``)."""
+    return f"copy:{source_id}:{item_key}"
 
 
 def chunked(ids: Sequence[Any]) -> Iterator[list[Any]]:
