@@ -1,4 +1,4 @@
-"""Many hostile sources and two healthy ones in one ``fetch --all``, then ``run --once``.
+"""Seventeen hostile sources and two healthy ones in one ``fetch --all``, then ``run --once``.
 
 Limits: the fetch ends within its budget (four workers, ``source_budget: 4``: at most a few
 budgets in all); the healthy sources' items are all stored with their own titles; the digest is
@@ -84,6 +84,8 @@ def test_hostile_sources_and_two_healthy_ones(tmp_path: Path, thaigov: list[dict
                 assert stored == sorted(html.unescape(it["title"]) for it in items)
             fetches = store.query("SELECT source_id, status FROM fetches")
             assert len(fetches) == len(hostile) + 3  # every source recorded, the failed ones too
+            failed = sum(1 for f in fetches if f["status"] == "failed")
+            items = store.count_items()
 
         ran = CliRunner().invoke(cli, ["run", "--once", "--as-of", "2025-01-14"])
         assert ran.exit_code in (0, 1), ran.output
@@ -99,4 +101,5 @@ def test_hostile_sources_and_two_healthy_ones(tmp_path: Path, thaigov: list[dict
         assert data["week"] == "2025-W02"
         feed_xml = (tmp_path / "reports" / "feed.xml").read_text(encoding="utf-8")
         assert "<script" not in feed_xml
-        print(f"\nend-to-end: fetch --all of {len(hostile) + 3} sources took {elapsed:.1f} s")
+        print(f"\nend-to-end: fetch --all of {len(hostile) + 3} sources took {elapsed:.1f} s: {failed} failed, "
+              f"{items} items stored; run --once wrote {digest.name} ({len(page):,} bytes)")
