@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from scanner.errors import UsageError
+
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+MAX_WEEK_RANGE = 520  # ten years: the longest back-fill or replay one command does
 
 UTC = UTC
 
@@ -107,3 +113,28 @@ def months_before(now: datetime, months: int, tz: str = "Asia/Bangkok") -> datet
 def last_complete_week(now: datetime, tz: str = "Asia/Bangkok") -> str:
     """The ISO week before the one ``now`` falls in."""
     return shift_week(iso_week(now, tz), -1)
+
+
+def check_week(week: str) -> str:
+    """``2025-W07`` as given, or ``UsageError`` with the expected form."""
+    m = WEEK_RE.match(week or "")
+    if not m:
+        raise UsageError(f"{week!r} is not an ISO week: write it as YYYY-Www, for example 2025-W07")
+    try:
+        date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise UsageError(f"{week!r} does not exist: {m.group(1)} has no week {int(m.group(2))}") from None
+    return week
+
+
+def week_range(first: str, last: str) -> list[str]:
+    """``--from first --to last``: every week of the range, checked (``UsageError`` for a bad week, a
+    reversed range or one longer than ``MAX_WEEK_RANGE``)."""
+    check_week(first)
+    check_week(last)
+    if first > last:
+        raise UsageError(f"--from {first} is after --to {last}: swap them")
+    weeks = weeks_between(first, last)
+    if len(weeks) > MAX_WEEK_RANGE:
+        raise UsageError(f"{len(weeks)} weeks is too many for one run: at most {MAX_WEEK_RANGE} (ten years)")
+    return weeks

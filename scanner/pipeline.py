@@ -41,11 +41,25 @@ def fetch_due(config: Config, store: Store, now: datetime, source_ids: Sequence[
 
 
 def analyse_step(config: Config, store: Store, now: datetime, progress: bool = False) -> list[str]:
-    """Relevance, embeddings, clustering, tracking and scores over the analysis window. Returns summary lines."""
-    from scanner.analysis.analyse import analyse  # heavy (numpy, scikit-learn, the model): imported when used
+    """Relevance, embeddings, clustering, tracking and scores over the analysis window. Returns summary lines.
 
-    result = analyse(config, store, now, progress=progress)
-    return list(result.lines)
+    On a database with items but no analysis yet (an imported archive, a first run over feeds with
+    weeks of history), the archive's weeks are replayed first (``analysis.replay``), so its items
+    get the signals of a scanner that ran through those weeks."""
+    # Heavy (numpy, scikit-learn, the model): imported when used.
+    from scanner.analysis.analyse import analyse
+    from scanner.analysis.embed import get_embedder
+    from scanner.analysis.replay import archive_weeks, replay
+
+    lines: list[str] = []
+    embedder = get_embedder(config.analysis, config.base_dir)
+    pending = archive_weeks(config, store, now)
+    if pending:
+        done = replay(config, store, *pending, now, progress=progress, embedder=embedder)
+        lines.append(f"analyse: no earlier analysis: replayed {pending[0]} … {pending[1]} first "
+                     f"({len(done)} weeks with items)")
+    result = analyse(config, store, now, progress=progress, embedder=embedder)
+    return lines + list(result.lines)
 
 
 def digest_step(config: Config, store: Store, now: datetime) -> list[str]:

@@ -30,17 +30,30 @@ from scanner.store.exports import WEEK_COLUMNS
 
 @cli.command("analyse")
 @as_of_option("Behave as if now were DATE: only items published by then; weeks counted from it.")
+@click.option("--from", "first", default=None, metavar="YYYY-Www",
+              help="Replay week by week from this week (with --to).")
+@click.option("--to", "last", default=None, metavar="YYYY-Www", help="Replay up to this week (with --from).")
 @click.pass_obj
-def analyse_cmd(app: App, as_of: AsOf) -> None:
+def analyse_cmd(app: App, as_of: AsOf, first: str | None, last: str | None) -> None:
     """Relevance, embeddings, clustering, tracking and scores over the analysis window.
 
     The window is the last analysis.window_weeks ISO weeks up to now (or --as-of); items published
-    before it keep their relevance decision and signal.
+    before it keep their relevance decision and signal. With --from and --to, every week of the
+    range is analysed in turn as of its end, as a scanner running through those weeks would have:
+    the way to analyse an imported archive.
     """
     from scanner.analysis.analyse import analyse
+    from scanner.analysis.replay import replay
 
+    if (first is None) != (last is None):
+        raise click.UsageError("--from and --to go together: give both weeks, e.g. --from 2025-W01 --to 2025-W20")
     now = app.now(as_of)
     with hold_lock(app.db_path, "scanner analyse"), app.open_store() as store:
+        if first and last:
+            results = replay(app.config, store, first, last, now, progress=sys.stderr.isatty(),
+                             on_week=lambda r: click.echo(r.lines[0] if r.lines else r.week))
+            click.echo(f"replayed {len(results)} weeks with items, {first} … {last}")
+            return
         result = analyse(app.config, store, now, progress=sys.stderr.isatty())
     for line in result.lines:
         click.echo(line)

@@ -9,12 +9,11 @@ command to act on.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-from scanner.clock import iso, last_complete_week, week_end, weeks_between
+from scanner.clock import check_week, iso, last_complete_week, week_end, week_range
 from scanner.config import Config
 from scanner.digest.build import build_digest
 from scanner.digest.email import send_digest_email
@@ -27,9 +26,7 @@ from scanner.store import digest as q
 
 logger = logging.getLogger(__name__)
 
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 SITE_TITLE = "Horizon scan: Thai digital government"
-MAX_BACKFILL_WEEKS = 520  # ten years
 
 __all__ = ["DigestResult", "check_week", "write_digest", "write_digests", "write_due_digest", "write_requested"]
 
@@ -49,18 +46,6 @@ class DigestResult:
     def exit_code(self) -> int:
         """``1`` when the e-mail failed, else ``0`` (the files are written either way)."""
         return 1 if self.email_failed else 0
-
-
-def check_week(week: str) -> str:
-    """``2025-W07`` as given, or ``UsageError`` with the expected form."""
-    m = WEEK_RE.match(week or "")
-    if not m:
-        raise UsageError(f"{week!r} is not an ISO week: write it as YYYY-Www, for example 2025-W07")
-    try:
-        date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-    except ValueError:
-        raise UsageError(f"{week!r} does not exist: {m.group(1)} has no week {int(m.group(2))}") from None
-    return week
 
 
 def _subject(d: Digest) -> str:
@@ -147,11 +132,4 @@ def write_requested(config: Config, store: Store, now: datetime, week: str | Non
 
 def write_digests(config: Config, store: Store, first: str, last: str, now: datetime) -> list[DigestResult]:
     """Back-fill: every week from ``first`` to ``last`` inclusive (no e-mail)."""
-    check_week(first)
-    check_week(last)
-    if first > last:
-        raise UsageError(f"--from {first} is after --to {last}: swap them")
-    weeks = weeks_between(first, last)
-    if len(weeks) > MAX_BACKFILL_WEEKS:
-        raise UsageError(f"{len(weeks)} weeks is too many for one back-fill: at most {MAX_BACKFILL_WEEKS} (ten years)")
-    return [write_digest(config, store, w, now) for w in weeks]
+    return [write_digest(config, store, w, now) for w in week_range(first, last)]

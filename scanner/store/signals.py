@@ -73,6 +73,18 @@ def item_ids_in(store: Store, start: str, end: str) -> list[int]:
     return [r[0] for r in store.db.execute(sql, (start, end))]
 
 
+def any_item_in(store: Store, start: str, end: str) -> bool:
+    """Whether an item was published in ``[start, end]``."""
+    sql = "SELECT 1 FROM items WHERE published >= ? AND published <= ? LIMIT 1"
+    return store.db.execute(sql, (start, end)).fetchone() is not None
+
+
+def first_published(store: Store) -> str | None:
+    """The publication time of the oldest item, or ``None`` for an empty database."""
+    row = store.db.execute("SELECT min(published) FROM items").fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
 def item_topics(store: Store, item_ids: Sequence[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for ids in chunked(item_ids):
@@ -381,6 +393,12 @@ def signal_spans(store: Store, until: str, signal_ids: Sequence[int]) -> dict[in
 
 
 # --------------------------------------------------------------------------- runs
+def count_runs(store: Store, kind: str) -> int:
+    """How many ``kind`` runs finished (``analyse``: whether the engine has ever run)."""
+    return int(store.db.execute("SELECT count(*) FROM runs WHERE kind = ? AND finished_at IS NOT NULL",
+                                (kind,)).fetchone()[0])
+
+
 def start_run(store: Store, kind: str, as_of: str | None, started_at: str) -> int:
     with store.transaction() as conn:
         cur = conn.execute("INSERT INTO runs (kind, as_of, started_at) VALUES (?,?,?)", (kind, as_of, started_at))
