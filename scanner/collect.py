@@ -93,9 +93,12 @@ def collect(
     http = http or HttpClient.from_settings(config.settings)
     lock = threading.Lock()
 
-    def lookup(url: str) -> KnownItem | None:
-        with lock:
-            return store.known_item(url)
+    def lookup_for(source_id: str) -> Callable[[str], KnownItem | None]:
+        def lookup(url: str) -> KnownItem | None:
+            with lock:
+                return store.known_item(url, source_id)
+
+        return lookup
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources))), thread_name_prefix="fetch") as pool:
@@ -103,7 +106,7 @@ def collect(
             for s in sources:
                 with lock:
                     state = store.source_state(s.id)
-                ctx = FetchContext(http=http, config=config, now=now, state=state, lookup=lookup, lock=lock)
+                ctx = FetchContext(http=http, config=config, now=now, state=state, lookup=lookup_for(s.id), lock=lock)
                 futures[pool.submit(fetch_source, s, ctx)] = s
             # Stored in configuration order, not completion order, so item ids (and everything built
             # on them) are the same on every run over the same input.
@@ -155,7 +158,8 @@ def test_source(config: Config, source_id: str, now: datetime | None = None,
     now = now or now_utc()
     with HttpClient.from_settings(config.settings) as http:
         ctx = FetchContext(http=http, config=config, now=now, state=SourceState(source_id),
-                           lookup=(store.known_item if store else (lambda url: None)), preview=True)
+                           lookup=(lambda url: store.known_item(url, source_id)) if store else (lambda url: None),
+                           preview=True)
         return fetch_source(source, ctx)
 
 

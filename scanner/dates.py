@@ -148,7 +148,10 @@ def _aware(dt: datetime, tz: str) -> datetime:
             dt = dt.replace(year=dt.year - 543, day=28)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ZoneInfo(tz))
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it: no such moment in UTC
+        return datetime.min.replace(tzinfo=UTC) if dt.year < 2 else datetime.max.replace(tzinfo=UTC)
 
 
 def _plausible(dt: datetime | None) -> datetime | None:

@@ -21,6 +21,7 @@ Fetching returns bytes; parsing is the source kinds' job.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -64,11 +65,14 @@ class _CappedRetry(Retry):
     at ``MAX_RETRY_AFTER``, and any wait that would end after the request's budget fails at once."""
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        value = super().get_retry_after(response)
+        try:
+            value = super().get_retry_after(response)
+        except (ValueError, OverflowError, InvalidHeader):  # a 5,000-digit Retry-After: taken as the cap
+            value = MAX_RETRY_AFTER
         if value is None:
             return None
         value = min(value, MAX_RETRY_AFTER)
-        current_deadline().allows_wait(value, f"Retry-After: {response.headers.get('Retry-After')}")
+        current_deadline().allows_wait(value, f"Retry-After: {str(response.headers.get('Retry-After'))[:24]}")
         return value
 
     def increment(self, method: str | None = None, url: str | None = None, response: BaseHTTPResponse | None = None,
@@ -311,6 +315,10 @@ class HttpClient:
             except FetchError:  # a wait refused in advance says why itself; a cut read is named below
                 if not active.expired:
                     raise
+            except Exception as e:  # whatever a hostile answer makes the libraries raise: this URL failed
+                if not active.expired:
+                    raise FetchError(f"{url}: unexpected {e.__class__.__name__} while fetching: "
+                                     f"{str(e)[:200]}") from None
         raise BudgetExceededError(f"{url}: stopped at the source's time budget of {deadline.seconds:g}s "
                                   "(settings.source_budget)")
 
@@ -343,10 +351,10 @@ class HttpClient:
                 return self._response(url, resp, b"", started)
             if resp.status_code >= 400:
                 raise HTTPStatusError(f"{url}: HTTP {resp.status_code} {resp.reason or ''}".strip(), resp.status_code)
-            declared = resp.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            declared = _length(resp.headers.get("Content-Length"))
+            if declared is not None and declared > self.max_bytes:
                 raise ResponseTooLargeError(
-                    f"{url}: response is {int(declared):,} bytes, over the {self.max_bytes:,}-byte cap "
+                    f"{url}: response is {declared:,} bytes, over the {self.max_bytes:,}-byte cap "
                     "(settings.max_bytes)"
                 )
             chunks: list[bytes] = []
@@ -363,7 +371,8 @@ class HttpClient:
             except requests.RequestException as e:
                 raise FetchError(f"{url}: connection broke while reading: {_reason(e)}") from None
             if current_deadline().left() <= 0:  # the watchdog ended the body early: it is not whole
-                raise FetchError(f"{url}: stopped reading at the time limit")
+                raise BudgetExceededError(f"{url}: stopped reading at the source's time budget "
+                                          "(settings.source_budget)")
             return self._response(url, resp, b"".join(chunks), started)
         finally:
             resp.close()
@@ -388,14 +397,20 @@ class HttpClient:
         with self._lock:
             lock = self._host_locks.setdefault(key, threading.Lock())
         delay = max(self.per_host_delay, self._crawl_delay(key))
-        with lock:
+        # Reserve this request's slot under the lock, then sleep outside it: a source waiting for
+        # its turn never holds up another source's check of its own budget.
+        _acquire(lock, deadline, f"{parts.netloc}: waiting for the turn to request this host")
+        try:
+            now = time.monotonic()
             last = self._host_last.get(key)
-            if last is not None:
-                wait = last + delay - time.monotonic()
-                if wait > 0:
-                    deadline.allows_wait(wait, f"{parts.netloc}: the delay between requests to one host")
-                    time.sleep(wait)
-            self._host_last[key] = time.monotonic()
+            wait = 0.0 if last is None else last + delay - now
+            if wait > 0:
+                deadline.allows_wait(wait, f"{parts.netloc}: the delay between requests to one host")
+            self._host_last[key] = now + max(0.0, wait)
+        finally:
+            lock.release()
+        if wait > 0:
+            time.sleep(wait)
 
     def _crawl_delay(self, key: str) -> float:
         entry = self._robots.get(key)
@@ -412,13 +427,16 @@ class HttpClient:
         key = self._host_key(parts)
         with self._lock:
             lock = self._host_locks.setdefault("robots:" + key, threading.Lock())
-        with lock:
+        _acquire(lock, deadline, f"{url}: waiting for robots.txt")
+        try:
             entry = self._robots.get(key)
             if entry is None or time.monotonic() - entry[0] > ROBOTS_TTL:
                 entry = self._load_robots(key, deadline)
                 if entry[0] < 0:  # the budget ran out while reading robots.txt: ask again next time
                     raise BudgetExceededError(f"{url}: {entry[2]}")
                 self._robots[key] = entry
+        finally:
+            lock.release()
         _, parser, problem = entry
         if problem:
             raise RobotsDisallowedError(f"{url}: {problem}")
@@ -444,6 +462,21 @@ class HttpClient:
         parser = RobotFileParser(robots_url)
         parser.parse(decode_body(resp.content, resp.charset).splitlines())
         return (time.monotonic(), parser, None)
+
+
+def _acquire(lock: threading.Lock, deadline: Deadline, what: str) -> None:
+    """Take ``lock``, waiting at most until ``deadline`` (another source may hold it for long)."""
+    left = deadline.left()
+    if not lock.acquire(timeout=max(0.0, left) if left != float("inf") else -1):
+        deadline.check(what)
+        raise BudgetExceededError(f"{what}: the source's time budget ran out (settings.source_budget)")
+
+
+def _length(value: str | None) -> int | None:
+    """A ``Content-Length`` as a number, or ``None`` when it is missing or not a plain number."""
+    if value is None or not re.fullmatch(r"[0-9]{1,20}", value.strip()):
+        return None
+    return int(value.strip())
 
 
 def _reason(exc: Exception) -> str:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -79,20 +80,21 @@ def allow_entry(entry: str) -> tuple[str, int | None]:
     """An ``allow_hosts`` entry as ``(host, port or None)``: ``name``, ``name:port``, ``1.2.3.4``,
     ``::1`` or ``[::1]:8080``. Raises ``ValueError`` for anything else (checked at config load)."""
     text = entry.strip().lower()
-    host, port = text, ""
+    host, port, has_port = text, "", False
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest and not rest.startswith(":"):
-            raise ValueError(f"{entry!r} is not host or host:port")
-        port = rest[1:]
+        host, closed, rest = text[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise ValueError(f"{entry!r} is not host or host:port (an IPv6 address with a port is [addr]:port)")
+        port, has_port = rest[1:], bool(rest)
     elif text.count(":") == 1:
         host, _, port = text.partition(":")
+        has_port = True
     host = host.rstrip(".")
-    if not host or any(c.isspace() or c in "/@?#" for c in host):
+    if not host or any(c.isspace() or c in "/@?#[]" for c in host):
         raise ValueError(f"{entry!r} is not a host name or address (write host or host:port, no scheme or path)")
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
+    if has_port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise ValueError(f"{entry!r}: the port must be a number from 1 to 65535")
-    return host, int(port) if port else None
+    return host, int(port) if has_port else None
 
 
 def host_allowed(host: str, port: int | None, allow_hosts: Sequence[str]) -> bool:
@@ -111,6 +113,7 @@ class _Active:
 
     allow_hosts: Sequence[str]
     deadline: Deadline
+    lock: threading.Lock = field(default_factory=threading.Lock)  # ``socks`` and ``expired`` change together
     # The sockets it opened or reused (kept here: http.client drops a connection's reference to its
     # socket once a "Connection: close" response owns it).
     socks: list[socket.socket] = field(default_factory=list)
@@ -152,17 +155,57 @@ def guarded(allow_hosts: Sequence[str], deadline: Deadline, what: str) -> Iterat
 
 def _expire(active: _Active) -> None:
     """The budget ended: unblock whatever the request is reading by shutting its sockets down."""
-    active.expired = True
-    for sock in list(active.socks):
+    with active.lock:
+        active.expired = True
+        socks = list(active.socks)
+    for sock in socks:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
 
 
-def _resolve_checked(host: str, port: int, allow_hosts: Sequence[str]) -> list[tuple[int, tuple[str, int]]]:
+def _watch(active: _Active | None, sock: socket.socket, host: str) -> None:
+    """Put ``sock`` under the request's watchdog; if the budget ran out meanwhile, close it and raise."""
+    if active is None:
+        return
+    with active.lock:
+        expired = active.expired
+        if not expired:
+            active.socks.append(sock)
+    if expired:
+        sock.close()
+        active.deadline.check(host)
+        raise BudgetExceededError(f"{host}: the source's time budget ran out (settings.source_budget)")
+
+
+def _resolve(host: str, port: int, active: _Active | None) -> list[tuple[Any, ...]]:
+    """``getaddrinfo``, but given up when the budget ends (a hostile name server can be slow too)."""
+    if active is None or not math.isfinite(active.deadline.at):
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    box: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as e:  # handed to the waiting thread
+            box["error"] = e
+
+    worker = threading.Thread(target=lookup, name="dns", daemon=True)
+    worker.start()
+    worker.join(max(0.0, active.deadline.left()))
+    if worker.is_alive():
+        active.deadline.check(host)
+        raise BudgetExceededError(f"{host}: the name lookup outlasted the source's time budget")
+    if "error" in box:
+        raise box["error"]
+    return list(box["infos"])
+
+
+def _resolve_checked(host: str, port: int, allow_hosts: Sequence[str],
+                     active: _Active | None = None) -> list[tuple[int, tuple[str, int]]]:
     """``(family, sockaddr)`` of ``host`` that may be connected to; raises ``RefusedURLError`` if none."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    infos = _resolve(host, port, active)
     found = [(int(family), (str(sockaddr[0]), int(sockaddr[1]))) for family, _, _, _, sockaddr in infos]
     if host_allowed(host, port, allow_hosts):
         return found
@@ -194,14 +237,15 @@ class GuardedHTTPConnection(HTTPConnection):
         active = _active()
         _still_in_time(active, self.host)
         allow: Sequence[str] = active.allow_hosts if active else ()
-        timeout = self.timeout
-        if active is not None and math.isfinite(active.deadline.at):
-            left = max(0.001, active.deadline.left())
-            timeout = left if not isinstance(timeout, (int, float)) else min(float(timeout), left)
         try:
-            addresses = _resolve_checked(self._dns_host, self.port, allow)
+            addresses = _resolve_checked(self._dns_host, self.port, allow, active)
         except socket.gaierror as e:
             raise NameResolutionError(self.host, self, e) from e
+        _still_in_time(active, self.host)
+        timeout = self.timeout
+        if active is not None and math.isfinite(active.deadline.at):
+            left = max(0.001, active.deadline.left())  # computed after the lookup: what is really left
+            timeout = left if not isinstance(timeout, (int, float)) else min(float(timeout), left)
         last: OSError | None = None
         for _family, sockaddr in addresses:
             try:
@@ -213,8 +257,7 @@ class GuardedHTTPConnection(HTTPConnection):
             except OSError as e:
                 last = e
                 continue
-            if active is not None:
-                active.socks.append(sock)
+            _watch(active, sock, self.host)
             return sock
         raise NewConnectionError(self, f"Failed to establish a new connection: {last}")
 
@@ -223,7 +266,7 @@ class GuardedHTTPConnection(HTTPConnection):
         active = _active()
         _still_in_time(active, self.host)
         if active is not None and self.sock is not None and self.sock not in active.socks:
-            active.socks.append(self.sock)
+            _watch(active, self.sock, self.host)
         return super().request(*args, **kwargs)
 
 

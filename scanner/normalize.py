@@ -110,7 +110,12 @@ def canonical_url(url: str | None) -> str | None:
 
 
 # Second-level labels under a country code that are registries, not sites (go.th, co.uk, com.au …).
-REGISTRY_LABELS = frozenset({"ac", "co", "go", "in", "mi", "or", "net", "com", "org", "gov", "edu", "nic"})
+REGISTRY_LABELS = frozenset({"ac", "co", "go", "in", "mi", "or", "net", "com", "org", "gov", "edu", "nic", "gob",
+                             "gouv", "govt", "ne", "lg", "ed"})
+# Hosting domains whose every subdomain is someone else's site.
+SHARED_HOSTS = frozenset({"github.io", "gitlab.io", "blogspot.com", "wordpress.com", "medium.com", "substack.com",
+                          "netlify.app", "vercel.app", "pages.dev", "web.app", "firebaseapp.com", "appspot.com",
+                          "herokuapp.com", "azurewebsites.net", "cloudfront.net", "s3.amazonaws.com"})
 
 
 def site_of(url: str | None) -> str:
@@ -124,6 +129,8 @@ def site_of(url: str | None) -> str:
         return host
     labels = host.split(".")
     keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in REGISTRY_LABELS else 2
+    if ".".join(labels[-keep:]) in SHARED_HOSTS or ".".join(labels[-3:]) in SHARED_HOSTS:
+        keep += 1 if ".".join(labels[-keep:]) in SHARED_HOSTS else 2
     return ".".join(labels[-keep:])
 
 

@@ -72,7 +72,7 @@ def fetch(source: CkanSource, ctx: FetchContext) -> SourceFetch:
     for n, ds in enumerate(datasets, start=1):
         try:
             item = dataset_to_item(ds, base, caps) if isinstance(ds, dict) else None
-        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as e:
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError, OverflowError) as e:
             # One malformed record (``"tags": 5``) is skipped; the others still count.
             broken.append(f"result {n}: {e.__class__.__name__}: {str(e)[:100]}")
             continue
@@ -117,9 +117,10 @@ def parse_response(content: bytes, endpoint: str, content_type: str = "") -> dic
         data = json.loads(content.decode("utf-8-sig"))
     except RecursionError:
         raise ParseError(f"{endpoint}: the JSON answer is nested too deeply to read") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, a 5,000-digit number
         kind = content_type.split(";")[0] or "unknown type"
-        raise ParseError(f"{endpoint}: the answer is not JSON ({kind}: {e}); is `url` a CKAN portal?") from None
+        raise ParseError(f"{endpoint}: the answer is not JSON ({kind}: {str(e)[:200]}); is `url` a CKAN portal?"
+                         ) from None
     if not isinstance(data, dict) or "success" not in data:
         raise ParseError(f"{endpoint}: JSON without CKAN's 'success' field; is `url` a CKAN portal?")
     if data.get("success") is not True:

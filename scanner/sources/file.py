@@ -45,7 +45,7 @@ def fetch(source: FileSource, ctx: FetchContext) -> SourceFetch:
             if path.stat().st_size > ctx.config.settings.max_bytes * 10:
                 raise FetchError(f"{path.name}: larger than 10 × settings.max_bytes")
             result.items.extend(read_file(path, tz, result.warnings, id_prefix=_rel(path, root), caps=caps))
-        except (FetchError, OSError, RecursionError, MemoryError) as e:
+        except (FetchError, OSError, ValueError, RecursionError, MemoryError) as e:
             failed.append(str(e) if isinstance(e, FetchError) else f"{path.name}: {e.__class__.__name__}: {e}")
     if failed and len(failed) == len(files):
         raise FetchError("; ".join(failed[:3]))
@@ -125,6 +125,8 @@ def read_file(path: Path, tz: str, warnings: list[str], id_prefix: str = "",
                 warnings.append(f"{path.name}:{n}: not valid JSON ({e.msg}); row skipped")
             except RecursionError:
                 warnings.append(f"{path.name}:{n}: JSON nested too deeply; row skipped")
+            except ValueError as e:  # e.g. a number of more than 4,300 digits
+                warnings.append(f"{path.name}:{n}: {str(e)[:100]}; row skipped")
     elif suffix == ".json":
         try:
             data = json.loads(text)
@@ -132,6 +134,8 @@ def read_file(path: Path, tz: str, warnings: list[str], id_prefix: str = "",
             raise FetchError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
         except RecursionError:
             raise FetchError(f"{path}: JSON nested too deeply to read") from None
+        except ValueError as e:
+            raise FetchError(f"{path}: not readable JSON ({str(e)[:100]})") from None
         if isinstance(data, dict):
             data = data.get("items") or data.get("data") or [data]
         if not isinstance(data, list):
@@ -146,7 +150,7 @@ def read_file(path: Path, tz: str, warnings: list[str], id_prefix: str = "",
             continue
         try:
             item = row_to_item(row, tz, f"{id_prefix}:{n}", caps)
-        except (TypeError, ValueError, RecursionError) as e:
+        except (TypeError, ValueError, RecursionError, OverflowError) as e:
             warnings.append(f"{path.name}:{n}: {e.__class__.__name__}: {str(e)[:100]}; row skipped")
             continue
         if item is None:

@@ -357,13 +357,15 @@ class Store:
             conn.executemany("UPDATE items_fts SET body = ? WHERE rowid = ?",
                              [(body, item_id) for item_id, _, body in rows])
 
-    def known_item(self, url: str | None) -> KnownItem | None:
-        """The stored item for a URL (by canonical URL), or ``None``."""
+    def known_item(self, url: str | None, source_id: str) -> KnownItem | None:
+        """``source_id``'s stored item for a URL (by canonical URL; its own copy when another source
+        stored the URL first, see ``own_key``), or ``None``."""
         canon = canonical_url(url)
         if not canon:
             return None
+        key, _ = self.own_key(source_id, canon)
         row = self.db.execute("SELECT id, content_hash, summary, content, extra FROM items WHERE item_key = ?",
-                              [canon]).fetchone()
+                              [key]).fetchone()
         return KnownItem(row[0], row[1], row[2], row[3], load_json(row[4], {})) if row else None
 
     # ------------------------------------------------------------------ reading items
