@@ -21,6 +21,7 @@ Fetching returns bytes; parsing is the source kinds' job.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -319,8 +320,7 @@ class HttpClient:
                 if not active.expired:
                     raise FetchError(f"{url}: unexpected {e.__class__.__name__} while fetching: "
                                      f"{str(e)[:200]}") from None
-        raise BudgetExceededError(f"{url}: stopped at the source's time budget of {deadline.seconds:g}s "
-                                  "(settings.source_budget)")
+        raise deadline.spent(url)
 
     def _send(self, url: str, headers: dict[str, str], params: dict[str, Any] | None,
               started: float) -> HttpResponse:
@@ -329,8 +329,6 @@ class HttpClient:
             resp = self.session.get(
                 url, headers=headers, params=params, timeout=(connect_timeout, self.timeout), stream=True
             )
-        except (RefusedURLError, BudgetExceededError):
-            raise
         except requests.TooManyRedirects:
             raise FetchError(f"{url}: too many redirects (a redirect loop?)") from None
         except requests.exceptions.InvalidSchema as e:
@@ -371,8 +369,7 @@ class HttpClient:
             except requests.RequestException as e:
                 raise FetchError(f"{url}: connection broke while reading: {_reason(e)}") from None
             if current_deadline().left() <= 0:  # the watchdog ended the body early: it is not whole
-                raise BudgetExceededError(f"{url}: stopped reading at the source's time budget "
-                                          "(settings.source_budget)")
+                raise current_deadline().spent(url)
             return self._response(url, resp, b"".join(chunks), started)
         finally:
             resp.close()
@@ -431,9 +428,7 @@ class HttpClient:
         try:
             entry = self._robots.get(key)
             if entry is None or time.monotonic() - entry[0] > ROBOTS_TTL:
-                entry = self._load_robots(key, deadline)
-                if entry[0] < 0:  # the budget ran out while reading robots.txt: ask again next time
-                    raise BudgetExceededError(f"{url}: {entry[2]}")
+                entry = self._load_robots(key, deadline)  # a spent budget raises: asked again next time
                 self._robots[key] = entry
         finally:
             lock.release()
@@ -448,10 +443,8 @@ class HttpClient:
         self._wait_for_host(urlsplit(robots_url), deadline)
         try:
             resp = self._request(robots_url, {}, None, deadline)
-        except RefusedURLError:
+        except (RefusedURLError, BudgetExceededError):
             raise
-        except BudgetExceededError as e:
-            return (-1.0, None, str(e))
         except HTTPStatusError as e:
             if 400 <= e.status < 500:
                 return (time.monotonic(), None, None)  # no robots.txt: everything allowed
@@ -467,9 +460,8 @@ class HttpClient:
 def _acquire(lock: threading.Lock, deadline: Deadline, what: str) -> None:
     """Take ``lock``, waiting at most until ``deadline`` (another source may hold it for long)."""
     left = deadline.left()
-    if not lock.acquire(timeout=max(0.0, left) if left != float("inf") else -1):
-        deadline.check(what)
-        raise BudgetExceededError(f"{what}: the source's time budget ran out (settings.source_budget)")
+    if not lock.acquire(timeout=max(0.0, left) if math.isfinite(left) else -1):
+        raise deadline.spent(what)
 
 
 def _length(value: str | None) -> int | None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from scanner.normalize import markup_chars
+
 FetchStatus = Literal["ok", "not_modified", "failed", "skipped"]
 
 
@@ -38,8 +40,8 @@ class FieldCaps:
     tags: int = 50
 
     def raw(self, cap: int) -> int:
-        """How much markup to read for ``cap`` characters of text (tags take room too)."""
-        return cap * 4 + 4096
+        """How much markup to read for ``cap`` characters of text (``normalize.markup_chars``)."""
+        return markup_chars(cap)
 
 
 @dataclass

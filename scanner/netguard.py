@@ -55,11 +55,15 @@ class Deadline:
     def left(self) -> float:
         return self.at - time.monotonic()
 
+    def spent(self, what: str) -> BudgetExceededError:
+        """The error for ``what`` stopped at this budget."""
+        return BudgetExceededError(f"{what}: the source's time budget of {self.seconds:g}s is spent "
+                                   "(settings.source_budget)")
+
     def check(self, what: str) -> None:
         """Raise ``BudgetExceededError`` naming ``what`` when the budget is spent."""
         if self.left() <= 0:
-            raise BudgetExceededError(f"{what}: the source's time budget of {self.seconds:g}s is spent "
-                                      "(settings.source_budget)")
+            raise self.spent(what)
 
     def allows_wait(self, seconds: float, what: str) -> None:
         """Raise when waiting ``seconds`` would end after the budget (instead of sleeping in vain)."""
@@ -175,8 +179,7 @@ def _watch(active: _Active | None, sock: socket.socket, host: str) -> None:
             active.socks.append(sock)
     if expired:
         sock.close()
-        active.deadline.check(host)
-        raise BudgetExceededError(f"{host}: the source's time budget ran out (settings.source_budget)")
+        raise active.deadline.spent(host)
 
 
 def _resolve(host: str, port: int, active: _Active | None) -> list[tuple[Any, ...]]:
@@ -195,8 +198,7 @@ def _resolve(host: str, port: int, active: _Active | None) -> list[tuple[Any, ..
     worker.start()
     worker.join(max(0.0, active.deadline.left()))
     if worker.is_alive():
-        active.deadline.check(host)
-        raise BudgetExceededError(f"{host}: the name lookup outlasted the source's time budget")
+        raise active.deadline.spent(f"{host}: the name lookup")
     if "error" in box:
         raise box["error"]
     return list(box["infos"])
@@ -227,7 +229,7 @@ def _still_in_time(active: _Active | None, host: str) -> None:
     read the watchdog cut, on a fresh connection, with a fresh timeout."""
     if active is not None and (active.expired or active.deadline.left() <= 0):
         active.expired = True
-        active.deadline.check(host)
+        raise active.deadline.spent(host)
 
 
 class GuardedHTTPConnection(HTTPConnection):

@@ -145,17 +145,28 @@ BLOCK_TAGS = frozenset({"br", "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h
 HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
 
 
+def markup_chars(cap: int) -> int:
+    """How much of a raw field to read for ``cap`` characters of text (tags and entities take room too)."""
+    return cap * 4 + 4096
+
+
+def capped_text(value: str, cap: int) -> str:
+    """``clean_text`` of at most ``markup_chars(cap)`` characters of ``value``, cut to ``cap``: a
+    hostile field costs its cap, never its length."""
+    return clean_text(value[:markup_chars(cap)])[:cap]
+
+
 def html_to_text(value: str | None, cap: int | None = None) -> str:
     """Plain text from an HTML fragment (feed summaries): tags removed, entities decoded, spaces folded.
 
     Linear in the input: one lxml parse and one walk over its elements (a line break after each
-    block element); libxml2 stops nesting at 256 levels. With ``cap``, at most ``FieldCaps.raw(cap)``
+    block element); libxml2 stops nesting at 256 levels. With ``cap``, at most ``markup_chars(cap)``
     characters of markup are read and at most ``cap`` characters of text returned.
     """
     if not value:
         return ""
     if cap is not None:
-        value = value[: cap * 4 + 4096]
+        value = value[:markup_chars(cap)]
     value = scrub(value)
     if "<" in value and ">" in value:
         value = _markup_text(value)

@@ -15,7 +15,7 @@ from scanner.clock import iso, now_utc
 from scanner.models import FieldCaps, PreparedItem, RawItem, UpsertResult
 from scanner.normalize import (
     canonical_url,
-    clean_text,
+    capped_text,
     content_hash,
     detect_lang,
     http_url,
@@ -58,9 +58,9 @@ def prepare_item(raw: RawItem, source_id: str, language: str = "auto", known: Kn
     says the stored item already has this exact text: it is then only touched, never re-indexed.
     """
     caps = caps or FieldCaps()
-    title = _first_line(clean_text(raw.title[:caps.raw(caps.title)])[:caps.title])
-    summary = clean_text(raw.summary[:caps.raw(caps.summary)])[:caps.summary]
-    content = clean_text(raw.content[:caps.raw(caps.body)])[:caps.body]
+    title = _first_line(capped_text(raw.title, caps.title))
+    summary = capped_text(raw.summary, caps.summary)
+    content = capped_text(raw.content, caps.body)
     text = content or summary
     if not title and not text:
         return None

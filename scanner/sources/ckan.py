@@ -18,7 +18,7 @@ from scanner.config import CkanSource
 from scanner.dates import parse_date
 from scanner.errors import FetchError, HTTPStatusError, ParseError
 from scanner.models import FieldCaps, RawItem, SourceFetch
-from scanner.normalize import clean_text, html_to_text, http_url
+from scanner.normalize import capped_text, clean_text, html_to_text, http_url
 from scanner.sources import FetchContext
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def dataset_to_item(ds: dict[str, Any], base: str, caps: FieldCaps | None = None
     caps = caps or FieldCaps()
     ds_id = str(ds.get("id") or "").strip()
     name = str(ds.get("name") or "").strip()
-    title = clean_text(str(ds.get("title") or name)[:caps.raw(caps.title)])[:caps.title]
+    title = capped_text(str(ds.get("title") or name), caps.title)
     if not ds_id or not title or ds.get("state", "active") != "active" or ds.get("private") is True:
         return None
     notes = html_to_text(str(ds.get("notes") or ""), caps.body)

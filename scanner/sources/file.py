@@ -121,21 +121,14 @@ def read_file(path: Path, tz: str, warnings: list[str], id_prefix: str = "",
                 continue
             try:
                 rows.append((n, json.loads(line)))
-            except json.JSONDecodeError as e:
-                warnings.append(f"{path.name}:{n}: not valid JSON ({e.msg}); row skipped")
-            except RecursionError:
-                warnings.append(f"{path.name}:{n}: JSON nested too deeply; row skipped")
-            except ValueError as e:  # e.g. a number of more than 4,300 digits
-                warnings.append(f"{path.name}:{n}: {str(e)[:100]}; row skipped")
+            except (ValueError, RecursionError) as e:
+                warnings.append(f"{path.name}:{n}: {_json_problem(e)}; row skipped")
     elif suffix == ".json":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise FetchError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
-        except RecursionError:
-            raise FetchError(f"{path}: JSON nested too deeply to read") from None
-        except ValueError as e:
-            raise FetchError(f"{path}: not readable JSON ({str(e)[:100]})") from None
+        except (ValueError, RecursionError) as e:
+            line = f":{e.lineno}" if isinstance(e, json.JSONDecodeError) else ""
+            raise FetchError(f"{path}{line}: {_json_problem(e)}") from None
         if isinstance(data, dict):
             data = data.get("items") or data.get("data") or [data]
         if not isinstance(data, list):
@@ -158,6 +151,15 @@ def read_file(path: Path, tz: str, warnings: list[str], id_prefix: str = "",
             continue
         items.append(item)
     return items
+
+
+def _json_problem(e: ValueError | RecursionError) -> str:
+    """What was wrong with a JSON text, for a warning or an error."""
+    if isinstance(e, json.JSONDecodeError):
+        return f"not valid JSON ({e.msg})"
+    if isinstance(e, RecursionError):
+        return "JSON nested too deeply to read"
+    return f"not readable JSON ({str(e)[:100]})"  # e.g. a number of more than 4,300 digits
 
 
 def _csv_rows(path: Path, text: str, caps: FieldCaps, warnings: list[str]) -> list[tuple[int, Any]]:

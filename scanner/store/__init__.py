@@ -386,16 +386,7 @@ class Store:
             ids = search_ids(self, match, limit, since, until, source_ids) if match else []
             found = {i.id: i for i in select_items(self, f"SELECT {ITEM_COLUMNS} FROM items WHERE 1", [], ids)}
             return [found[i] for i in ids]
-        where, params = [], []
-        if since:
-            where.append("items.published >= ?")
-            params.append(since)
-        if until:
-            where.append("items.published < ?")
-            params.append(until)
-        if source_ids:
-            where.append(f"items.source_id IN ({placeholders(source_ids)})")
-            params.extend(source_ids)
+        where, params = item_filters(since, until, source_ids)
         sql = f"SELECT {ITEM_COLUMNS} FROM items"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -418,6 +409,23 @@ class Store:
 
 
 SQL_CHUNK = 900  # ids per ``IN (...)`` list: stays under SQLite's limit on bound parameters
+
+
+def item_filters(since: str | None, until: str | None, source_ids: Sequence[str]) -> tuple[list[str], list[Any]]:
+    """SQL conditions on ``items`` (and their parameters) for ``published`` in ``[since, until)`` and
+    ``source_id`` in ``source_ids``: how ``Store.items`` and its search narrow a listing."""
+    where: list[str] = []
+    params: list[Any] = []
+    if since:
+        where.append("items.published >= ?")
+        params.append(since)
+    if until:
+        where.append("items.published < ?")
+        params.append(until)
+    if source_ids:
+        where.append(f"items.source_id IN ({placeholders(source_ids)})")
+        params.extend(source_ids)
+    return where, params
 
 
 def copy_key(source_id: str, item_key: str) -> str:

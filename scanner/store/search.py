@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from scanner.clock import iso, parse_iso
-from scanner.store import Store, chunked, placeholders
+from scanner.store import Store, chunked, item_filters, placeholders
 
 RARE = 2000  # a term with at most this many matches is sorted whole
 FIRST_WINDOW_DAYS = 7
@@ -30,30 +30,17 @@ def search_ids(store: Store, match: str, limit: int | None, since: str | None = 
 
     ``since`` (inclusive) and ``until`` (exclusive) bound ``published``; ``source_ids`` keeps those sources.
     """
-    where, params = _filters(since, until, source_ids)
+    conditions, params = item_filters(since, until, source_ids)
+    where = "".join(f" AND {c}" for c in conditions)
     few = [r[0] for r in store.db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?",
                                           (match, RARE + 1))]
-    if not limit or len(few) <= RARE:
-        if len(few) <= RARE:
-            return _sorted(store, few, where, params, limit)
+    if len(few) <= RARE:
+        return _sorted(store, few, where, params, limit)
+    if not limit:
         sql = (f"SELECT id FROM items WHERE id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?){where} "
                "ORDER BY published DESC, id DESC")
         return [r[0] for r in store.db.execute(sql, [match, *params])]
     return _windowed(store, match, limit, where, params, since)
-
-
-def _filters(since: str | None, until: str | None, source_ids: Sequence[str]) -> tuple[str, list[Any]]:
-    sql, params = "", []
-    if since:
-        sql += " AND published >= ?"
-        params.append(since)
-    if until:
-        sql += " AND published < ?"
-        params.append(until)
-    if source_ids:
-        sql += f" AND source_id IN ({placeholders(source_ids)})"
-        params.extend(source_ids)
-    return sql, params
 
 
 def _sorted(store: Store, ids: list[int], where: str, params: list[Any], limit: int | None) -> list[int]:
