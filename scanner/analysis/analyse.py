@@ -143,7 +143,7 @@ def _track(config: Config, store: Store, embedder: Embedder, window: Window, ite
     ids = [it.id for it in items]
     tracked = track_signals(ids, [story_of[i] for i in ids], vectors, db.load_assignments(store, ids),
                             db.load_signal_refs(store), db.next_signal_id(store),
-                            TrackParams(threshold=config.analysis.cluster_threshold),
+                            TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join),
                             no_split=frozenset(db.analyst_merged(store)))
     saved = db.save_tracking(store, week=window.week, now=stamp, model=embedder.model_id, born=tracked.born,
                              means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,

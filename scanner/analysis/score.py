@@ -20,14 +20,17 @@ For a signal (or keyword) in ISO week ``j`` of a window of ``n`` weeks:
 ``signal_weeks`` holds, for each week ``w`` of the window, the counts of that week, its own
 ``DoV``/``DoD`` (``j = n``, weight 1) and the growth and state *as of* ``w`` (the window cut at ``w``).
 
-Maps and states (current week): the Keyword Emergence Map plots the average ``TF`` per week
-against DoV growth; the Keyword Issue Map the average ``DF`` against DoD growth. The thresholds are
-the **medians** over the signals alive in the window and not fading (at or above the median is
-"high"), so the quadrants split the current portfolio rather than depending on absolute volumes,
-and the many quiet signals of a thin stream do not make every active one look like it is growing:
+Maps (Yoon): the Keyword Emergence Map plots the average ``TF`` per week against DoV growth; the
+Keyword Issue Map the average ``DF`` against DoD growth, split at the **medians** (``quadrant``).
 
-- ``weak``: low frequency, high growth — the early signals the lab looks for;
-- ``strong``: high, high; ``latent``: low, low; ``established``: high, low;
+States need evidence, which a rank among signals is not (a signal with 2 items in 12 weeks can rank
+above the median growth). Frequency is still "at or above the median" of the signals alive and not
+fading; growth is ``rising``: at least ``MIN_SUPPORT`` items in the last ``RECENT_WEEKS`` weeks and
+a one-sided exact rate-ratio test (two Poisson counts, conditioned on their sum) of those weeks
+against the signal's own earlier weeks, with the stream's relevant items as exposure, at ``ALPHA``:
+
+- ``weak``: rare, rising with evidence — the early signals the lab looks for;
+- ``strong``: frequent, rising; ``latent``: rare, not rising; ``established``: frequent, not rising;
 - overriding these, ``new`` (its first item is in the current week) and ``fading`` (no item for
   ``analysis.fading_weeks`` weeks).
 
@@ -49,6 +52,9 @@ from scanner.models import Keywords, KeywordWeek, SignalEvent, SignalUpdate, Sig
 logger = logging.getLogger(__name__)
 
 TW = 0.05
+RECENT_WEEKS = 4  # the recent weeks the burst test compares with the weeks before them
+MIN_SUPPORT = 3  # items in the recent weeks before a rise counts as evidence
+ALPHA = 0.05  # the burst test's significance level
 GREW_MIN = 3  # stories in the week, and at least twice the previous four weeks' mean
 # Every state a signal can be in, in the order lists show them (the newest and weakest first).
 STATES = ("new", "weak", "strong", "latent", "established", "fading")
@@ -75,6 +81,34 @@ def growth_rate(degrees: np.ndarray, eps: float) -> float | None:
     x -= x.mean()
     slope = float((x * (y - y.mean())).sum() / (x * x).sum())
     return float(np.exp(slope) - 1.0)
+
+
+def burst_p(recent: float, before: float, recent_exposure: float, before_exposure: float) -> float:
+    """One-sided p-value that a signal's rate rose: the conditional (binomial) test of two Poisson counts.
+
+    Under "no rise", the ``recent + before`` items fall into the recent weeks in proportion to the
+    exposure (the stream's relevant items in those weeks, so a busier stream does not look like a
+    rise): ``P(X ≥ recent)``, ``X ~ Binomial(recent + before, recent_exposure / total exposure)``.
+    Exact for small counts; ``1.0`` when there is nothing to compare with.
+    """
+    from scipy.stats import binom
+
+    n = round(recent + before)
+    total = recent_exposure + before_exposure
+    if n == 0 or before_exposure <= 0 or total <= 0:
+        return 1.0
+    return float(binom.sf(round(recent) - 1, n, recent_exposure / total))
+
+
+def rising(counts: np.ndarray, nn: np.ndarray) -> bool:
+    """The one rule for "growing, with evidence": at least ``MIN_SUPPORT`` items in the last
+    ``RECENT_WEEKS`` weeks of ``counts`` and a burst test against the weeks before at ``ALPHA``
+    (``nn``: the stream's relevant items per week, the exposure)."""
+    r = min(RECENT_WEEKS, len(counts))
+    recent, before = float(counts[-r:].sum()), float(counts[:-r].sum())
+    if recent < MIN_SUPPORT:
+        return False
+    return burst_p(recent, before, float(nn[-r:].sum()), float(nn[:-r].sum())) <= ALPHA
 
 
 def quadrant(freq: float, growth: float | None, freq_median: float, growth_median: float) -> str:
@@ -165,7 +199,7 @@ Stats = tuple[float, float | None, float, float | None]  # mean TF, DoV growth, 
 def _stats_by_week(tf: dict[int, np.ndarray], df: dict[int, np.ndarray], nn: np.ndarray,
                    fading_weeks: int) -> tuple[dict[int, list[Stats]], dict[int, list[str]]]:
     """For every week ``k``: each signal's stats over the window cut at ``k``, and its quadrant
-    against the medians of the signals alive at ``k`` (fading ones would drag the growth median down)."""
+    (frequency against the median of the signals alive at ``k``; growth by ``rising``)."""
     live = list(tf)
     eps = _eps(nn)
     per_week: dict[int, list[Stats]] = {s: [] for s in live}
@@ -182,9 +216,12 @@ def _stats_by_week(tf: dict[int, np.ndarray], df: dict[int, np.ndarray], nn: np.
             per_week[s].append(stats[s])
         present = [s for s in live if tf[s][: k + 1].sum() > 0 and _weeks_idle(tf[s], k) < fading_weeks]
         f_med = median([stats[s][0] for s in present])
-        g_med = median([g for s in present if (g := stats[s][1]) is not None])
-        for s in live:
-            state_at[s].append(quadrant(stats[s][0], stats[s][1], f_med, g_med))
+        for s in live:  # growth on the state's axis is evidence of a rise, not a rank among signals
+            high_f = stats[s][0] >= f_med
+            if rising(df[s][lo : k + 1], nn[lo : k + 1]):
+                state_at[s].append("strong" if high_f else "weak")
+            else:
+                state_at[s].append("established" if high_f else "latent")
     return per_week, state_at
 
 

@@ -5,11 +5,12 @@ One pass over the window's stories (unit vectors), given last run's assignments:
 1. **Keep.** A story whose items already belong to a signal stays there (majority of its items;
    ties go to the older signal). Ids and histories therefore survive week after week.
 2. **Assign.** A new story joins the existing signal whose members it is most similar to on
-   average, if that average similarity is at least ``threshold``. (The average similarity of a
+   average, if that average similarity is at least ``join`` (below ``threshold``: a signal is born
+   tight and then gathers the stories that are plainly about it). (The average similarity of a
    unit vector to a set is its dot product with the set's mean, so this is one matrix product.)
    Faded signals keep their last mean, so a topic that comes back revives under its old id.
-3. **Cluster the rest** (``scanner.analysis.cluster``, same ``threshold``). A cluster that is, on average,
-   as similar to an existing signal as the threshold joins it; otherwise, with at least
+3. **Cluster the rest** (``scanner.analysis.cluster`` at ``threshold``). A cluster that is, on average,
+   as similar to an existing signal as ``join`` joins it; otherwise, with at least
    ``min_items`` items, it is **born** as a new signal.
 4. **Merge.** Two signals whose average cross-similarity reaches ``threshold + merge_margin``
    become one; the one with more items in the window keeps its id (ties: the older).
@@ -43,11 +44,16 @@ logger = logging.getLogger(__name__)
 class TrackParams:
     """Thresholds are average cosine similarities (see the module docstring)."""
 
-    threshold: float = 0.55
+    threshold: float = 0.60  # a new group of stories is born as a signal at this average similarity
+    join: float | None = None  # a story (or group) joins an existing signal at this one; default threshold − 0.10
     merge_margin: float = 0.05
     split_margin: float = 0.10
     min_items: int = 2
     min_split: int = 3
+
+    @property
+    def join_at(self) -> float:
+        return min(self.threshold, self.join if self.join is not None else self.threshold - 0.10)
 
 
 @dataclass
@@ -81,7 +87,7 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     label = _keep(item_ids, item_story, len(story_list), previous, {s.id for s in signals})
     prev_label = label.copy()
     stored = {s.id: s.mean for s in signals if s.mean is not None and s.mean.shape[0] == vectors.shape[1]}
-    _assign(story_vecs, label, stored, p.threshold)
+    _assign(story_vecs, label, stored, p.join_at)
     next_id = _cluster_rest(story_vecs, story_size, label, stored, p, next_id, result)
     _merge(story_vecs, story_size, label, p, result)
     _split(story_vecs, story_size, label, prev_label, p, next_id, result, no_split)
@@ -139,7 +145,7 @@ def _cluster_rest(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndar
     g_items = np.bincount(groups, weights=story_size[todo], minlength=k_groups)
     for g in range(k_groups):
         rows = todo[groups == g]
-        if g_sim.shape[1] and g_sim[g].max() >= p.threshold:
+        if g_sim.shape[1] and g_sim[g].max() >= p.join_at:
             label[rows] = sids[int(g_sim[g].argmax())]
         elif g_items[g] >= p.min_items:
             label[rows] = next_id

@@ -297,10 +297,19 @@ class AnalysisConfig(Strict):
     keyword_weight: float = Field(default=1.0, ge=0, le=10)  # 0: relevance from embedding similarity only
     window_weeks: int = Field(default=12, ge=1, le=520)
     fading_weeks: int = Field(default=6, ge=1, le=52)  # weekly news on a theme often pauses for weeks
-    # Average cosine similarity that holds a signal together (scanner.analysis.track); 0.55 suits USE.
-    cluster_threshold: float = Field(default=0.55, gt=0, lt=1)
+    # Average cosine similarity a group of new stories needs to be born as a signal (scanner.analysis.track),
+    # and the lower one a story needs to join a signal that exists: tight cores, wide reach. Tuned for USE
+    # on the sample's tune months (bench/signals_quality.py).
+    cluster_threshold: float = Field(default=0.60, gt=0, lt=1)
+    join_threshold: float | None = Field(default=None, gt=0, lt=1)  # default: cluster_threshold − 0.10
     # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.analysis.tags.DEFAULT_TAGS.
     tags: dict[str, dict[str, str]] | None = None
+
+    @property
+    def join(self) -> float:
+        """The similarity a story needs to join an existing signal (never above ``cluster_threshold``)."""
+        return min(self.cluster_threshold, self.join_threshold if self.join_threshold is not None
+                   else self.cluster_threshold - 0.10)
 
     @field_validator("embedder")
     @classmethod

@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from scanner.analysis.score import MIN_SUPPORT, RECENT_WEEKS
 from scanner.clock import week_start
 from scanner.digest.model import SignalCard, Stats
 from scanner.store.digest import EventRow
@@ -57,20 +58,27 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def explain_state(c: SignalCard, fading_weeks: int) -> str:
-    """Why a signal has its state, in words an analyst can check against the figures."""
+    """Why a signal has its state, in one sentence a reader can check against the sparkline.
+
+    The figures are the ones the state rule (``scanner.analysis.score.rising``) weighs: the items of
+    the last ``RECENT_WEEKS`` weeks against those of the weeks before them, and whether that is
+    evidence of a rise; nothing here contradicts the state it explains."""
+    r = RECENT_WEEKS
+    recent, before = sum(c.sparkline[-r:]), sum(c.sparkline[:-r])
+    n_before = max(0, len(c.sparkline) - r)
     spread = f"{plural(c.sources_week, 'source')} ({plural(c.source_kinds_week, 'kind')} of source)"
-    vis = describe_growth(c.dov_growth)
-    dif = describe_growth(c.dod_growth)
-    counts = (f"{plural(c.items_week, 'item')} this week, {c.items_recent} in the last four weeks, "
-              f"{c.items_total} in all")
+    counts = (f"{plural(recent, 'item')} in the last {r} weeks against {before} in the {n_before} weeks "
+              f"before, {c.items_total} in all")
     if c.state == "weak":
-        return f"Still rare ({counts}) but visibility is {vis} and diffusion is {dif}; seen in {spread}."
+        return (f"Rare but rising with evidence: {counts} — at least {MIN_SUPPORT} recent items and more than "
+                f"its earlier rate explains; seen in {spread} this week.")
     if c.state == "strong":
-        return f"Frequent ({counts}) and still growing: visibility {vis}, diffusion {dif}; seen in {spread}."
+        return (f"Frequent and rising with evidence: {counts} — more than its earlier rate explains; "
+                f"seen in {spread} this week.")
     if c.state == "established":
-        return f"Frequent ({counts}) but no longer growing: visibility {vis}; seen in {spread}."
+        return f"Frequent but not rising: {counts}; its recent weeks are within its usual rate."
     if c.state == "latent":
-        return f"Rare and not growing ({plural(c.items_week, 'item')} this week); visibility {vis}."
+        return f"Rare and not rising: {counts}; too few recent items to show a rise."
     if c.state == "new":
         return (f"First seen this week: {plural(c.items_week, 'item')} from {spread}; "
                 "too young for a growth rate.")
