@@ -122,10 +122,12 @@ def show_signal(store: Store, signal_id: int) -> tuple[SignalRecord, list[EventR
 
 
 def signal_text(record: SignalRecord) -> list[str]:
-    """The heading lines of ``scanner signals show``: title, state, keywords, topics and tags in words."""
+    """The heading lines of ``scanner signals show``: name, example headline, state, keywords, topics, tags."""
     lines = [f"signal {record['id']}: {record['title']}"]
     if record["custom_title"]:
-        lines.append(f"  automatic title: {record['auto_title']}")
+        lines.append(f"  automatic name: {record['auto_title']}")
+    if record["example"]:
+        lines.append(f"  example: {record['example']}")
     status = record["status"] + (f" into {record['merged_into']}" if record["merged_into"] else "")
     lines.append(f"  state: {record['state']} ({status}); first seen {record['first_seen']}, "
                  f"last seen {record['last_seen']}")

@@ -107,13 +107,15 @@ Keywords = dict[str, list[str]]  # {"th": [...], "en": [...], "all": [...]} (sca
 
 @dataclass
 class SignalLabel:
-    """What labelling gives a signal: its title, keywords, thematic tags and the lab's topics."""
+    """What labelling gives a signal: its name (``title``), keywords, thematic tags, the lab's topics and
+    its most representative headline (``example``)."""
 
     id: int
     title: str
     keywords: Keywords
     tags: dict[str, list[str]]
     topics: list[str]
+    example: str = ""
 
 
 @dataclass

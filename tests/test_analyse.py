@@ -100,9 +100,11 @@ def test_rerunning_the_same_week_changes_nothing(replay: Any) -> None:
 def test_labels_topics_and_tags_are_stored(replay: Any) -> None:
     store, config, _ = replay
     run(config, store, "2025-01-26")
-    row = store.query("SELECT title, keywords, topics, tags FROM signals WHERE id = 1")[0]
-    assert row["title"] == "ข้อมูลเปิด ภาครัฐ"
+    row = store.query("SELECT title, example, keywords, topics, tags FROM signals WHERE id = 1")[0]
+    assert row["example"] == "ข้อมูลเปิด ภาครัฐ"  # the most central member's headline
     keywords = json.loads(row["keywords"])
+    # the name is made of the signal's own keywords, at most 60 characters
+    assert len(row["title"]) <= 60 and row["title"].split(" · ") == keywords["all"][:3]
     assert {"แพลตฟอร์ม", "ภาครัฐ"} <= set(keywords["th"]) and {"portal", "catalogue"} <= set(keywords["en"])
     assert json.loads(row["topics"]) == ["digital-id"]
     assert set(json.loads(row["tags"])) == {"steepv", "themes", "sdgs"}

@@ -88,9 +88,10 @@ def test_signals_show(analysed: tuple[Path, dict[str, list[int]]], store: Store)
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "signal 1: Open data portals"
-    assert lines[1] == "  automatic title: ข้อมูลเปิด ภาครัฐ"
-    assert lines[2] == "  state: established (active); first seen 2025-W02, last seen 2025-W03"
-    assert lines[3].startswith("  keywords (th): ") and "แพลตฟอร์ม" in lines[3]
+    assert lines[1].startswith("  automatic name: ") and len(lines[1]) <= len("  automatic name: ") + 60
+    assert lines[2] == "  example: ข้อมูลเปิด ภาครัฐ"
+    assert lines[3] == "  state: established (active); first seen 2025-W02, last seen 2025-W03"
+    assert lines[4].startswith("  keywords (th): ") and "แพลตฟอร์ม" in lines[4]
     assert "weekly history:" in lines and "events:" in lines
     members = lines[lines.index(f"members ({len(ids['opendata'])}):") + 3:][:3]
     assert [int(m.split()[0]) for m in members] == sorted(ids["opendata"], reverse=True)
@@ -105,7 +106,8 @@ def test_export_signals_json_and_csv(analysed: tuple[Path, dict[str, list[int]]]
     assert code == 0
     data = json.loads(out)
     assert [s["id"] for s in data] == [1, 2]
-    assert data[0]["title"] == "ข้อมูลเปิด ภาครัฐ" and data[0]["state"] == "established"
+    assert data[0]["example"] == "ข้อมูลเปิด ภาครัฐ" and data[0]["state"] == "established"
+    assert data[0]["name"] == data[0]["title"] and " · " in data[0]["name"]
     code, out = invoke(path, "export", "signals", "--format", "csv", "-o", str(tmp_path / "s.csv"))
     assert (code, out) == (0, "")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8"))))

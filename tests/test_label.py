@@ -71,3 +71,13 @@ def test_tags_pick_the_closest_description_per_group() -> None:
     assert [t["themes"] for t in tags] == [["fraud"], ["data"]]
     assert all(set(t) == {"steepv", "themes", "sdgs"} for t in tags)
     assert list(tag_sets({"sdgs": {}})) == ["steepv", "themes"]  # an empty group switches it off
+
+
+def test_signal_name_is_short_keyphrases_with_names_and_acronyms_first() -> None:
+    from scanner.analysis.label import NAME_CHARS, signal_name
+
+    titles = ["ดีอี เตือน ข่าวปลอม พบเพจปลอม บน TikTok", "ศูนย์ AFNC ยืนยัน ข่าวปลอม ระบาด"]
+    name = signal_name(["ข่าวปลอม", "afnc", "tiktok", "เพจปลอม"], titles)
+    assert name == "AFNC · TikTok · ข่าวปลอม"  # acronyms as the titles write them, before Thai words
+    assert len(signal_name(["ก" * 30, "ข" * 30, "ค" * 30], [])) <= NAME_CHARS
+    assert signal_name([], titles) == ""

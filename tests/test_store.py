@@ -176,7 +176,8 @@ def test_search_of_a_common_word_is_the_exact_newest_first_list(store: Store, mo
 
 
 def test_readers_open_a_database_from_before_this_round_without_upgrading_it(tmp_path: Path) -> None:
-    """A database written before migrations m004..m007 reads as it is; nothing is written to it."""
+    """A database written before migrations m004..m007 reads as it is; nothing is written to it (m008 adds a
+    column readers select, so from that one on a reader asks for an upgrade)."""
     import sqlite3
 
     path = tmp_path / "old.db"
@@ -184,12 +185,12 @@ def test_readers_open_a_database_from_before_this_round_without_upgrading_it(tmp
         setup_source(s)
         store_items(s, "s1", [RawItem(url="https://a.org/1", title="ข่าว", summary="สรุป")], T0)
     conn = sqlite3.connect(path)
-    conn.execute("DELETE FROM _migrations WHERE name >= 'm004'")
+    conn.execute("DELETE FROM _migrations WHERE name >= 'm004' AND name < 'm008'")
     conn.commit()
     conn.close()
     with Store.open(path, readonly=True) as s:
         assert [i.title for i in s.items()] == ["ข่าว"]
-        assert s.db.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 3
+        assert s.db.execute("SELECT count(*) FROM _migrations WHERE name < 'm004'").fetchone()[0] == 3
     conn = sqlite3.connect(path)
     conn.execute("DELETE FROM _migrations WHERE name = 'm003_create_reviews_digests_heartbeat'")
     conn.commit()

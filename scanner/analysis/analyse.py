@@ -15,7 +15,15 @@ from datetime import datetime
 import numpy as np
 
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
-from scanner.analysis.label import central_title, ctfidf_keywords, lang_of, majority_topics
+from scanner.analysis.label import (
+    NAME_CHARS,
+    central_title,
+    ctfidf_keywords,
+    lang_of,
+    majority_topics,
+    shorten,
+    signal_name,
+)
 from scanner.analysis.relevance import score_relevance
 from scanner.analysis.score import WindowData, score_keywords, score_signals
 from scanner.analysis.stories import group_stories
@@ -156,7 +164,8 @@ def _track(config: Config, store: Store, embedder: Embedder, window: Window, ite
 
 def _label(store: Store, embedder: Embedder, config: Config, items: list[db.WindowItem], vectors: np.ndarray,
            tracked: TrackResult, tokens: dict[int, list[str]], stamp: str) -> dict[int, Keywords]:
-    """Title, keywords (c-TF-IDF against the unassigned items), tags and topics of every signal in the window."""
+    """Name (from keyphrases), example headline, keywords (c-TF-IDF against the unassigned items), tags and topics
+    of every signal in the window."""
     sids = sorted(tracked.means)
     if not sids:
         return {}
@@ -174,8 +183,10 @@ def _label(store: Store, embedder: Embedder, config: Config, items: list[db.Wind
     labels = []
     for k, s in enumerate(sids):
         rows_k = [row_of[i] for i in members[s]]
-        title = central_title([items[r].title for r in rows_k], vectors[rows_k], tracked.means[s])
-        labels.append(SignalLabel(id=s, title=title, keywords=keywords[k], tags=tags[k],
+        titles = [items[r].title for r in rows_k]
+        example = central_title(titles, vectors[rows_k], tracked.means[s])
+        name = signal_name(keywords[k].get("all", []), titles) or shorten(example, NAME_CHARS)
+        labels.append(SignalLabel(id=s, title=name, keywords=keywords[k], tags=tags[k], example=example,
                                   topics=majority_topics([topics.get(i, []) for i in members[s]])))
     db.save_labels(store, labels, stamp)
     return {s: keywords[k] for k, s in enumerate(sids)}

@@ -134,6 +134,33 @@ def central_title(titles: Sequence[str], vectors: np.ndarray, mean: np.ndarray) 
     return shorten(titles[best])
 
 
+NAME_CHARS = 60
+NAME_TERMS = 3
+
+
+def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAME_CHARS) -> str:
+    """A short name of at most ``limit`` characters from a signal's best keywords, joined by `` · ``.
+
+    Names and acronyms lead: a Latin keyword written in capitals or mixed case in the members'
+    titles (AFNC, ThaID, TikTok) is shown as written there and put first; Thai keywords keep their
+    c-TF-IDF order. Empty when there are no keywords (the caller then falls back to the example).
+    """
+    written: dict[str, str] = {}
+    for title in titles:
+        for word in re.findall(r"[A-Za-z][A-Za-z0-9\-\.]*", title):
+            if word.lower() not in written and word != word.lower():
+                written[word.lower()] = word
+    named = [written[k] for k in keywords if k in written and written[k][1:] != written[k][1:].lower()]
+    terms = named + [written.get(k, k) for k in keywords if written.get(k, k) not in named]
+    name = ""
+    for term in terms[:NAME_TERMS]:
+        candidate = f"{name} · {term}" if name else term
+        if len(candidate) > limit:
+            break
+        name = candidate
+    return name or (shorten(terms[0], limit) if terms else "")
+
+
 def shorten(title: str, limit: int = TITLE_CHARS) -> str:
     title = " ".join(title.split())
     if len(title) <= limit:
@@ -159,4 +186,4 @@ def majority_topics(member_topics: Sequence[Sequence[str]]) -> list[str]:
     return chosen or [min(counts, key=lambda t: (-counts[t], t))]
 
 
-__all__ = ["central_title", "ctfidf_keywords", "majority_topics", "stop_words"]
+__all__ = ["central_title", "ctfidf_keywords", "majority_topics", "signal_name", "stop_words"]

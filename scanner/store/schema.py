@@ -254,6 +254,15 @@ def m007_items_body_dropped(db: sqlite_utils.Database) -> None:
     db.executescript("ALTER TABLE items ADD COLUMN body_dropped INTEGER NOT NULL DEFAULT 0;")
 
 
+def m008_signal_example(db: sqlite_utils.Database) -> None:
+    """A signal's most representative headline, kept beside its name (``title``, made from keyphrases)."""
+    db.executescript(
+        """
+        ALTER TABLE signals ADD COLUMN example TEXT NOT NULL DEFAULT '';
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -262,6 +271,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m005_index_items_by_source_and_date,
     m006_index_weekly_rows_by_week,
     m007_items_body_dropped,
+    m008_signal_example,
 ]
 
 # Migrations that only add what readers never select (an index, a column written by the engine),

@@ -333,8 +333,9 @@ def save_labels(store: Store, labels: Sequence[SignalLabel], now: str) -> None:
     """Each signal's automatic title, keywords, tags and topics (an analyst's title is kept apart)."""
     with store.transaction() as conn:
         conn.executemany(
-            "UPDATE signals SET title = ?, keywords = ?, tags = ?, topics = ?, updated_at = ? WHERE id = ?",
-            [(r.title, json.dumps(r.keywords, ensure_ascii=False), json.dumps(r.tags, ensure_ascii=False),
+            "UPDATE signals SET title = ?, example = ?, keywords = ?, tags = ?, topics = ?, updated_at = ? "
+            "WHERE id = ?",
+            [(r.title, r.example, json.dumps(r.keywords, ensure_ascii=False), json.dumps(r.tags, ensure_ascii=False),
               json.dumps(r.topics, ensure_ascii=False), now, r.id) for r in labels],
         )
 
