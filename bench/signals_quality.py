@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scanner.analysis.analyse import AnalyseResult  # noqa: E402
 from scanner.analysis.replay import replay  # noqa: E402
 from scanner.clock import as_of_datetime, iso_week  # noqa: E402
 from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
@@ -56,9 +58,25 @@ def build(store: Store, rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]
     return dict(zip(result.item_ids, rows, strict=True))
 
 
-def measure(store: Store, by_id: dict[int, dict[str, Any]], start: str, end: str) -> dict[str, Any] | None:
-    member = dict(store.db.execute(
-        "SELECT si.item_id, si.signal_id FROM signal_items si JOIN signals s ON s.id = si.signal_id"))
+def replay_sample(config: Config, store: Store, rows: list[dict[str, Any]],
+                  on_week: Callable[[AnalyseResult], None] | None = None
+                  ) -> tuple[list[AnalyseResult], float, str, str, datetime]:
+    """Replay the engine weekly over the stored sample: the results, seconds, first and last week, and ``now``."""
+    tz = config.settings.timezone
+    first = iso_week(datetime.fromisoformat(min(r["published"] for r in rows)), tz)
+    last = iso_week(datetime.fromisoformat(max(r["published"] for r in rows)), tz)
+    now = as_of_datetime(max(r["published"] for r in rows), tz)
+    started = time.perf_counter()
+    results = replay(config, store, first, last, now, on_week=on_week)
+    return results, time.perf_counter() - started, first, last, now
+
+
+def measure(store: Store, by_id: dict[int, dict[str, Any]], start: str, end: str,
+            member: dict[int, Hashable] | None = None) -> dict[str, Any] | None:
+    """The split's scores of a partition: ``member`` (item → group), by default the engine's signals."""
+    if member is None:
+        member = dict(store.db.execute(
+            "SELECT si.item_id, si.signal_id FROM signal_items si JOIN signals s ON s.id = si.signal_id"))
     relevant = {int(i) for (i,) in store.db.execute("SELECT item_id FROM item_relevance WHERE relevant = 1")}
     ids = [i for i, r in by_id.items() if start <= r["published"] < end]
     if not ids:
@@ -66,7 +84,7 @@ def measure(store: Store, by_id: dict[int, dict[str, Any]], start: str, end: str
     engine = [i for i in ids if i in relevant]
     truth = [i for i in ids if by_id[i]["relevant"]]
     clustered = [i for i in ids if i in member]
-    groups: dict[int, list[str]] = defaultdict(list)
+    groups: dict[Hashable, list[str]] = defaultdict(list)
     for i in clustered:
         groups[member[i]].append(by_id[i]["label"])
     majority = sum(Counter(labels).most_common(1)[0][1] for labels in groups.values())
@@ -101,14 +119,9 @@ def main() -> None:
              if v is not None}
     analysis = AnalysisConfig(embedder=args.embedder, **tried)
     config = Config(analysis=analysis)
-    tz = config.settings.timezone
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "signals.db") as store:
         by_id = build(store, rows)
-        first = iso_week(datetime.fromisoformat(min(r["published"] for r in rows)), tz)
-        last = iso_week(datetime.fromisoformat(max(r["published"] for r in rows)), tz)
-        started = time.perf_counter()
-        results = replay(config, store, first, last, as_of_datetime(max(r["published"] for r in rows), tz))
-        elapsed = time.perf_counter() - started
+        results, elapsed, first, last, _ = replay_sample(config, store, rows)
         print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
               f"join {config.analysis.join:.2f}, "
               f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s\n")
