@@ -45,15 +45,11 @@ class TrackParams:
     """Thresholds are average cosine similarities (see the module docstring)."""
 
     threshold: float = 0.60  # a new group of stories is born as a signal at this average similarity
-    join: float | None = None  # a story (or group) joins an existing signal at this one; default threshold − 0.10
+    join: float = 0.50  # a story (or group) joins an existing signal at this one (``AnalysisConfig.join``)
     merge_margin: float = 0.05
     split_margin: float = 0.10
     min_items: int = 2
     min_split: int = 3
-
-    @property
-    def join_at(self) -> float:
-        return min(self.threshold, self.join if self.join is not None else self.threshold - 0.10)
 
 
 @dataclass
@@ -87,7 +83,7 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     label = _keep(item_ids, item_story, len(story_list), previous, {s.id for s in signals})
     prev_label = label.copy()
     stored = {s.id: s.mean for s in signals if s.mean is not None and s.mean.shape[0] == vectors.shape[1]}
-    _assign(story_vecs, label, stored, p.join_at)
+    _assign(story_vecs, label, stored, p.join)
     next_id = _cluster_rest(story_vecs, story_size, label, stored, p, next_id, result)
     _merge(story_vecs, story_size, label, p, result)
     _split(story_vecs, story_size, label, prev_label, p, next_id, result, no_split)
@@ -145,7 +141,7 @@ def _cluster_rest(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndar
     g_items = np.bincount(groups, weights=story_size[todo], minlength=k_groups)
     for g in range(k_groups):
         rows = todo[groups == g]
-        if g_sim.shape[1] and g_sim[g].max() >= p.join_at:
+        if g_sim.shape[1] and g_sim[g].max() >= p.join:
             label[rows] = sids[int(g_sim[g].argmax())]
         elif g_items[g] >= p.min_items:
             label[rows] = next_id

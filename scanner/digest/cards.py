@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from scanner.analysis.score import STATE_LABELS, signal_state
+from scanner.analysis.score import RECENT_WEEKS, STATE_LABELS, signal_state
 from scanner.analysis.tags import tag_label
 from scanner.clock import iso, parse_iso, week_end, week_start
 from scanner.config import Config
@@ -123,7 +123,7 @@ def make_card(s: SignalRow, data: SignalHistory, cw: CardWeek) -> SignalCard:
         state=state, state_label=STATE_LABELS.get(state, state), why="", scores_text="",
         keywords_th=[str(k) for k in kw.get("th", [])][:8], keywords_en=[str(k) for k in kw.get("en", [])][:8],
         items_week=this.items, stories_week=this.stories, items_total=data.totals.get(s.id, 0),
-        items_recent=sum(spark[-4:]), sources_week=this.sources, source_kinds_week=this.source_kinds,
+        items_recent=sum(spark[-RECENT_WEEKS:]), sources_week=this.sources, source_kinds_week=this.source_kinds,
         source_names=[], kinds=[],
         dov=rounded(this.dov), dod=rounded(this.dod), dov_growth=dov_growth, dod_growth=dod_growth,
         first_seen=s.first_seen, last_seen=last_seen(s, latest, data.last_item_week.get(s.id)),

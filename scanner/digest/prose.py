@@ -64,8 +64,8 @@ def explain_state(c: SignalCard, fading_weeks: int) -> str:
     the last ``RECENT_WEEKS`` weeks against those of the weeks before them, and whether that is
     evidence of a rise; nothing here contradicts the state it explains."""
     r = RECENT_WEEKS
-    recent, before = sum(c.sparkline[-r:]), sum(c.sparkline[:-r])
-    n_before = max(0, len(c.sparkline) - r)
+    recent = c.items_recent
+    before, n_before = sum(c.sparkline[:-r]), max(0, len(c.sparkline) - r)
     spread = f"{plural(c.sources_week, 'source')} ({plural(c.source_kinds_week, 'kind')} of source)"
     counts = (f"{plural(recent, 'item')} in the last {r} weeks against {before} in the {n_before} weeks "
               f"before, {c.items_total} in all")
