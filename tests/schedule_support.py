@@ -33,8 +33,9 @@ def render_rss(name: str, rows: list[dict[str, Any]]) -> str:
 class Feeds:
     """``/<name>.xml`` serves the first ``step * n`` rows on its n-th request, and records what it served.
 
-    ``slow(name, seconds)`` makes the next request to a feed wait; ``entered[name]`` is set when a
-    slow request has started, so a test can act while the fetch is in flight.
+    ``slow(name, seconds)`` makes the next request to a feed wait (at most ``seconds``, or until
+    ``release(name)``); ``entered[name]`` is set when a slow request has started, so a test can act
+    while the fetch is in flight.
     """
 
     def __init__(self, server: HTTPServer, feeds: dict[str, list[dict[str, Any]]], step: int = 10,
@@ -46,6 +47,7 @@ class Feeds:
         self.served: dict[str, set[str]] = {n: set() for n in feeds}
         self.delays: dict[str, float] = {}
         self.entered: dict[str, threading.Event] = {n: threading.Event() for n in feeds}
+        self.released: dict[str, threading.Event] = {n: threading.Event() for n in feeds}
         self._lock = threading.Lock()
         server.no_handler_status_code = 404  # robots.txt and anything else: not found (allowed)
         for name in feeds:
@@ -58,6 +60,11 @@ class Feeds:
         with self._lock:
             self.delays[name] = seconds
             self.entered[name].clear()
+            self.released[name].clear()
+
+    def release(self, name: str) -> None:
+        """End a slow request now."""
+        self.released[name].set()
 
     def _handler(self, name: str) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
@@ -65,7 +72,7 @@ class Feeds:
                 delay = self.delays.pop(name, 0.0)
             if delay:
                 self.entered[name].set()
-                time.sleep(delay)
+                self.released[name].wait(delay)
             with self._lock:
                 self.hits[name] += 1
                 rows = self.rows[name][: self.steps[name] * self.hits[name]]
@@ -79,18 +86,20 @@ class Feeds:
             return set().union(*self.served.values())
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> None:
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition",
+             interval: float = 0.05) -> None:
     """Poll until ``condition()`` is true (progress, not timing: the timeout only stops a hung test)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.05)
+        time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def config_text(feeds: Feeds, every: dict[str, str], cron: str = "0 7 * * 1", extra: str = "") -> str:
-    lines = ["settings:", "  per_host_delay: 0", "  allow_hosts: [127.0.0.1]", "  timeout: 10",
+def config_text(feeds: Feeds, every: dict[str, str], cron: str = "0 7 * * 1", extra: str = "",
+                timeout: float = 10) -> str:
+    lines = ["settings:", "  per_host_delay: 0", "  allow_hosts: [127.0.0.1]", f"  timeout: {timeout:g}",
              "  timezone: Asia/Bangkok", "sources:"]
     for name, ev in every.items():
         lines += [f"  - id: {name}", "    kind: rss", f"    url: {feeds.url(name)}", "    language: th",

@@ -213,11 +213,13 @@ def test_sigterm_during_a_fetch_leaves_a_consistent_database(
 def test_kill_9_in_a_write_then_restart_loses_and_duplicates_nothing(
     server: HTTPServer, thaigov: list[dict[str, Any]], tmp_path: Path, procs: list[Proc]
 ) -> None:
-    rows = {"a": thaigov[:80], "b": thaigov[80:160], "big": thaigov[160:460], "c": thaigov[460:500]}
-    feeds = Feeds(server, rows, step=40, steps={"big": 300})  # big: one long write transaction
-    feeds.slow("c", 6.0)  # a fetch still in flight when the process dies
+    rows = {"a": thaigov[:80], "b": thaigov[80:160], "big": thaigov[160:660], "c": thaigov[660:700]}
+    feeds = Feeds(server, rows, step=40, steps={"big": 125})  # big: four long write transactions, a second apart
+    # A fetch still in flight when the process dies: held until after the kill, however long the
+    # test takes to catch a write transaction (the client's timeout is longer than the hold).
+    feeds.slow("c", 120.0)
     cfg = tmp_path / "sources.yaml"
-    cfg.write_text(config_text(feeds, dict.fromkeys(rows, "1s"), extra=FAST), encoding="utf-8")
+    cfg.write_text(config_text(feeds, dict.fromkeys(rows, "1s"), extra=FAST, timeout=150), encoding="utf-8")
     db = tmp_path / "signals.db"
     proc = Proc(tmp_path, cfg)
     procs.append(proc)
@@ -239,9 +241,11 @@ def test_kill_9_in_a_write_then_restart_loses_and_duplicates_nothing(
         return int(db_rows(db, "SELECT count(DISTINCT source_id) FROM fetches")[0][0])
 
     # Kill inside a write transaction, after at least one source of the round was committed.
-    wait_for(lambda: committed() >= 1 and writing(), what="a write transaction after a commit")
+    wait_for(lambda: committed() >= 1 and writing(), timeout=60, interval=0.002,
+             what="a write transaction after a commit")
     proc.p.send_signal(signal.SIGKILL)
     proc.wait()
+    feeds.release("c")
     check_integrity(db)
     # Each source's fetch is all or nothing: its items and its fetches row were committed together.
     counts = dict(db_rows(db, "SELECT source_id, count(*) FROM items GROUP BY source_id"))
@@ -251,7 +255,7 @@ def test_kill_9_in_a_write_then_restart_loses_and_duplicates_nothing(
 
     restarted = Proc(tmp_path, cfg)  # the lock died with the process: nothing to clean up
     procs.append(restarted)
-    expected = {canonical_url(r["url"]) for r in thaigov[:500]}
+    expected = {canonical_url(r["url"]) for feed in rows.values() for r in feed}
     wait_for(lambda: db_rows(db, "SELECT count(*) FROM items")[0][0] == len(expected), timeout=60,
              what="every item stored after the restart")
     restarted.signal(signal.SIGTERM)
