@@ -26,10 +26,17 @@ from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_sign
 @click.option("--to", "last", default=None, metavar="YYYY-Www", help="Back-fill: last week (with --from).")
 @as_of_option("Behave as if now were DATE.")
 @click.option("--email", "send_email", is_flag=True, help="Also e-mail it (needs digest.email in the sources file).")
+@click.option("--rebuild", is_flag=True, help="Build the week(s) again from the database as it is now, replacing "
+              "the recorded digest.")
 @click.pass_obj
 def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, as_of: AsOf,
-               send_email: bool) -> None:
+               send_email: bool, rebuild: bool) -> None:
     """Write the weekly digest (HTML, Markdown, JSON) into the reports folder, with index.html and feed.xml.
+
+    A digest is a record: the first time a week is written its data is kept in the database, and
+    writing that week again gives the same files, whatever was analysed, merged, renamed or reviewed
+    since. --rebuild builds the week (or every week of --from/--to) again from the database as it
+    is now, and replaces its record.
 
     Exit code 1 when the files were written but e-mailing them failed.
     """
@@ -38,7 +45,7 @@ def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, 
     config = app.config
     now = app.now(as_of)
     with hold_lock(app.db_path, "scanner digest"), app.open_store() as store:
-        results = write_requested(config, store, now, week, first, last, send_email)
+        results = write_requested(config, store, now, week, first, last, send_email, rebuild)
     for r in results:
         for line in r.lines:
             click.echo(line)

@@ -4,6 +4,12 @@
 call: it writes the last complete week's digest if it is missing (and e-mails it when configured).
 Each returns a ``DigestResult``: the lines to print, and ``email_failed`` / ``exit_code`` for a
 command to act on.
+
+Digests are records: the first time a week is written, its data (the JSON) is kept in the database
+(``scanner.store.records``) and every later write of that week renders from it, so a past week
+regenerated after later analyses, merges, renames and reviews gives byte-identical files. Only
+``rebuild`` (``scanner digest --rebuild``) builds a written week again from the database, and
+replaces its record.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ from scanner.config import Config
 from scanner.digest.build import build_digest
 from scanner.digest.email import send_digest_email
 from scanner.digest.feed import write_index_and_feed, write_text_atomic
-from scanner.digest.model import Digest
+from scanner.digest.model import Digest, digest_from_json
 from scanner.digest.render import render_html, render_json, render_markdown
 from scanner.errors import DeliveryError, UsageError
-from scanner.store import Store
+from scanner.store import Store, records
 from scanner.store import digest as q
 
 logger = logging.getLogger(__name__)
@@ -54,9 +60,13 @@ def _subject(d: Digest) -> str:
             f"({s['items']} items)")
 
 
-def write_digest(config: Config, store: Store, week: str, now: datetime, send_email: bool = False) -> DigestResult:
+def write_digest(config: Config, store: Store, week: str, now: datetime, send_email: bool = False,
+                 rebuild: bool = False) -> DigestResult:
     """Write ``week``'s HTML, Markdown and JSON into the reports folder, then the index and feed.
 
+    A week with a record is rendered from it: the same files as when it was first written. A week
+    without one (never written, or written before records were kept) is built from the database as
+    it is at ``now`` and recorded; ``rebuild`` does that for a recorded week too, replacing the record.
     Refuses a week that is not over at ``now``. With ``send_email`` and ``digest.email`` set, also
     e-mails it; a delivery failure sets ``email_failed`` and is reported in ``lines`` (the files
     stay written).
@@ -66,19 +76,23 @@ def write_digest(config: Config, store: Store, week: str, now: datetime, send_em
     if week_end(week, tz) > now:
         raise UsageError(f"{week} is not over yet (it ends {iso(week_end(week, tz))}): pick an earlier --week, "
                          "or --as-of a date after it")
-    digest = build_digest(config, store, week, now)
+    record = None if rebuild else records.fetch_digest_record(store, week)
+    digest = build_digest(config, store, week, now) if record is None else digest_from_json(record.data)
+    html, md, data = render_html(digest, SITE_TITLE), render_markdown(digest, SITE_TITLE), render_json(digest)
+    if record is None:
+        records.save_digest_record(store, week, iso(now), data)
     reports = config.reports_path
     reports.mkdir(parents=True, exist_ok=True)
-    html, md = render_html(digest, SITE_TITLE), render_markdown(digest, SITE_TITLE)
     paths = [reports / f"{week}.html", reports / f"{week}.md", reports / f"{week}.json"]
-    for path, text in zip(paths, (html, md, render_json(digest)), strict=True):
+    for path, text in zip(paths, (html, md, data), strict=True):
         write_text_atomic(path, text)
     paths += write_index_and_feed(reports, SITE_TITLE, config.digest.base_url)
     q.record_digest(store, week, iso(now), [str(p) for p in paths[:3]])
     s = digest.stats
     result = DigestResult(week=week, digest=digest, paths=paths, lines=[
         f"digest {week}: {s['items']} items, {s['new']} new, {s['weak']} weak, {s['strong']} strong, "
-        f"{s['fading']} fading signals → {paths[0]}"])
+        f"{s['fading']} fading signals → {paths[0]}"
+        + (f" (as written at {record.written_at}; --rebuild rebuilds it)" if record else "")])
     if send_email:
         _deliver(config, store, digest, html, md, now, result)
     return result
@@ -104,7 +118,8 @@ def _deliver(config: Config, store: Store, digest: Digest, html: str, md: str, n
 def write_due_digest(config: Config, store: Store, now: datetime) -> DigestResult | None:
     """The last complete week's digest, if it has not been written yet (``None`` when nothing to do).
 
-    A digest that was written but whose e-mail failed is rebuilt and sent again.
+    A digest that was written but whose e-mail failed is sent again, as it was written (from its
+    record); so are its files, if they are gone.
     """
     week = last_complete_week(now, config.settings.timezone)
     row = q.fetch_digest_row(store, week)
@@ -115,9 +130,10 @@ def write_due_digest(config: Config, store: Store, now: datetime) -> DigestResul
 
 
 def write_requested(config: Config, store: Store, now: datetime, week: str | None = None, first: str | None = None,
-                    last: str | None = None, send_email: bool = False) -> list[DigestResult]:
+                    last: str | None = None, send_email: bool = False, rebuild: bool = False) -> list[DigestResult]:
     """``scanner digest``: one ``week`` (default: the last complete one at ``now``), or the back-fill
-    ``first``..``last`` (never e-mailed)."""
+    ``first``..``last`` (never e-mailed); ``rebuild`` builds them from the database now, replacing
+    their records."""
     if (first is None) != (last is None):
         raise UsageError("--from and --to go together: give both weeks of the back-fill")
     if first and week:
@@ -125,11 +141,13 @@ def write_requested(config: Config, store: Store, now: datetime, week: str | Non
     if send_email and config.digest.email is None:
         raise UsageError("--email needs a digest.email section (host, recipients, …) in the sources file")
     if first and last:
-        return write_digests(config, store, first, last, now)
+        return write_digests(config, store, first, last, now, rebuild=rebuild)
     return [write_digest(config, store, week or last_complete_week(now, config.settings.timezone), now,
-                         send_email=send_email)]
+                         send_email=send_email, rebuild=rebuild)]
 
 
-def write_digests(config: Config, store: Store, first: str, last: str, now: datetime) -> list[DigestResult]:
-    """Back-fill: every week from ``first`` to ``last`` inclusive (no e-mail)."""
-    return [write_digest(config, store, w, now) for w in week_range(first, last)]
+def write_digests(config: Config, store: Store, first: str, last: str, now: datetime,
+                  rebuild: bool = False) -> list[DigestResult]:
+    """Back-fill: every week from ``first`` to ``last`` inclusive (no e-mail); recorded weeks as
+    they were written, unless ``rebuild``."""
+    return [write_digest(config, store, w, now, rebuild=rebuild) for w in week_range(first, last)]

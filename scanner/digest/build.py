@@ -1,8 +1,11 @@
 """Gather one ISO week's digest into a ``Digest`` (serialised as the digest's JSON).
 
-Only rows bounded by the week's end are read, and nothing here looks at the wall clock, so a week
-rebuilt later from the same database gives byte-identical JSON. Reviews are the analysts' input:
-those recorded up to ``now`` (the time the digest is written, or ``--as-of``) are applied.
+Only rows bounded by the week's end are read, and nothing here looks at the wall clock, so the same
+database gives byte-identical JSON. Signals are read as they stand now (their current titles, tags
+and members), so a later analysis, merge or rename changes what this builds for an old week: a
+written week is therefore rendered from its record, not built again (``scanner.digest.write_digest``;
+only ``--rebuild`` calls this for it). Reviews are the analysts' input: those recorded up to ``now``
+(the time the digest is written, or ``--as-of``) are applied.
 """
 
 from __future__ import annotations

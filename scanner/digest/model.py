@@ -6,13 +6,22 @@ watchlist, hidden, source health) are ``TypedDict``s whose keys are the JSON's k
 ``scanner.store.exports``: the index and feed read the same shapes back from the JSON files, and a
 noted signal differs from a watched one by having a ``notes_only`` key. Cards and sections are
 dataclasses because they are built up in steps.
+
+``digest_from_dict`` reads that JSON back into a ``Digest`` (a written week's record, see
+``scanner.digest.write_digest``), guided only by the type hints here, so a field added later needs
+nothing more than a default for the digests recorded before it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import json
 import math
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 
 def rounded(value: float | None, digits: int = 4) -> float | None:
@@ -287,3 +296,100 @@ class IndexEntry(TypedDict):
     new: int
     weak: int
     strong: int
+
+
+# ------------------------------------------------------------------------------ reading one back
+def digest_from_json(text: str) -> Digest:
+    """The ``Digest`` whose JSON (``render_json``'s output) is ``text``."""
+    return digest_from_dict(json.loads(text))
+
+
+def digest_from_dict(data: Mapping[str, Any]) -> Digest:
+    """The inverse of ``dataclasses.asdict``: dataclasses rebuilt, ``TypedDict``s kept as dicts.
+
+    Driven by the type hints above, so it follows the model as fields are added. A key missing from
+    ``data`` (a digest recorded before its field existed) gets the field's default, else an empty
+    value of its type (``[]``, ``{}``, ``""``, ``0``, ``False``, ``None``); a key the model no longer
+    has is dropped from a dataclass and kept in a ``TypedDict``. Values are never coerced and a
+    ``TypedDict`` keeps the key order it was written with, so for any digest
+    ``render_json(digest_from_json(render_json(d))) == render_json(d)``.
+    """
+    digest: Digest = _dataclass(Digest, data)
+    return digest
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _dataclass(cls: Any, data: Mapping[str, Any]) -> Any:
+    hints = _hints(cls)
+    kwargs = {f.name: _value(hints[f.name], data[f.name]) if f.name in data else _empty(hints[f.name])
+              for f in dataclasses.fields(cls)
+              if f.name in data or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)}
+    return cls(**kwargs)
+
+
+def _typeddict(hint: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    td = get_origin(hint) or hint
+    hints = _hints(td)
+    params = dict(zip(getattr(td, "__parameters__", ()), get_args(hint), strict=False))  # KeywordMap[P]
+    out = {k: _value(_bind(hints[k], params), v) if k in hints else v for k, v in data.items()}
+    for k in td.__required_keys__:
+        if k not in out:
+            out[k] = _empty(_bind(hints[k], params))
+    return out
+
+
+def _bind(hint: Any, params: dict[Any, Any]) -> Any:
+    """``hint`` with the type variables of a generic ``TypedDict`` replaced by their arguments."""
+    if isinstance(hint, TypeVar):
+        return params.get(hint, Any)
+    free = getattr(hint, "__parameters__", ())
+    return hint[tuple(params.get(p, Any) for p in free)] if free and params else hint
+
+
+def _is_record(hint: Any) -> bool:
+    """A dataclass or a (possibly generic) ``TypedDict``: what a JSON object stands for."""
+    base = get_origin(hint) or hint
+    return isinstance(base, type) and (dataclasses.is_dataclass(base) or is_typeddict(base))
+
+
+def _pick(options: tuple[Any, ...], value: Any) -> Any:
+    """The member of a union that ``value`` is: for an object, the record type sharing most keys with it."""
+    options = tuple(o for o in options if o is not type(None))
+    records = [o for o in options if _is_record(o)]
+    if isinstance(value, dict) and records:
+        return max(records, key=lambda o: len(value.keys() & _hints(get_origin(o) or o).keys()))
+    return next((o for o in options if not _is_record(o)), options[0])
+
+
+def _value(hint: Any, value: Any) -> Any:
+    """``value`` (parsed JSON) as ``hint`` describes it."""
+    if value is None:
+        return None
+    origin = get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        return _value(_pick(get_args(hint), value), value)
+    if isinstance(value, dict) and _is_record(hint):
+        base = origin or hint
+        return _dataclass(base, value) if dataclasses.is_dataclass(base) else _typeddict(hint, value)
+    if origin is list and isinstance(value, list):
+        (item,) = get_args(hint)
+        return [_value(item, v) for v in value]
+    if origin is dict and isinstance(value, dict):
+        _, item = get_args(hint)
+        return {k: _value(item, v) for k, v in value.items()}
+    return value
+
+
+def _empty(hint: Any) -> Any:
+    """The value of a field missing from an older digest's JSON and without a default."""
+    origin = get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        return None if type(None) in get_args(hint) else _empty(get_args(hint)[0])
+    if _is_record(hint):
+        return _value(hint, {})
+    empties: dict[Any, Any] = {list: [], dict: {}, str: "", bool: False, int: 0, float: 0.0}
+    return empties.get(origin or hint)

@@ -1,8 +1,9 @@
 """Queries behind the weekly digest, returning typed rows.
 
-Every read is bounded by the end of the digest's week, so an old week regenerated later reads the
-same rows (items published later are never seen). JSON columns are parsed here, with
-``load_json``'s fallback for an empty or broken value.
+Every read is bounded by the end of the digest's week, so items published later are never seen
+(signals, though, are read as they stand now: a written week is rendered from its record, see
+``scanner.store.records``). JSON columns are parsed here, with ``load_json``'s fallback for an empty
+or broken value.
 """
 
 from __future__ import annotations

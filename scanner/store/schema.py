@@ -263,6 +263,19 @@ def m008_signal_example(db: sqlite_utils.Database) -> None:
     )
 
 
+def m009_digest_records(db: sqlite_utils.Database) -> None:
+    """Each week's digest as first written (its JSON), so regenerating the week gives the same files."""
+    db.executescript(
+        """
+        CREATE TABLE digest_records (
+            week TEXT PRIMARY KEY,                     -- YYYY-Www
+            written_at TEXT NOT NULL,                  -- when the record was made (the digest's `now`)
+            data TEXT NOT NULL                         -- the digest's JSON, as reports/YYYY-Www.json
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -272,12 +285,14 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m006_index_weekly_rows_by_week,
     m007_items_body_dropped,
     m008_signal_example,
+    m009_digest_records,
 ]
 
-# Migrations that only add what readers never select (an index, a column written by the engine),
-# so a read-only open of a database that lacks them reads it as it is; any other pending migration
-# makes readers ask for a command that writes (it upgrades the database).
+# Migrations that only add what readers never select (an index, a column written by the engine, a
+# table only a writing command reads), so a read-only open of a database that lacks them reads it
+# as it is; any other pending migration makes readers ask for a command that writes (it upgrades
+# the database).
 READERS_DO_NOT_NEED = frozenset({
     "m004_signal_events_by", "m005_index_items_by_source_and_date", "m006_index_weekly_rows_by_week",
-    "m007_items_body_dropped",
+    "m007_items_body_dropped", "m009_digest_records",
 })
