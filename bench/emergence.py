@@ -73,6 +73,7 @@ from scanner.config import AnalysisConfig, Config  # noqa: E402
 from scanner.digest.cards import attention  # noqa: E402
 from scanner.store import Store  # noqa: E402
 from scanner.store import signals as db  # noqa: E402
+from scanner.store.trends import signal_trends  # noqa: E402
 
 PLANT_WEEK = "2024-W45"  # Monday 2024-11-04: the sample's tenth week, with history before and after it
 RATES = (1, 2, 3, 5)
@@ -150,6 +151,8 @@ class PlantRun:
     largest: int = 0  # planted items in the signal holding most of them, at the end
     largest_members: int = 0
     spread: list[tuple[int, int]] = field(default_factory=list)  # at the end: (planted, members) per signal
+    largest_trend: int = 0  # planted items in the trend (or trend-less signal) holding most of them, at the end
+    trend_state: str = ""  # that trend's state at the end
     seconds: float = 0.0
 
     def first(self, states: Sequence[str]) -> tuple[int, str] | None:
@@ -223,6 +226,12 @@ def plant_run(config: Config, embedder: Embedder, sample: list[dict[str, Any]], 
         if in_signal:
             sid, run.largest = in_signal.most_common(1)[0]
             run.largest_members = size[sid]
+        trend = signal_trends(store)
+        in_trend = Counter(trend.get(member[i], ("signal", member[i])) for i in ids if i in member)
+        if in_trend:
+            top, run.largest_trend = in_trend.most_common(1)[0]
+            states = dict(store.db.execute("SELECT id, state FROM trends"))
+            run.trend_state = states.get(top, "no trend") if isinstance(top, int) else "no trend"
 
     run.seconds = run_replay(config, embedder, sample + planted, on_week, at_end).seconds
     return run
@@ -236,8 +245,8 @@ def print_planted(runs: list[PlantRun]) -> None:
           f"and ≥ {TARGET_SHARE:.0%} of the planted items in one signal.\n")
     print("| matter | items / week | weeks | planted | judged relevant | flagged after (weeks) | first `weak` | "
           "in one signal (of planted) | (of relevant) | at the end: planted / members per signal | target | "
-          "replay (s) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
+          "in one trend (of planted) | that trend's state | replay (s) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- | ---: |")
     for r in runs:
         f, weak = r.flagged, r.first(("weak",))
         flagged = f"{f[0]} (`{f[1]}`)" if f else "never"
@@ -247,7 +256,7 @@ def print_planted(runs: list[PlantRun]) -> None:
             spread += f"; {loose} in none"
         print(f"| {r.matter} | {r.rate} | {r.weeks} | {r.items} | {r.relevant} | {flagged} | "
               f"{weak[0] if weak else 'never'} | {r.share:.0%} | {r.share_relevant:.0%} | {spread} | {verdict} | "
-              f"{r.seconds:.0f} |")
+              f"{r.largest_trend / r.items if r.items else 0:.0%} | {r.trend_state or '—'} | {r.seconds:.0f} |")
     print("\nWeekly state of the signal holding the most planted items (`state planted/members`; "
           "`+n` more signals hold some; `·` none holds any):\n")
     print("| matter | items / week | " + " | ".join(f"week {k}" for k in range(SHOWN_WEEKS)) + " |")

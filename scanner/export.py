@@ -27,14 +27,16 @@ from scanner.store.exports import (
     signal_item_counts,
     signal_records,
 )
+from scanner.store.trends import TrendEventRecord, TrendRecord, trend_event_records, trend_merges, trend_records
 
 Row = Mapping[str, Any]
 
 SIGNAL_TABLE_COLUMNS = ["id", "state", "items", "last_seen", "title", "keywords"]
 SIGNAL_CSV_COLUMNS = ["id", "title", "state", "status", "first_seen", "last_seen", "items", "keywords_th",
-                      "keywords_en", "topics", "tags", "merged_into", "item_ids"]
+                      "keywords_en", "topics", "tags", "merged_into", "item_ids", "trend_id", "trend_name"]
+TREND_TABLE_COLUMNS = ["id", "state", "signals", "items", "last_seen", "name"]
 ITEM_EXPORT_COLUMNS = ["id", "url", "title", "published", "lang", "source_id", "relevance", "relevant", "topics",
-                       "signal_id", "story_id", "duplicate_of"]
+                       "signal_id", "story_id", "duplicate_of", "novelty"]
 REVIEW_COLUMNS = ["signal_id", "title", "verdict", "by", "created_at", "note"]
 
 
@@ -112,6 +114,7 @@ def signal_csv_rows(records: Sequence[SignalRecord]) -> list[dict[str, Any]]:
         "keywords_en": r["keywords"].get("en", []), "topics": r["topics"],
         "tags": [t for group in r["tags"].values() for t in group], "merged_into": r["merged_into"],
         "item_ids": [m["id"] for m in r["items"]],
+        "trend_id": r["trend"]["id"] if r["trend"] else None, "trend_name": r["trend"]["name"] if r["trend"] else None,
     } for r in records]
 
 
@@ -135,6 +138,8 @@ def signal_text(record: SignalRecord) -> list[str]:
     lines.append(f"  keywords (th): {', '.join(kw.get('th', []))}")
     lines.append(f"  keywords (en): {', '.join(kw.get('en', []))}")
     lines.append(f"  topics: {', '.join(record['topics']) or '-'}")
+    trend = record["trend"]
+    lines.append(f"  trend: {trend['id']} {trend['name']}" if trend else "  trend: -")
     lines.extend(f"  {group}: {', '.join(tag_label(t) for t in tags) or '-'}" for group, tags in record["tags"].items())
     return lines
 
@@ -162,8 +167,54 @@ def export_signals(store: Store, fmt: str, include_merged: bool = False) -> str:
     return to_json(records) + "\n" if fmt == "json" else to_csv(signal_csv_rows(records), SIGNAL_CSV_COLUMNS)
 
 
+def list_trends(store: Store, state: str | None = None, show_all: bool = False) -> list[TrendRecord]:
+    """Trends as ``scanner trends`` lists them: active ones (``show_all``: also faded), the newest and
+    weakest states first, then the biggest, then by id."""
+    order = {s: k for k, s in enumerate(STATES)}
+    records = trend_records(store, state=state, include_faded=show_all)
+    return sorted(records, key=lambda r: (order.get(r["state"], len(order)), -r["items"], r["id"]))
+
+
+def trend_table(records: Sequence[TrendRecord]) -> list[dict[str, Any]]:
+    return [{"id": r["id"], "state": r["state"], "signals": len(r["signals"]), "items": r["items"],
+             "last_seen": r["last_seen"], "name": r["name"]} for r in records]
+
+
+def show_trend(store: Store, trend_id: int) -> tuple[TrendRecord, list[SignalRecord], list[TrendEventRecord]] | None:
+    """One trend with its signals (without members) and its events; ``None`` when there is none
+    (a merged trend is shown as the one it was merged into)."""
+    trend_id = trend_merges(store).get(trend_id, trend_id)
+    found = trend_records(store, ids=[trend_id])
+    if not found:
+        return None
+    signals = signal_records(store, ids=found[0]["signals"], with_members=False) if found[0]["signals"] else []
+    return found[0], signals, trend_event_records(store, trend_id)
+
+
+def trend_text(record: TrendRecord, signals: Sequence[SignalRecord], counts: dict[int, int]) -> list[str]:
+    """``scanner trends show``: name, example, state, keywords, then one line per signal."""
+    lines = [f"trend {record['id']}: {record['name']}"]
+    if record["custom_name"]:
+        lines.append(f"  automatic name: {record['auto_name']}")
+    if record["example"]:
+        lines.append(f"  example: {record['example']}")
+    lines.append(f"  state: {record['state']} ({record['status']}); first seen {record['first_seen']}, "
+                 f"last seen {record['last_seen']}; {record['items']} items in {len(record['signals'])} signals")
+    kw = record["keywords"]
+    lines.append(f"  keywords (th): {', '.join(kw.get('th', []))}")
+    lines.append(f"  keywords (en): {', '.join(kw.get('en', []))}")
+    lines.append("  signals:")
+    lines.extend(f"    {s['id']:>5}  {s['state']:<11} {counts.get(s['id'], 0):>4} items  {s['title']}" for s in signals)
+    return lines
+
+
+def export_trends(store: Store) -> str:
+    """``export trends``: each trend's id, name, state, signal ids and item count (and more), as JSON."""
+    return to_json(trend_records(store)) + "\n"
+
+
 def export_items(store: Store, fmt: str, relevant_only: bool = False) -> str:
-    """``export items``: items with relevance, topics, story and signal, as JSON Lines or CSV."""
+    """``export items``: items with relevance, topics, story, signal and novelty, as JSON Lines or CSV."""
     rows: Sequence[ItemRecord] = item_records(store, relevant_only)
     return (to_jsonl if fmt == "jsonl" else to_csv)(rows, ITEM_EXPORT_COLUMNS)
 

@@ -126,7 +126,7 @@ def test_near_duplicates_from_two_sources_are_one_story(store: Store, make_confi
 def test_empty_database(store: Store, make_config: Callable[[str], Config]) -> None:
     r = run(make_config(HASHING), store, "2025-01-12")
     assert (r.relevant, r.signals, r.born) == (0, 0, 0)
-    assert r.lines[1] == "signals: 0 tracked; 0 born, 0 merged, 0 split; 0 items in no signal"
+    assert r.lines[1] == "signals: 0 tracked; 0 born, 0 merged, 0 split; 0 items in no signal; 0 trends"
 
 
 THAI_ENGLISH = [

@@ -36,7 +36,7 @@ def analysed(store: Store, write_config: Callable[[str], Path]) -> tuple[Path, d
     result = analyse(load_config(path), store, as_of_datetime("2025-01-19"), relevance=False)
     assert result.lines == [
         "analyse 2025-W03 (window 12 weeks): 5 relevant of 6 items (stored relevance), 5 stories",
-        "signals: 2 tracked; 2 born, 0 merged, 0 split; 0 items in no signal",
+        "signals: 2 tracked; 2 born, 0 merged, 0 split; 0 items in no signal; 0 trends",
         "states: established 1, new 1",
     ]
     return path, ids
@@ -142,6 +142,7 @@ def test_analyse_command(write_config: Callable[[str], Path]) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].startswith("analyse 2025-W03 (window 12 weeks): 0 relevant of 0 items (")  # (how relevance ran)
-    assert lines[1:] == ["signals: 0 tracked; 0 born, 0 merged, 0 split; 0 items in no signal", "states: none"]
+    assert lines[1:] == ["signals: 0 tracked; 0 born, 0 merged, 0 split; 0 items in no signal; 0 trends",
+                         "states: none"]
     code, out = invoke(path, "analyse", "--as-of", "soon")
     assert code == 2 and "--as-of" in out

@@ -58,8 +58,8 @@ def test_real_week_digest_has_every_section_in_order(history: Any, tmp_path: Pat
     assert [p.name for p in result.paths] == ["2025-W12.html", "2025-W12.md", "2025-W12.json", "index.html",
                                               "feed.xml"]
     html = (reports / "2025-W12.html").read_text(encoding="utf-8")
-    assert section_ids(html) == ["headline", "emerging", "new", "strong", "fading", "latent", "charts", "themes",
-                                 "watchlist", "sources"]
+    assert section_ids(html) == ["headline", "emerging", "new", "strong", "fading", "latent", "sightings", "charts",
+                                 "themes", "watchlist", "sources"]
     items, relevant = expected_counts(("2025-03-17", "2025-03-23"))
     data = json.loads((reports / "2025-W12.json").read_text(encoding="utf-8"))
     assert data["headline"][0] == (f"In 2025-W12 (17–23 Mar 2025) the scanner collected {items} items from 4 sources "
@@ -300,7 +300,9 @@ def test_json_keeps_its_public_field_names(history: Any, tmp_path: Path) -> None
     fx.add_fetches(store, "2025-W12")
     data = json.loads(write_digest(config, store, "2025-W12", AS_OF).paths[2].read_text(encoding="utf-8"))
     assert list(data) == ["week", "start", "end", "period", "timezone", "first_digest", "headline", "top", "stats",
-                          "sections", "charts", "themes", "watchlist", "hidden", "source_health", "history_weeks"]
+                          "sections", "charts", "themes", "watchlist", "hidden", "source_health", "history_weeks",
+                          "sightings", "trends", "trends_more"]
+    assert list(data["sightings"]) == ["items", "more"]
     assert list(data["top"][0]) == ["id", "anchor", "title", "state", "state_label", "why"]
     assert list(data["stats"]) == ["items", "relevant", "analysed", "sources", "source_kinds", "signals_tracked",
                                    "new", "weak", "strong", "fading", "established", "latent"]

@@ -1,4 +1,4 @@
-"""``scanner analyse``: relevance → embeddings → stories → clustering and tracking → labels → scores.
+"""``scanner analyse``: relevance → embeddings → novelty → stories → clustering and tracking → labels → scores.
 
 Everything is computed "as of" ``now`` (``--as-of DATE``) over one ``Window`` (``analysis_window``),
 so replaying an archive week by week gives the same signals, with the same ids, as living through
@@ -24,16 +24,19 @@ from scanner.analysis.label import (
     shorten,
     signal_name,
 )
+from scanner.analysis.novelty import score_novelty
 from scanner.analysis.relevance import score_relevance
 from scanner.analysis.score import WindowData, score_keywords, score_signals
 from scanner.analysis.stories import group_stories
 from scanner.analysis.tags import Tagger
 from scanner.analysis.track import TrackParams, TrackResult, track_signals
+from scanner.analysis.trends import track_trends, trend_params
 from scanner.clock import iso, iso_week, now_utc, parse_iso, week_start, weeks_between, weeks_ending
 from scanner.config import Config
 from scanner.models import Keywords, SignalLabel, Window
 from scanner.store import Store
 from scanner.store import signals as db
+from scanner.store import trends as tdb
 from scanner.store.embeddings import load_vectors
 
 logger = logging.getLogger(__name__)
@@ -52,9 +55,11 @@ class AnalyseResult:
     lines: list[str] = field(default_factory=list)
     items: int = 0
     relevant: int = 0
+    novelty: int = 0  # relevant items whose novelty was computed in this run
     stories: int = 0
     signals: int = 0
     born: int = 0
+    trends: int = 0
     merged: int = 0
     split: int = 0
     unassigned: int = 0
@@ -98,6 +103,8 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     items, vectors = _window_items(store, embedder, window, progress)
     result.relevant = len(items)
     timer.lap("embed")
+    result.novelty = score_novelty(store, embedder, items, vectors, progress=progress)
+    timer.lap("novelty")
     story_of = _stories(store, items, vectors)
     result.stories = len(set(story_of.values()))
     timer.lap("stories")
@@ -111,6 +118,8 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     timer.lap("labels+tags")
     result.states = _score(config, store, window, items, story_of, tracked, lost, tokens, keywords, stamp)
     timer.lap("scores")
+    result.trends = _trends(config, store, embedder, window, items, vectors, story_of, tracked, tokens, stamp)
+    timer.lap("trends")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, config.analysis.window_weeks)
     db.finish_run(store, run_id, iso(now_utc()), summary_dict(result))
@@ -246,6 +255,71 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
     return first, last
 
 
+def _trends(config: Config, store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem],
+            vectors: np.ndarray, story_of: dict[int, int], tracked: TrackResult, tokens: dict[int, list[str]],
+            stamp: str) -> int:
+    """Group the window's signals into trends (``scanner.analysis.trends``), then name and score the
+    trends as signals are named and scored, over the items of their signals. Returns how many trends
+    have items in the window."""
+    sids = sorted(tracked.means)
+    found = track_trends(sids, np.stack([tracked.means[s] for s in sids]) if sids else np.zeros((0, 0)),
+                         tdb.signal_trends(store), tdb.load_trend_refs(store), tdb.next_trend_id(store),
+                         trend_params(config.analysis.trend_threshold), tdb.pinned_trends(store))
+    tdb.save_trend_tracking(store, week=window.week, now=stamp, model=embedder.model_id, signal_ids=sids,
+                            born=found.born, means=found.means, merged=found.merged, assignment=found.assignment,
+                            events=found.events)
+    trend_of = tdb.signal_trends(store)
+    item_trend = [trend_of.get(tracked.assignment.get(it.id, -1)) for it in items]
+    live = sorted({t for t in item_trend if t is not None})
+    labels = _trend_labels(items, vectors, item_trend, live, tokens)
+    tdb.save_trend_labels(store, labels, stamp)
+    tz = config.settings.timezone
+    weeks = weeks_between(window.first_week, window.week)
+    item_week = [iso_week(parse_iso(it.published), tz) for it in items]
+    data = WindowData(weeks=weeks, item_week=item_week, item_story=[story_of[it.id] for it in items],
+                      item_source=[it.source_id for it in items], item_kind=[it.source_kind for it in items],
+                      item_signal=item_trend)
+    refs = tdb.load_trend_refs(store)
+    to_score = sorted(set(live) | {r.id for r in refs if r.status == "active"})
+    spans = tdb.trend_spans(store, to_score)
+    to_score = [t for t in to_score if t in spans]
+    scored = score_signals(data, to_score, {t: spans[t][0] for t in to_score}, {t: spans[t][1] for t in to_score},
+                           tdb.previous_trend_states(store), {lb.id: lb.keywords for lb in labels},
+                           config.analysis.fading_weeks)
+    signals_in: dict[tuple[int, str], set[int]] = {}
+    for it, t, w in zip(items, item_trend, item_week, strict=True):
+        if t is not None:
+            signals_in.setdefault((t, w), set()).add(tracked.assignment[it.id])
+    rows = [tdb.TrendWeek(trend_id=r.signal_id, week=r.week, items=r.items, stories=r.stories,
+                          signals=len(signals_in.get((r.signal_id, r.week), ())), dod=r.dod, state=r.state)
+            for r in scored.signal_weeks]
+    tdb.save_trend_scores(store, weeks=weeks, rows=rows, updates=scored.signal_updates, events=scored.events,
+                          week=window.week, now=stamp)
+    return len(live)
+
+
+def _trend_labels(items: list[db.WindowItem], vectors: np.ndarray, item_trend: list[int | None], live: list[int],
+                  tokens: dict[int, list[str]]) -> list[SignalLabel]:
+    """Each live trend's name, example headline and keywords (c-TF-IDF against the items in no trend)."""
+    if not live:
+        return []
+    rows: dict[int | None, list[int]] = {}
+    for r, t in enumerate(item_trend):
+        rows.setdefault(t if t in live else None, []).append(r)
+    classes = [[tokens.get(items[r].id, []) for r in rows.get(t, [])] for t in live]
+    classes.append([tokens.get(items[r].id, []) for r in rows.get(None, [])])
+    keywords = ctfidf_keywords(classes)[: len(live)]
+    out = []
+    for k, t in enumerate(live):
+        members = rows[t]
+        titles = [items[r].title for r in members]
+        mean = vectors[members].mean(axis=0)
+        example = central_title(titles, vectors[members], mean / (np.linalg.norm(mean) or 1.0))
+        name = signal_name(keywords[k].get("all", []), titles) or shorten(example, NAME_CHARS)
+        out.append(SignalLabel(id=t, title=name, keywords=keywords[k], tags={}, topics=[], example=example))
+    return out
+
+
 def _summary(r: AnalyseResult, window_weeks: int) -> list[str]:
     states = ", ".join(f"{k} {v}" for k, v in r.states.items()) or "none"
     source = "relevance scored" if r.relevance_scored else "stored relevance"
@@ -253,7 +327,7 @@ def _summary(r: AnalyseResult, window_weeks: int) -> list[str]:
         f"analyse {r.week} (window {window_weeks} weeks): {r.relevant} relevant of {r.items} items "
         f"({source}), {r.stories} stories",
         f"signals: {r.signals} tracked; {r.born} born, {r.merged} merged, {r.split} split; "
-        f"{r.unassigned} items in no signal",
+        f"{r.unassigned} items in no signal; {r.trends} trends",
         f"states: {states}",
     ]
 

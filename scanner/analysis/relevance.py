@@ -41,6 +41,7 @@ from scanner.models import Item
 from scanner.normalize import tokenize
 from scanner.store import Store
 from scanner.store.embeddings import load_vectors
+from scanner.store.novelty import item_novelty
 from scanner.store.relevance import (
     RelevanceRow,
     count_relevance,
@@ -429,7 +430,8 @@ def score_relevance(store: Store, config: Config, embedder: Embedder, item_ids: 
 
 def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int) -> dict[str, Any]:
     """Why ``item_id`` is (or is not) relevant: score, threshold, decision, per-topic similarity,
-    keyword hits with the tokens they matched, and which rule decided. Only reads the database: an
+    keyword hits with the tokens they matched, which rule decided, and the stored novelty (with the
+    closest earlier item) when the analysis computed one. Only reads the database: an
     item without a stored vector is embedded for this answer alone."""
     item = store.item(item_id)
     if item is None:
@@ -444,8 +446,14 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
     if row is not None:
         stored = {"relevance": row.relevance, "relevant": row.relevant, "computed_at": row.computed_at,
                   "up_to_date": row.model == prepared.key and row.content_hash == item.content_hash}
+    found = item_novelty(store, [item_id]).get(item_id)
+    novelty = None if found is None else {
+        "novelty": found.novelty, "model": found.model,
+        "up_to_date": found.up_to_date and found.model == embedder.model_id, "earlier": found.earlier,
+        "nearest_id": found.nearest_id, "nearest_title": found.nearest_title,
+        "nearest_published": found.nearest_published}
     return {"item_id": item.id, "title": item.title, "url": item.url, "relevant": relevant, **explain,
-            "stored": stored}
+            "stored": stored, "novelty": novelty}
 
 
 def format_explanation(result: dict[str, Any]) -> str:
@@ -458,6 +466,7 @@ def format_explanation(result: dict[str, Any]) -> str:
         f"why: {result['rule']}",
         f"topics: {', '.join(result['topics']) or '(none)'}",
         _describe_stored(result.get("stored")),
+        _describe_novelty(result.get("novelty")),
         "evidence (log-odds): " + ", ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in terms.items()),
         f"similarity to each topic ({result['model']}):",
     ]
@@ -478,6 +487,16 @@ def _describe_stored(stored: dict[str, Any] | None) -> str:
     state = "kept" if stored["relevant"] else "left out"
     fresh = "up to date" if stored["up_to_date"] else "stale: text, model or settings changed since"
     return f"stored: {state}, score {stored['relevance']:.3f}, computed {stored['computed_at'][:16]} ({fresh})"
+
+
+def _describe_novelty(novelty: dict[str, Any] | None) -> str:
+    if novelty is None:
+        return "novelty: not computed (`scanner analyse` computes it for relevant items)"
+    nearest = (f"closest earlier item {novelty['nearest_id']}: {novelty['nearest_title']} "
+               f"({(novelty['nearest_published'] or '')[:10]})" if novelty["nearest_id"] is not None
+               else "no similar earlier item")
+    fresh = "" if novelty["up_to_date"] else "; stale: text or model changed since"
+    return f"novelty: {novelty['novelty']:.3f} against {novelty['earlier']} earlier items; {nearest}{fresh}"
 
 
 __all__ = [

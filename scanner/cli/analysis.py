@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -12,16 +13,22 @@ from scanner.cli.output import echo_rows, write_text
 from scanner.errors import UsageError
 from scanner.export import (
     SIGNAL_TABLE_COLUMNS,
+    TREND_TABLE_COLUMNS,
     event_rows,
     export_items,
     export_signals,
+    export_trends,
     list_signals,
+    list_trends,
     member_rows,
     show_signal,
+    show_trend,
     signal_table,
     signal_text,
     to_json,
     to_json_object,
+    trend_table,
+    trend_text,
     week_rows,
 )
 from scanner.lock import hold_lock
@@ -101,6 +108,47 @@ def signals_show(app: App, signal_id: int, fmt: str) -> None:
     echo_rows(event_rows(events), "table")
 
 
+@cli.group("trends", invoke_without_command=True)
+@click.option("--state", type=click.Choice(STATES), default=None, help="Only trends in this state.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Also list faded trends.")
+@click.pass_context
+def trends_group(ctx: click.Context, state: str | None, fmt: str, show_all: bool) -> None:
+    """List trends (groups of signals on one matter); show one, move a signal to one, rename one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app: App = ctx.obj
+    with app.open_store(readonly=True) as store:
+        records = list_trends(store, state=state, show_all=show_all)
+    if fmt == "json":
+        click.echo(to_json(records))
+    else:
+        echo_rows(trend_table(records), "table", TREND_TABLE_COLUMNS)
+
+
+@trends_group.command("show")
+@click.argument("trend_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def trends_show(app: App, trend_id: int, fmt: str) -> None:
+    """One trend: name, keywords, state, its signals and events."""
+    from scanner.store.exports import signal_item_counts
+
+    with app.open_store(readonly=True) as store:
+        found = show_trend(store, trend_id)
+        counts = signal_item_counts(store)
+    if found is None:
+        raise UsageError(f"no trend with id {trend_id} (list them with `scanner trends --all`)")
+    record, signals, events = found
+    if fmt == "json":
+        click.echo(to_json_object({**record, "events": events}))
+        return
+    click.echo("\n".join(trend_text(record, signals, counts)))
+    click.echo("\nevents:")
+    echo_rows([{"week": e["week"], "event": e["event"], "by": e["by"],
+                "detail": json.dumps(e["detail"], ensure_ascii=False)} for e in events], "table")
+
+
 @cli.group("export")
 def export_group() -> None:
     """Export signals or items for other tools."""
@@ -120,12 +168,22 @@ def export_signals_cmd(app: App, fmt: str, show_all: bool, output: str | None) -
         write_text(export_signals(store, fmt, include_merged=show_all), output)
 
 
+@export_group.command("trends")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@OUTPUT
+@click.pass_obj
+def export_trends_cmd(app: App, fmt: str, output: str | None) -> None:
+    """Every trend with its id, name, state, signal ids and item count (JSON)."""
+    with app.open_store(readonly=True) as store:
+        write_text(export_trends(store), output)
+
+
 @export_group.command("items")
 @OUTPUT
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--relevant", "relevant_only", is_flag=True, help="Only items judged relevant.")
 @click.pass_obj
 def export_items_cmd(app: App, fmt: str, relevant_only: bool, output: str | None) -> None:
-    """Items with their relevance, topics, story and signal."""
+    """Items with their relevance, topics, story, signal and novelty."""
     with app.open_store(readonly=True) as store:
         write_text(export_items(store, fmt, relevant_only=relevant_only), output)

@@ -10,13 +10,14 @@ from dataclasses import asdict
 import click
 
 from scanner.cli import App, AsOf, as_of_option, cli
-from scanner.cli.analysis import signals_group
+from scanner.cli.analysis import signals_group, trends_group
 from scanner.cli.output import echo_rows
 from scanner.clock import now_utc
 from scanner.errors import UsageError
 from scanner.export import REVIEW_COLUMNS
 from scanner.lock import hold_lock
 from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_signals, rename_signal, summarise_reviews
+from scanner.store.trends import move_signal, rename_trend
 
 
 @cli.command("digest")
@@ -125,6 +126,32 @@ def merge_cmd(app: App, keep_id: int, other_id: int, by: str | None) -> None:
                                by=by or _default_analyst())
     click.echo(f"merged signal {other_id} into {keep_id}: {result.items_moved} items moved, "
                f"{result.weeks_recounted} weeks recounted")
+
+
+@trends_group.command("move")
+@click.argument("signal_id", type=int)
+@click.argument("trend_id", type=int)
+@BY
+@click.pass_obj
+def move_cmd(app: App, signal_id: int, trend_id: int, by: str | None) -> None:
+    """Move signal SIGNAL_ID to trend TREND_ID; later analyses keep it there."""
+    with app.open_store() as store:
+        before = move_signal(store, signal_id, trend_id, now_utc(), app.config.settings.timezone,
+                             by=by or _default_analyst())
+    click.echo(f"moved signal {signal_id} to trend {trend_id}" + (f" (from trend {before})" if before else "") +
+               "; it stays there in later analyses")
+
+
+@trends_group.command("rename")
+@click.argument("trend_id", type=int)
+@click.argument("name")
+@BY
+@click.pass_obj
+def rename_trend_cmd(app: App, trend_id: int, name: str, by: str | None) -> None:
+    """Give a trend an analyst's name (kept over the automatic one)."""
+    with app.open_store() as store:
+        old = rename_trend(store, trend_id, name, now_utc(), app.config.settings.timezone, by=by or _default_analyst())
+    click.echo(f"renamed trend {trend_id}: “{old}” → “{' '.join(name.split())}”")
 
 
 @signals_group.command("rename")

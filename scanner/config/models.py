@@ -302,6 +302,9 @@ class AnalysisConfig(Strict):
     # on the sample's tune months (bench/signals_quality.py).
     cluster_threshold: float = Field(default=0.60, gt=0, lt=1)
     join_threshold: float | None = Field(default=None, gt=0, lt=1)  # default: cluster_threshold − 0.10
+    # Trends group signals whose mean vectors are this similar on average (scanner.analysis.trends);
+    # a new signal joins a trend at 0.10 less.
+    trend_threshold: float = Field(default=0.62, gt=0.1, lt=1)
     # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.analysis.tags.DEFAULT_TAGS.
     tags: dict[str, dict[str, str]] | None = None
 

@@ -22,6 +22,8 @@ from scanner.digest.health import source_health
 from scanner.digest.layout import hidden_signals, lay_out, themes, top_signals, watchlist
 from scanner.digest.model import Digest, SignalCard, Stats
 from scanner.digest.prose import format_period, headline
+from scanner.digest.sightings import week_sightings
+from scanner.digest.trends import build_trend_cards
 from scanner.store import Store
 from scanner.store import digest as q
 from scanner.store.digest import WeekItem
@@ -41,6 +43,8 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
     stats = week_stats(q.fetch_items_between(store, start, end), q.any_analysed(store, end), cards, layout.shown)
     first_digest = not q.any_items_before(store, start)
     period = format_period(week, tz)
+    trends, trends_more = build_trend_cards(store, week, history, layout.shown, layout.placed,
+                                            config.analysis.fading_weeks)
     return Digest(
         week=week, start=start, end=end, period=period, timezone=tz, first_digest=first_digest,
         headline=headline(week, period, stats, layout.top[0] if layout.top else None, first_digest),
@@ -48,6 +52,7 @@ def build_digest(config: Config, store: Store, week: str, now: datetime) -> Dige
         charts=build_charts(config, store, week, history), themes=themes(layout.shown, layout.placed, cap),
         watchlist=watchlist(layout.shown, layout.placed), hidden=hidden_signals(layout.hidden, cap),
         source_health=source_health(store, week, start, end, tz, cap), history_weeks=history,
+        sightings=week_sightings(store, start, end, tz), trends=trends, trends_more=trends_more,
     )
 
 

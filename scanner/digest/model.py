@@ -100,6 +100,40 @@ class SignalCard(SignalHead):
 
 
 @dataclass
+class TrendSignal:
+    """One of a trend's signals, under the trend."""
+
+    id: int
+    anchor: str
+    title: str
+    state: str
+    state_label: str
+    items_week: int
+    linked: bool  # its card is on the page
+
+
+@dataclass
+class TrendCard:
+    """A trend (a group of signals on one matter) and its movement, as the digest leads with it."""
+
+    id: int
+    anchor: str
+    name: str
+    example: str
+    state: str
+    state_label: str
+    why: str  # the state's reasons, in one sentence (``scanner.digest.prose.explain_trend``)
+    keywords_th: list[str]
+    keywords_en: list[str]
+    items_week: int
+    items_previous: int  # the week before
+    items_recent: int  # the last RECENT_WEEKS weeks
+    items_total: int
+    sparkline: list[int]
+    signals: list[TrendSignal] = field(default_factory=list)
+
+
+@dataclass
 class Section:
     key: str
     title: str
@@ -107,6 +141,23 @@ class Section:
     intro: str
     signals: list[SignalCard] = field(default_factory=list)
     more: int = 0
+
+
+@dataclass
+class Sighting(ItemRef):
+    """A relevant item of the week that joined no signal, with how new it was when it arrived."""
+
+    novelty: float | None  # ``scanner.analysis.novelty``; None: not computed
+    nearest_title: str | None  # that earlier item
+    nearest_date: str | None
+
+
+@dataclass
+class Sightings:
+    """The week's sightings, most novel first, up to the digest's cap."""
+
+    items: list[Sighting] = field(default_factory=list)
+    more: int = 0  # sightings beyond the cap
 
 
 # ----------------------------------------------------------------------------- headline and stats
@@ -277,6 +328,9 @@ class Digest:
     hidden: Hidden
     source_health: SourceHealth
     history_weeks: list[str]
+    sightings: Sightings = field(default_factory=Sightings)  # a default: digests recorded before it read back
+    trends: list[TrendCard] = field(default_factory=list)  # likewise
+    trends_more: int = 0
 
 
 class IndexEntry(TypedDict):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from scanner.analysis.score import MIN_SUPPORT, RECENT_WEEKS
 from scanner.clock import week_start
-from scanner.digest.model import SignalCard, Stats
+from scanner.digest.model import SignalCard, Stats, TrendCard
 from scanner.store.digest import EventRow
 
 logger = logging.getLogger(__name__)
@@ -63,29 +63,42 @@ def explain_state(c: SignalCard, fading_weeks: int) -> str:
     The figures are the ones the state rule (``scanner.analysis.score.rising``) weighs: the items of
     the last ``RECENT_WEEKS`` weeks against those of the weeks before them, and whether that is
     evidence of a rise; nothing here contradicts the state it explains."""
-    r = RECENT_WEEKS
-    recent = c.items_recent
-    before, n_before = sum(c.sparkline[:-r]), max(0, len(c.sparkline) - r)
     spread = f"{plural(c.sources_week, 'source')} ({plural(c.source_kinds_week, 'kind')} of source)"
+    return state_sentence(c.state, c.items_recent, c.sparkline, c.items_total, c.items_week, spread, c.last_seen,
+                          fading_weeks)
+
+
+def explain_trend(t: TrendCard, fading_weeks: int) -> str:
+    """A trend's state in one sentence, by the same rule and words as a signal's (its items are its signals')."""
+    live = sum(1 for s in t.signals if s.items_week)
+    spread = f"{live} of its {plural(len(t.signals), 'signal')}"
+    return state_sentence(t.state, t.items_recent, t.sparkline, t.items_total, t.items_week, spread, "", fading_weeks)
+
+
+def state_sentence(state: str, recent: int, sparkline: list[int], total: int, items_week: int, spread: str,
+                   last_seen: str, fading_weeks: int) -> str:
+    """The one wording of a state's reasons (signals and trends)."""
+    r = RECENT_WEEKS
+    before, n_before = sum(sparkline[:-r]), max(0, len(sparkline) - r)
     counts = (f"{plural(recent, 'item')} in the last {r} weeks against {before} in the {n_before} weeks "
-              f"before, {c.items_total} in all")
-    if c.state == "weak":
+              f"before, {total} in all")
+    if state == "weak":
         return (f"Rare but rising with evidence: {counts} — at least {MIN_SUPPORT} recent items and more than "
                 f"its earlier rate explains; seen in {spread} this week.")
-    if c.state == "strong":
+    if state == "strong":
         return (f"Frequent and rising with evidence: {counts} — more than its earlier rate explains; "
                 f"seen in {spread} this week.")
-    if c.state == "established":
+    if state == "established":
         return f"Frequent but not rising: {counts}; its recent weeks are within its usual rate."
-    if c.state == "latent":
+    if state == "latent":
         return f"Rare and not rising: {counts}; too few recent items to show a rise."
-    if c.state == "new":
-        return (f"First seen this week: {plural(c.items_week, 'item')} from {spread}; "
+    if state == "new":
+        return (f"First seen this week: {plural(items_week, 'item')} from {spread}; "
                 "too young for a growth rate.")
-    if c.state == "fading":
-        return (f"No new items for {fading_weeks} weeks or more (last seen {c.last_seen}); "
-                f"{plural(c.items_total, 'item')} in all.")
-    return f"{plural(c.items_week, 'item')} this week."  # a state this version does not know
+    if state == "fading":
+        seen = f" (last seen {last_seen})" if last_seen else ""
+        return f"No new items for {fading_weeks} weeks or more{seen}; {plural(total, 'item')} in all."
+    return f"{plural(items_week, 'item')} this week."  # a state this version does not know
 
 
 def explain_scores(c: SignalCard) -> str:

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner.digest import charts
-from scanner.digest.model import Digest, IndexEntry, SignalCard
+from scanner.digest.model import Digest, IndexEntry, SignalCard, TrendCard
 from scanner.digest.prose import pct
 from scanner.normalize import http_url
 
@@ -90,7 +90,7 @@ def _environments() -> tuple[Environment, Environment]:
     return html_env, md_env
 
 
-def render_card_sparkline(card: SignalCard, weeks: list[str]) -> Markup:
+def render_card_sparkline(card: SignalCard | TrendCard, weeks: list[str]) -> Markup:
     return charts.render_sparkline(card.sparkline, weeks, colour=STATE_COLOURS.get(card.state, "#0072B2"))
 
 

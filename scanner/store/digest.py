@@ -126,6 +126,47 @@ def fetch_items_between(store: Store, start: str, end: str) -> list[WeekItem]:
             for i, source, published, kind, relevant, topics in rows]
 
 
+@dataclass
+class SightingRow:
+    """A relevant item in no signal, with its stored novelty and its most similar earlier item."""
+
+    id: int
+    title: str | None
+    url: str | None
+    published: str
+    lang: str | None
+    source_id: str
+    source_name: str
+    kind: str | None
+    novelty: float | None  # None: not computed (analysed before novelty was)
+    nearest_title: str | None
+    nearest_published: str | None
+
+
+def fetch_sightings(store: Store, start: str, end: str) -> list[SightingRow]:
+    """Sightings published in ``[start, end)``: relevant items (duplicates left out) that are in no
+    signal, most novel first (then oldest first); those without a novelty come last."""
+    rows = store.db.execute(
+        """
+        SELECT i.id, i.title, i.url, i.published, i.lang, i.source_id,
+               COALESCE(NULLIF(src.name, ''), i.source_id), src.kind, n.novelty, e.title, e.published
+        FROM items i
+        JOIN item_relevance r ON r.item_id = i.id AND r.relevant = 1
+        LEFT JOIN signal_items si ON si.item_id = i.id
+        LEFT JOIN sources src ON src.id = i.source_id
+        LEFT JOIN item_novelty n ON n.item_id = i.id
+        LEFT JOIN items e ON e.id = n.nearest_id
+        WHERE i.published >= ? AND i.published < ? AND i.duplicate_of IS NULL AND si.item_id IS NULL
+        ORDER BY n.novelty IS NULL, n.novelty DESC, i.published, i.id
+        """,
+        [start, end],
+    )
+    return [SightingRow(id=int(i), title=title, url=url, published=published, lang=lang, source_id=source,
+                        source_name=name, kind=kind, novelty=None if novelty is None else float(novelty),
+                        nearest_title=near_title, nearest_published=near_published)
+            for i, title, url, published, lang, source, name, kind, novelty, near_title, near_published in rows]
+
+
 def any_items_before(store: Store, start: str) -> bool:
     """Was anything published before ``start`` (if not, this is one of the first digests)?"""
     return store.db.execute("SELECT 1 FROM items WHERE published < ? LIMIT 1", [start]).fetchone() is not None

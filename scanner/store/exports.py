@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 
 from scanner.models import WeekScores
 from scanner.store import Store, chunked, load_json, placeholders
+from scanner.store.trends import TrendRef, trend_of_signals
 
 
 class ItemRef(TypedDict):
@@ -52,6 +53,7 @@ class SignalRecord(TypedDict):
     updated_at: str
     weeks: list[WeekScores]
     items: list[MemberRecord]
+    trend: TrendRef | None  # the trend it belongs to (id and name), if any
 
 
 class ItemRecord(ItemRef):
@@ -61,6 +63,7 @@ class ItemRecord(ItemRef):
     signal_id: int | None
     story_id: int | None
     duplicate_of: int | None
+    novelty: float | None  # relevant items analysed: 1 − cosine to the closest earlier item (``analysis.novelty``)
 
 
 WEEK_COLUMNS = tuple(f.name for f in fields(WeekScores))
@@ -87,6 +90,7 @@ def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | 
            "updated_at, example FROM signals" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
     rows = store.db.execute(sql, params).fetchall()
     sids = [r[0] for r in rows]
+    trend = trend_of_signals(store)
     weeks: dict[int, list[WeekScores]] = {}
     members: dict[int, list[MemberRecord]] = {}
     for chunk in chunked(sids):
@@ -107,6 +111,7 @@ def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | 
         keywords=load_json(kw, {}), state=st,
         status=status, merged_into=into, topics=load_json(topics, []), tags=load_json(tags, {}), first_seen=first,
         last_seen=last, updated_at=updated, weeks=weeks.get(sid, []), items=members.get(sid, []),
+        trend=trend.get(sid),
     ) for sid, title, custom, kw, st, status, into, topics, tags, first, last, updated, example in rows]
 
 
@@ -122,15 +127,16 @@ def event_records(store: Store, signal_id: int) -> list[EventRecord]:
 
 
 def item_records(store: Store, relevant_only: bool = False) -> list[ItemRecord]:
-    """Every item (or the relevant ones) with its relevance, topics, story and signal, oldest first."""
+    """Every item (or the relevant ones) with its relevance, topics, story, signal and novelty, oldest first."""
     sql = (
         "SELECT i.id, i.url, i.title, i.published, i.lang, i.source_id, r.relevance, r.relevant, r.topics, "
-        "si.signal_id, st.story_id, i.duplicate_of FROM items i LEFT JOIN item_relevance r ON r.item_id = i.id "
-        "LEFT JOIN signal_items si ON si.item_id = i.id LEFT JOIN stories st ON st.item_id = i.id"
+        "si.signal_id, st.story_id, i.duplicate_of, n.novelty FROM items i "
+        "LEFT JOIN item_relevance r ON r.item_id = i.id LEFT JOIN signal_items si ON si.item_id = i.id "
+        "LEFT JOIN stories st ON st.item_id = i.id LEFT JOIN item_novelty n ON n.item_id = i.id"
     )
     if relevant_only:
         sql += " WHERE r.relevant = 1"
     return [ItemRecord(id=r[0], url=r[1], title=r[2], published=r[3], lang=r[4], source_id=r[5], relevance=r[6],
                        relevant=None if r[7] is None else bool(r[7]), topics=load_json(r[8], []), signal_id=r[9],
-                       story_id=r[10], duplicate_of=r[11])
+                       story_id=r[10], duplicate_of=r[11], novelty=r[12])
             for r in store.db.execute(sql + " ORDER BY i.published, i.id")]

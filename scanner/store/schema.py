@@ -276,6 +276,75 @@ def m009_digest_records(db: sqlite_utils.Database) -> None:
     )
 
 
+def m010_trends(db: sqlite_utils.Database) -> None:
+    """Trends: groups of signals on one matter, tracked like signals (``scanner.analysis.trends``)."""
+    db.executescript(
+        """
+        CREATE TABLE trends (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',            -- name made from its keyphrases
+            custom_title TEXT,                         -- set by an analyst (scanner trends rename)
+            example TEXT NOT NULL DEFAULT '',          -- its most representative headline
+            keywords TEXT NOT NULL DEFAULT '{}',       -- JSON {"th": [...], "en": [...], "all": [...]}
+            state TEXT NOT NULL DEFAULT 'new',         -- as a signal's
+            status TEXT NOT NULL DEFAULT 'active',     -- active | merged | faded
+            merged_into INTEGER REFERENCES trends(id),
+            centroid BLOB,                             -- float32: mean of its signals' unit means
+            model TEXT,
+            first_seen TEXT NOT NULL,                  -- ISO week YYYY-Www
+            last_seen TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE signal_trends (                   -- current trend of a signal
+            signal_id INTEGER PRIMARY KEY REFERENCES signals(id),
+            trend_id INTEGER NOT NULL REFERENCES trends(id),
+            pinned_by TEXT,                            -- the analyst who moved it there (kept by the engine)
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX signal_trends_trend ON signal_trends(trend_id);
+        CREATE TABLE trend_weeks (
+            trend_id INTEGER NOT NULL REFERENCES trends(id),
+            week TEXT NOT NULL,
+            items INTEGER NOT NULL DEFAULT 0,
+            stories INTEGER NOT NULL DEFAULT 0,
+            signals INTEGER NOT NULL DEFAULT 0,        -- its signals with an item that week
+            dod REAL,
+            state TEXT,
+            PRIMARY KEY (trend_id, week)
+        );
+        CREATE INDEX trend_weeks_week ON trend_weeks(week);
+        CREATE TABLE trend_events (
+            id INTEGER PRIMARY KEY,
+            trend_id INTEGER NOT NULL,
+            week TEXT NOT NULL,
+            event TEXT NOT NULL,                       -- born|merged|split|faded|revived|moved|renamed
+            detail TEXT NOT NULL DEFAULT '{}',
+            by TEXT NOT NULL DEFAULT 'engine',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX trend_events_trend ON trend_events(trend_id);
+        """
+    )
+
+
+def m011_item_novelty(db: sqlite_utils.Database) -> None:
+    """How new each relevant item was when it arrived (``scanner.analysis.novelty``): one row per item."""
+    db.executescript(
+        """
+        CREATE TABLE item_novelty (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            content_hash TEXT NOT NULL,                -- the text it was computed for
+            model TEXT NOT NULL,                       -- the embedding model it was computed with
+            novelty REAL NOT NULL,                     -- 1 - max(0, cosine to the most similar earlier item)
+            nearest_id INTEGER,                        -- that earlier item (NULL: none earlier, or none similar)
+            earlier INTEGER NOT NULL,                  -- how many earlier items it was compared with
+            computed_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -286,6 +355,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m007_items_body_dropped,
     m008_signal_example,
     m009_digest_records,
+    m010_trends,
+    m011_item_novelty,  # readers select it (export items, the digest, items --explain): not in READERS_DO_NOT_NEED
 ]
 
 # Migrations that only add what readers never select (an index, a column written by the engine, a
