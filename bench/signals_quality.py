@@ -12,7 +12,9 @@ running through those months would), with the engine's own relevance decisions. 
 - **purity**: for each signal, the share of its members (in the split) that carry the signal's most
   common ``label``, weighted by members; the sample's labels are six coarse classes from a keyword
   rule, so purity against them is an upper-level check, not a judgement of matters;
-- **BCubed F1** of signal membership against ``label`` (over the split's clustered items).
+- **BCubed F1** of signal membership against ``label`` (over the split's clustered items);
+- **generic keywords**: each week, the share of the live signals' top-5 keywords found in more than
+  10 % of the window's relevant items (words that name no matter), pooled over the weeks.
 
 The same three at the **trend** level (``scanner.analysis.trends``): an item's group is its signal's
 trend, or its signal when that is in no trend. The sample's six coarse labels fit this level better
@@ -110,6 +112,36 @@ def measure(store: Store, by_id: dict[int, dict[str, Any]], start: str, end: str
     }
 
 
+class GenericMeter:
+    """Each week of the replay: the share of the live signals' top-5 keywords that appear in more than
+    10 % of the window's relevant items (``label.generic_share``), pooled over the weeks."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config, self.store = config, store
+        self.weeks: dict[str, tuple[int, int]] = {}  # week → (generic, slots)
+
+    def __call__(self, result: AnalyseResult) -> None:
+        from scanner.analysis.analyse import analysis_window
+        from scanner.analysis.label import generic_share
+        from scanner.clock import week_end
+        from scanner.store import signals as db
+
+        tz = self.config.settings.timezone
+        window = analysis_window(week_end(result.week, tz), self.config.analysis.window_weeks, tz)
+        ids = db.relevant_ids(self.store, window.start, window.end)
+        tokens = db.item_tokens(self.store, ids)
+        live = [json.loads(kw).get("all", []) for (kw,) in self.store.db.execute(
+            "SELECT keywords FROM signals WHERE merged_into IS NULL AND last_seen >= ? AND first_seen <= ?",
+            (window.first_week, window.week))]
+        titles = [it.title for it in db.window_items(self.store, ids)]
+        self.weeks[result.week] = generic_share(live, [tokens.get(i, []) for i in ids], titles)
+
+    def line(self, name: str, first: str, last: str) -> str:
+        picked = [v for w, v in self.weeks.items() if first <= w <= last]
+        g, n = sum(v[0] for v in picked), sum(v[1] for v in picked)
+        return f"{name}: {g / n if n else 0:.1%} ({g} of {n})"
+
+
 def trend_members(store: Store) -> dict[int, Hashable]:
     """Item → its signal's trend, or ``("signal", id)`` for a signal in no trend."""
     from scanner.store.trends import signal_trends
@@ -136,12 +168,18 @@ def main() -> None:
     config = Config(analysis=analysis)
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "signals.db") as store:
         by_id = build(store, rows)
-        results, elapsed, first, last, _ = replay_sample(config, store, rows)
+        meter = GenericMeter(config, store)
+        results, elapsed, first, last, _ = replay_sample(config, store, rows, on_week=meter)
         print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
               f"join {config.analysis.join:.2f}, trend_threshold {config.analysis.trend_threshold}, "
               f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s\n")
         cols = ["items", "relevant (engine)", "coverage (engine)", "coverage (sample)", "signals", "purity",
                 "bcubed F1"]
+        print("generic keywords (the live signals' top-5 keywords found in more than 10 % of the window's "
+              "relevant items, pooled over the weeks): " + "; ".join(
+                  meter.line(name, iso_week(datetime.fromisoformat(a), config.settings.timezone),
+                             iso_week(datetime.fromisoformat(min(b, "2099-01-01")), config.settings.timezone))
+                  for name, (a, b) in SPLITS.items()))
         for level, member in (("signals", None), ("trends", trend_members(store))):
             print(f"\n{level}:\n")
             print("| split | " + " | ".join(c if c != "signals" else "groups" for c in cols) + " |")

@@ -186,7 +186,7 @@ def _label(store: Store, embedder: Embedder, config: Config, items: list[db.Wind
         (members.get(sid, background) if sid is not None else background).append(it.id)
     classes = [[tokens.get(i, []) for i in members[s]] for s in sids]
     classes.append([tokens.get(i, []) for i in background])
-    keywords = ctfidf_keywords(classes)[: len(sids)]
+    keywords = ctfidf_keywords(classes, written=[it.title for it in items])[: len(sids)]
     tags = Tagger(embedder, config.analysis.tags).tag(np.stack([tracked.means[s] for s in sids]))
     topics = db.item_topics(store, [it.id for it in items])
     labels = []
@@ -308,7 +308,7 @@ def _trend_labels(items: list[db.WindowItem], vectors: np.ndarray, item_trend: l
         rows.setdefault(t if t in live else None, []).append(r)
     classes = [[tokens.get(items[r].id, []) for r in rows.get(t, [])] for t in live]
     classes.append([tokens.get(items[r].id, []) for r in rows.get(None, [])])
-    keywords = ctfidf_keywords(classes)[: len(live)]
+    keywords = ctfidf_keywords(classes, written=[it.title for it in items])[: len(live)]
     out = []
     for k, t in enumerate(live):
         members = rows[t]

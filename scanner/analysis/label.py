@@ -8,7 +8,8 @@ to no signal form one more class, so words common to the whole stream score low.
 Tokens are PyThaiNLP ``newmm`` words (read back from the full-text index, which stores them
 space-joined; Thai is never split on whitespace). Dropped: Thai stop words
 (``pythainlp.corpus.thai_stopwords``), English stop words (scikit-learn's list), numbers, single
-characters, web debris, and words found in more than half of the window's items.
+characters, web debris, and words found in more than half of the window's items; words found in
+more than a tenth of them rank after the rest (they name no matter: ปัญหา, บริการ, ออนไลน์).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -57,6 +59,14 @@ def stop_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def thai_function_words() -> frozenset[str]:
+    """PyThaiNLP's Thai stop words only (particles, conjunctions): never part of a compound."""
+    from pythainlp.corpus import thai_stopwords
+
+    return frozenset(thai_stopwords())
+
+
+@lru_cache(maxsize=1)
 def thai_dictionary() -> frozenset[str]:
     from pythainlp.corpus import thai_words
 
@@ -78,11 +88,109 @@ def lang_of(token: str) -> str:
     return "th" if THAI_RE.search(token) else "en"
 
 
-def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: float = 0.5) -> list[dict[str, list[str]]]:
+GENERIC_SHARE = 0.10  # a word found in more than this share of the window's items names no matter
+GENERIC_TOP = 5  # the keywords that lead a label (and make its name)
+GENERIC_MIN_DOCS = 30  # in a smaller window every shared word is "common": no demotion
+OWN_SHARE = 0.5  # a common word still leads the label of the class holding this share of its items
+
+
+COMPOUND_DOCS = 3  # two Thai words side by side in at least this many items …
+COMPOUND_BOND = 0.6  # … making up this share of the rarer word's occurrences are one word (ข่าว+ปลอม)
+COMPOUND_PART = 10  # characters: a longer part is a whole word already (a ministry's name before "(ดีอี)")
+# Latin letters spelled in Thai: the pieces of acronyms (ดีอี = DE, เอไอ = AI), never part of a compound word
+SPELLED_LETTERS = frozenset({
+    "เอ", "บี", "ซี", "ดี", "อี", "เอฟ", "จี", "เอช", "ไอ", "เจ", "เค", "แอล", "เอ็ม", "เอ็น", "โอ", "พี", "คิว", "อาร์",
+    "เอส", "ที", "ยู", "วี", "ดับเบิลยู", "เอ็กซ์", "วาย", "แซด"})
+
+
+def thai_compounds(docs: Sequence[Sequence[str]], written: Sequence[str]) -> dict[tuple[str, str], float]:
+    """Pairs of adjacent Thai tokens that newmm split but the text uses as one word: ข่าว + ปลอม,
+    บัญชี + ม้า. A pair is a compound when it appears in ``COMPOUND_DOCS`` items or more and makes up
+    ``COMPOUND_BOND`` of the occurrences of its rarer word, at least one part is a keyword, and
+    neither is a Thai function word (และ, ได้), a spelled Latin letter (the อี of ดีอี, which text
+    puts before "เตือน" with a space between that newmm drops) or longer than ``COMPOUND_PART``
+    characters. The joined word must also be written as one somewhere in ``written`` (the items'
+    titles): the tokens lost the spaces of the text, and two words a space apart are not one.
+    Each compound maps to its bond (its share of the rarer word's occurrences)."""
+    words: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str]] = Counter()
+    pair_docs: Counter[tuple[str, str]] = Counter()
+    for toks in docs:
+        words.update(toks)
+        here = [(a, b) for a, b in pairwise(toks) if THAI_RE.search(a) and THAI_RE.search(b)]
+        pairs.update(here)
+        pair_docs.update(set(here))
+    stop, function = stop_words(), thai_function_words() | SPELLED_LETTERS
+    text = "\n".join(written)
+    return {(a, b): n / min(words[a], words[b]) for (a, b), n in pairs.items()
+            if pair_docs[(a, b)] >= COMPOUND_DOCS and n >= COMPOUND_BOND * min(words[a], words[b])
+            and (is_keyword(a) or is_keyword(b)) and a + b not in stop
+            and a not in function and b not in function and max(len(a), len(b)) <= COMPOUND_PART
+            and a + b in text}
+
+
+def merge_compounds(docs: Sequence[Sequence[str]], compounds: dict[tuple[str, str], float]) -> list[list[str]]:
+    """``docs`` with each compound pair joined into one token, left to right, pairs only; of two
+    overlapping compounds (เตือน+ข่าว, ข่าว+ปลอม) the one with the stronger bond is joined."""
+    out = []
+    for toks in docs:
+        merged: list[str] = []
+        k = 0
+        while k < len(toks):
+            bond = compounds.get((toks[k], toks[k + 1])) if k + 1 < len(toks) else None
+            after = compounds.get((toks[k + 1], toks[k + 2])) if k + 2 < len(toks) else None
+            if bond is not None and (after is None or bond >= after):
+                merged.append(toks[k] + toks[k + 1])
+                k += 2
+            else:
+                merged.append(toks[k])
+                k += 1
+        out.append(merged)
+    return out
+
+
+def with_compounds(class_tokens: Sequence[Sequence[Sequence[str]]], written: Sequence[str]) -> list[list[list[str]]]:
+    """Every class's token lists with the window's Thai compounds kept whole (``thai_compounds``)."""
+    compounds = thai_compounds([toks for docs in class_tokens for toks in docs], written)
+    return [merge_compounds(docs, compounds) for docs in class_tokens]
+
+
+def document_frequency(docs: Sequence[Sequence[str]]) -> Counter[str]:
+    """In how many of ``docs`` (token lists) each word appears."""
+    df: Counter[str] = Counter()
+    for toks in docs:
+        df.update(set(toks))
+    return df
+
+
+def generic_words(df: Counter[str], n_docs: int, share: float = GENERIC_SHARE) -> set[str]:
+    """The words of the window too common to lead a label: in more than ``share`` of its ``n_docs`` items."""
+    return {t for t, d in df.items() if d > share * n_docs}
+
+
+def generic_share(keywords: Sequence[Sequence[str]], window_tokens: Sequence[Sequence[str]],
+                  written: Sequence[str] = (), top: int = GENERIC_TOP) -> tuple[int, int]:
+    """(generic, all) among the first ``top`` keywords of each label in ``keywords``, where generic
+    means found in more than ``GENERIC_SHARE`` of the window's items (``window_tokens``, with their
+    compounds joined as ``ctfidf_keywords`` joins them, given their titles ``written``)."""
+    (window,) = with_compounds([window_tokens], written)
+    generic = generic_words(document_frequency(window), len(window))
+    slots = [k for kws in keywords for k in kws[:top]]
+    return sum(1 for k in slots if k in generic), len(slots)
+
+
+def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: float = 0.5,
+                    written: Sequence[str] = ()) -> list[dict[str, list[str]]]:
     """Keywords of each class. ``class_tokens[c]`` is the list of token lists of class ``c``'s items.
 
-    Returns ``{"th": [...], "en": [...], "all": [...]}`` per class, best first.
+    Thai compounds that newmm split are joined first (``with_compounds``: ข่าวปลอม, not ข่าว and ปลอม),
+    those written as one word in ``written`` (the items' titles; none without them).
+    Returns ``{"th": [...], "en": [...], "all": [...]}`` per class, best first. Words found in more
+    than ``GENERIC_SHARE`` of all the items (``generic_words``) come after the others, so they never
+    lead a label while a word that names the matter is there; except in the class that holds at
+    least ``OWN_SHARE`` of the items a word appears in (a common word that is this class's own).
     """
+    class_tokens = with_compounds(class_tokens, written)
     n_docs = sum(len(docs) for docs in class_tokens)
     df: Counter[str] = Counter()
     for docs in class_tokens:
@@ -90,6 +198,7 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
             df.update(set(toks))
     limit = max_df * n_docs if n_docs >= 10 else float("inf")
     keep = {t for t, d in df.items() if d <= limit and is_keyword(t)}
+    generic = generic_words(df, n_docs) if n_docs >= GENERIC_MIN_DOCS else set()
     # sparse per-class counts: memory grows with distinct words per class, not classes × vocabulary
     counts: list[Counter[str]] = []
     spread: list[Counter[str]] = []  # in how many of the class's items a word appears
@@ -117,6 +226,10 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
                 continue
             scored.append((-(v / max(size, 1)) * math.log(1.0 + avg / freq[t]), t))
         ranked = [t for _, t in sorted(scored)]  # best first; ties by word
+        # Generic words of the window follow the words that name the matter, unless the class holds
+        # most of their items (ข่าวปลอม in a week full of fake news is the fake-news signal's word).
+        common = {t for t in ranked if t in generic and seen[t] < OWN_SHARE * df[t]}
+        ranked = [t for t in ranked if t not in common] + [t for t in ranked if t in common]
         out.append({
             "th": [t for t in ranked if lang_of(t) == "th"][:TOP_LANG],
             "en": [t for t in ranked if lang_of(t) == "en"][:TOP_LANG],
