@@ -247,3 +247,24 @@ def test_digest_lists_the_weeks_sightings_by_novelty_and_escapes_them(
     del older["sightings"]  # a digest recorded before sightings existed
     assert digest_from_dict(older).sightings == Sightings() and "Sightings" in render_html(digest_from_dict(older), "t")
     store.close()
+
+
+def test_a_signal_card_carries_the_median_novelty_of_its_first_items(
+        sightings_week: tuple[Store, Config, int]) -> None:
+    """Semantic novelty of a signal: the median novelty of its first five items, on its card."""
+    from statistics import median
+
+    store, config, _ = sightings_week
+    digest = build_digest(config, store, "2025-W11", as_of_datetime("2025-03-18", TZ))
+    cards = [c for s in digest.sections for c in s.signals if c.items]
+    assert cards
+    for card in cards:
+        first = [i for (i,) in store.db.execute(
+            "SELECT i.id FROM signal_items si JOIN items i ON i.id = si.item_id WHERE si.signal_id = ? "
+            "AND i.published < '2025-03-16T17:00:00+00:00' ORDER BY i.published, i.id LIMIT 5", (card.id,))]
+        values = [n for (n,) in store.db.execute(
+            f"SELECT novelty FROM item_novelty WHERE item_id IN ({','.join('?' * len(first))})", first)]
+        assert card.novelty == (round(median(values), 4) if values else None)
+        if values:
+            assert f"Novelty of its first items {card.novelty:.2f}" in card.scores_text
+    assert any(c.novelty is not None for c in cards)

@@ -19,12 +19,13 @@ from scanner.analysis.tags import tag_label
 from scanner.clock import iso, parse_iso, week_end, week_start
 from scanner.config import Config
 from scanner.digest.model import ItemRef, Review, SignalCard, rounded
-from scanner.digest.prose import event_text, explain_scores, explain_state, plural
+from scanner.digest.prose import event_text, explain_scores, explain_state, novelty_text, plural
 from scanner.models import SignalWeek
 from scanner.normalize import http_url
 from scanner.store import Store
 from scanner.store import digest as q
 from scanner.store.digest import EventRow, MemberRow, SignalRow
+from scanner.store.novelty import item_novelty
 from scanner.store.reviews import ReviewRow, reviews_by_signal, summarise_reviews
 
 logger = logging.getLogger(__name__)
@@ -93,11 +94,29 @@ def add_items(store: Store, cards: list[SignalCard], config: Config, week: str) 
         card.source_names = sorted({m.source_name for m in week_members})
         card.kinds = sorted({m.kind or "?" for m in week_members})
         card.items = pick_items(members, start, config.digest.max_items, tz)
+        card.novelty = signal_novelty(store, members)
+        if card.novelty is not None:
+            card.scores_text = " ".join(filter(None, [card.scores_text, novelty_text(card.novelty)]))
         card.items_more = max(len(members) - len(card.items), 0)
         if card.state in ("strong", "established"):
             shown = min(STRONG_ITEMS, config.digest.max_items)
             card.items_more += max(len(card.items) - shown, 0)
             card.items = card.items[:shown]
+
+
+FIRST_ITEMS = 5
+
+
+def signal_novelty(store: Store, members: list[MemberRow]) -> float | None:
+    """A signal's semantic novelty: the median novelty of its first ``FIRST_ITEMS`` items (how far they
+    were, when they came, from everything seen before; ``scanner.analysis.novelty``), or None when
+    none of them has one."""
+    first = sorted(members, key=lambda m: (m.published, m.id))[:FIRST_ITEMS]
+    values = sorted(n.novelty for n in item_novelty(store, [m.id for m in first]).values())
+    if not values:
+        return None
+    mid = len(values) // 2
+    return round(values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2, 4)
 
 
 def card_state(signal: SignalRow, this: SignalWeek, latest: SignalWeek | None, last_item_week: str | None,

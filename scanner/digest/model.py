@@ -97,6 +97,7 @@ class SignalCard(SignalHead):
     watched: bool = False
     surged_after_dismissal: str | None = None
     reviews: list[Review] = field(default_factory=list)
+    novelty: float | None = None  # median novelty of its first items (``scanner.digest.cards.signal_novelty``)
 
 
 @dataclass

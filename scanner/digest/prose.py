@@ -109,6 +109,12 @@ def explain_scores(c: SignalCard) -> str:
             f"more); degree of diffusion {c.dod:.3f} (how widely it is spread across documents and sources).")
 
 
+def novelty_text(novelty: float) -> str:
+    """A signal's semantic novelty in words, with the figure."""
+    return (f"Novelty of its first items {novelty:.2f} (1 − similarity to the closest item seen before them: "
+            "0 repeats the past, 1 is unlike anything).")
+
+
 def event_text(ev: EventRow) -> str:
     """One recorded event of a signal, as the card lists it."""
     d = ev.detail
