@@ -1,6 +1,6 @@
 """Rows for people and for other tools: the one place where records become flat rows, and the
-one CSV writer. ``scanner signals``, ``items``, ``export …``, ``review --list`` and ``sources list``
-print what these functions return."""
+one CSV writer (the Excel workbook writer is ``scanner.spreadsheet``). ``scanner signals``,
+``items``, ``export …``, ``review --list`` and ``sources list`` print what these functions return."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from scanner.analysis.tags import tag_label
 from scanner.clock import parse_iso
 from scanner.config import Config
 from scanner.models import Item
+from scanner.normalize import http_url
+from scanner.spreadsheet import Column, write_workbook
 from scanner.store import Store
 from scanner.store.exports import (
     EventRecord,
@@ -24,6 +26,7 @@ from scanner.store.exports import (
     SignalRecord,
     event_records,
     item_records,
+    iter_item_records,
     signal_item_counts,
     signal_records,
 )
@@ -38,16 +41,38 @@ TREND_TABLE_COLUMNS = ["id", "state", "signals", "items", "last_seen", "name"]
 ITEM_EXPORT_COLUMNS = ["id", "url", "title", "published", "lang", "source_id", "relevance", "relevant", "topics",
                        "signal_id", "story_id", "duplicate_of", "novelty"]
 REVIEW_COLUMNS = ["signal_id", "title", "verdict", "by", "created_at", "note"]
+# The same columns in a workbook, with what each holds (links, real dates, numbers).
+ITEM_SHEET = [Column("id", "int"), Column("url", "url"), Column("title"), Column("published", "datetime"),
+              Column("lang"), Column("source_id"), Column("relevance", "float"), Column("relevant", "bool"),
+              Column("topics", "list"), Column("signal_id", "int"), Column("story_id", "int"),
+              Column("duplicate_of", "int"), Column("novelty", "float")]
+SIGNAL_SHEET = [Column("id", "int"), Column("title"), Column("state"), Column("status"), Column("first_seen", "week"),
+                Column("last_seen", "week"), Column("items", "int"), Column("keywords_th", "list"),
+                Column("keywords_en", "list"), Column("topics", "list"), Column("tags", "list"),
+                Column("merged_into", "int"), Column("item_ids", "list"), Column("trend_id", "int"),
+                Column("trend_name"), Column("example"), Column("example_url", "url")]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel would read a CSV cell as a formula for
 
 
-def to_csv(rows: Sequence[Row], columns: Sequence[str]) -> str:
-    """``rows`` as CSV with a header; lists become space-separated words, ``None`` an empty cell."""
+def to_csv(rows: Sequence[Row], columns: Sequence[str], excel: bool = False) -> str:
+    """``rows`` as CSV with a header; lists become space-separated words, ``None`` an empty cell.
+
+    ``excel``: for opening in Excel. A UTF-8 byte-order mark first (without it Excel reads Thai as
+    mojibake), and a text cell that Excel would run as a formula (``=HYPERLINK(…)``, ``+…``, ``@…``)
+    gets a leading apostrophe, so it shows as the text it is.
+    """
     buf = io.StringIO()
+    if excel:
+        buf.write("\ufeff")
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for r in rows:
-        writer.writerow({c: _cell(r.get(c)) for c in columns})
+        writer.writerow({c: _excel_text(_cell(r.get(c))) if excel else _cell(r.get(c)) for c in columns})
     return buf.getvalue()
+
+
+def _excel_text(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def to_json(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
@@ -161,10 +186,28 @@ def event_rows(events: Sequence[EventRecord]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- items and sources
 
 
-def export_signals(store: Store, fmt: str, include_merged: bool = False) -> str:
-    """``export signals``: every signal with its weeks and members as JSON, or one flat row each as CSV."""
+def export_signals(store: Store, fmt: str, include_merged: bool = False, excel: bool = False) -> str:
+    """``export signals``: every signal with its weeks and members as JSON, or one flat row each as CSV
+    (``excel``: CSV for Excel, see ``to_csv``)."""
     records = signal_records(store, include_merged=include_merged)
-    return to_json(records) + "\n" if fmt == "json" else to_csv(signal_csv_rows(records), SIGNAL_CSV_COLUMNS)
+    if fmt == "json":
+        return to_json(records) + "\n"
+    return to_csv(signal_csv_rows(records), SIGNAL_CSV_COLUMNS, excel=excel)
+
+
+def export_signals_xlsx(store: Store, path: str, tz: str, include_merged: bool = False) -> int:
+    """``export signals --format xlsx``: the CSV's rows plus each signal's example headline and the link
+    to its most representative item, as a workbook; returns the number of signals."""
+    records = signal_records(store, include_merged=include_merged)
+    rows = [{**row, "example": r["example"], "example_url": _example_url(r)}
+            for row, r in zip(signal_csv_rows(records), records, strict=True)]
+    return write_workbook(path, "signals", SIGNAL_SHEET, rows, tz)
+
+
+def _example_url(record: SignalRecord) -> str | None:
+    """The link of the signal's most representative member (highest similarity) that has an http(s) one."""
+    members = sorted(record["items"], key=lambda m: -(m["similarity"] or 0.0))
+    return next((u for u in (http_url(m["url"]) for m in members) if u), None)
 
 
 def list_trends(store: Store, state: str | None = None, show_all: bool = False) -> list[TrendRecord]:
@@ -213,10 +256,17 @@ def export_trends(store: Store) -> str:
     return to_json(trend_records(store)) + "\n"
 
 
-def export_items(store: Store, fmt: str, relevant_only: bool = False) -> str:
-    """``export items``: items with relevance, topics, story, signal and novelty, as JSON Lines or CSV."""
+def export_items(store: Store, fmt: str, relevant_only: bool = False, excel: bool = False) -> str:
+    """``export items``: items with relevance, topics, story, signal and novelty, as JSON Lines or CSV
+    (``excel``: CSV for Excel, see ``to_csv``)."""
     rows: Sequence[ItemRecord] = item_records(store, relevant_only)
-    return (to_jsonl if fmt == "jsonl" else to_csv)(rows, ITEM_EXPORT_COLUMNS)
+    return to_jsonl(rows, ITEM_EXPORT_COLUMNS) if fmt == "jsonl" else to_csv(rows, ITEM_EXPORT_COLUMNS, excel=excel)
+
+
+def export_items_xlsx(store: Store, path: str, tz: str, relevant_only: bool = False) -> int:
+    """``export items --format xlsx``: the same columns as a workbook, streamed row by row; returns the
+    number of items."""
+    return write_workbook(path, "items", ITEM_SHEET, iter_item_records(store, relevant_only), tz)
 
 
 def item_rows(items: Sequence[Item], tz: str, table: bool) -> list[dict[str, Any]]:

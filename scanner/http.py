@@ -222,6 +222,7 @@ class HttpClient:
         allow_hosts: tuple[str, ...] = (),
     ) -> None:
         self.user_agent = user_agent
+        self.backoff = backoff
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.per_host_delay = per_host_delay
@@ -267,6 +268,75 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def post_json(self, url: str, body: bytes, *, label: str, retries: int = 3, secret: bool = False,
+                  deadline: Deadline | None = None) -> HttpResponse:
+        """POST ``body`` (UTF-8 JSON) to a webhook at ``url`` within ``deadline`` (default: five times
+        ``timeout``); raise ``FetchError`` (or a subclass) on any failure.
+
+        The address policy (``settings.allow_hosts``), timeouts and back-off are those of ``get``;
+        429, 5xx and lost connections are retried up to ``retries`` times (a webhook may then see a
+        message twice, which beats not at all). robots.txt and the per-host delay do not apply (this
+        is not crawling) and redirects are not followed. Error messages name ``label``, never the URL;
+        with ``secret`` the URL is also kept out of urllib3's log lines.
+        """
+        if http_url(url) is None:
+            raise FetchError(f"{label}: the webhook address is not an http(s) URL")
+        deadline = deadline or Deadline.after(5 * self.timeout)
+        hidden = _secret_forms(url) if secret else []
+        _REDACT.secrets.update(hidden)
+        session = requests.Session()
+        session.headers.update({"User-Agent": self.user_agent, "Content-Type": "application/json; charset=utf-8"})
+        adapter = _GuardedAdapter(max_retries=_CappedRetry(
+            total=retries, connect=retries, read=retries, status=retries, other=0, redirect=0,
+            backoff_factor=self.backoff, backoff_max=30, status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"POST"}), respect_retry_after_header=True, raise_on_status=False,
+            raise_on_redirect=False))
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        started = time.monotonic()
+        try:
+            with guarded(self.allow_hosts, deadline, label) as active:
+                try:
+                    return self._post(session, url, body, label, started)
+                except FetchError:
+                    if not active.expired:
+                        raise
+                except Exception as e:  # whatever the libraries raise: this delivery failed
+                    if not active.expired:
+                        raise FetchError(f"{label}: unexpected {e.__class__.__name__} while posting: "
+                                         f"{_redact(str(e), [url, *_secret_forms(url)])[:200]}") from None
+            raise deadline.spent(label)
+        finally:
+            session.close()
+            _REDACT.secrets.difference_update(hidden)
+
+    def _post(self, session: requests.Session, url: str, body: bytes, label: str, started: float) -> HttpResponse:
+        forms = [url, *_secret_forms(url)]
+        try:
+            resp = session.post(url, data=body, timeout=(min(self.timeout, 10.0), self.timeout),
+                                allow_redirects=False, stream=True)
+        except requests.exceptions.RetryError as e:
+            raise FetchError(f"{label}: gave up after retries: {_redact(_reason(e), forms)}") from None
+        except requests.Timeout:
+            raise FetchError(f"{label}: timed out after {self.timeout:g}s") from None
+        except requests.ConnectionError as e:
+            raise FetchError(f"{label}: cannot connect: {_redact(_reason(e), forms)}") from None
+        except requests.RequestException as e:
+            raise FetchError(f"{label}: request failed: {_redact(str(e), forms)}") from None
+        try:
+            content = resp.raw.read(65536, decode_content=True) or b""
+            text = " ".join(content.decode("utf-8", "replace").split())[:200]
+            if 300 <= resp.status_code < 400:
+                raise HTTPStatusError(f"{label}: the webhook answered a redirect (HTTP {resp.status_code}), which "
+                                      "is not followed: check the address", resp.status_code)
+            if resp.status_code >= 400:
+                detail = f": {_redact(text, forms)}" if text else ""
+                raise HTTPStatusError(f"{label}: HTTP {resp.status_code} {resp.reason or ''}".rstrip() + detail,
+                                      resp.status_code)
+            return self._response(label, resp, content, started)
+        finally:
+            resp.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -455,6 +525,41 @@ class HttpClient:
         parser = RobotFileParser(robots_url)
         parser.parse(decode_body(resp.content, resp.charset).splitlines())
         return (time.monotonic(), parser, None)
+
+
+class _RedactFilter(logging.Filter):
+    """Keeps secret webhook URLs (``post_json(secret=True)``, while it runs) out of urllib3's log lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            hidden = _redact(message, list(self.secrets))
+            if hidden != message:
+                record.msg, record.args = hidden, None
+        return True
+
+
+_REDACT = _RedactFilter()
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.connection"):
+    logging.getLogger(_name).addFilter(_REDACT)
+
+
+def _secret_forms(url: str) -> list[str]:
+    """The ways a URL shows up in messages: as given, as requests sends it, and its path with the query."""
+    prepared = requests.Request("POST", url).prepare()
+    forms = {url, prepared.url or url, prepared.path_url, urlsplit(url).query}
+    return [f for f in forms if len(f) >= 8]
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 8:
+            text = text.replace(secret, "…")
+    return text
 
 
 def _acquire(lock: threading.Lock, deadline: Deadline, what: str) -> None:

@@ -11,6 +11,9 @@ Jobs (all run one at a time on a single worker thread, so SQLite only ever has o
 - ``digest``: the five-field cron ``digest.schedule`` in ``settings.timezone`` (standard cron
   weekdays, 0 and 7 are Sunday). Pending analysis runs first so the digest sees every item;
   retention (``settings.keep_bodies``) runs after it.
+- ``deliver``: only while a channel of ``digest.deliver`` still owes the last complete week's
+  digest (it failed): tries those channels again, 5 minutes after the failure, then 15, 45 … (at
+  most 6 h apart), until they deliver or the week is no longer the last complete one.
 - ``heartbeat``: writes the ``heartbeat`` row (``scanner status`` reads it).
 - ``catch-up``: once at start: fetch the overdue sources, analyse, and write the last complete
   week's digest if the cron has fired since that week closed.
@@ -59,6 +62,8 @@ StepFn = Callable[[Config, Store, datetime], list[str]]
 JITTER_FRACTION = 0.1
 JITTER_MAX = 300.0
 DIGEST_GRACE = 12 * 3600  # a digest that fires up to 12 h late (machine asleep) is still written
+DELIVERY_RETRY_FIRST = 300.0  # a failed delivery is tried again after 5 minutes, then 3× longer each time
+DELIVERY_RETRY_MAX = 6 * 3600.0
 
 
 @dataclass
@@ -147,6 +152,7 @@ class Scheduler:
         self._reload_requested = False
         self._current: str | None = None
         self._analysis_first_request: datetime | None = None
+        self._delivery_delay = DELIVERY_RETRY_FIRST
         self._config_stamp = self._stamp()
         self._digest_trigger = parse_cron(config.digest.schedule, config.settings.timezone)
         self.jobs_run = 0
@@ -347,6 +353,7 @@ class Scheduler:
             if digest_catch_up_due(self._digest_trigger, now, config.settings.timezone):
                 lines = self._digest(config, self.store, now)
                 parts.append("digest: " + ("; ".join(lines) or "nothing to write"))
+                parts.extend(self._plan_delivery_retry(config, now))
             return "; ".join(parts)
 
         self._run("catch-up", body)
@@ -393,10 +400,33 @@ class Scheduler:
             lines = self._digest(config, self.store, now)
             week = last_complete_week(now, config.settings.timezone)
             parts.append("; ".join(lines) or f"nothing written (week {week} already has a digest)")
+            parts.extend(self._plan_delivery_retry(config, now))
             parts.extend(retention_step(config, self.store, now))
             return "; ".join(parts)
 
         self._run("digest", body)
+
+    def _plan_delivery_retry(self, config: Config, now: datetime) -> list[str]:
+        """After a digest run: while a channel still owes the week's digest, try it again later, each
+        wait three times the one before (at most ``DELIVERY_RETRY_MAX``)."""
+        from scanner.digest import pending_deliveries
+
+        pending = pending_deliveries(config, self.store, now)
+        if not pending:
+            self._delivery_delay = DELIVERY_RETRY_FIRST
+            return []
+        delay = self._delivery_delay
+        self._delivery_delay = min(delay * 3, DELIVERY_RETRY_MAX)
+        self._sched.add_job(self._deliver_job, DateTrigger(now + timedelta(seconds=delay)), id="deliver",
+                            name="deliver", replace_existing=True, misfire_grace_time=None)
+        return [f"delivery to {', '.join(pending)} tried again in {delay / 60:g} min"]
+
+    def _deliver_job(self) -> None:
+        def body(config: Config, now: datetime) -> str:
+            lines = self._digest(config, self.store, now)  # sends the written week to the channels that owe it
+            return "; ".join([*lines, *self._plan_delivery_retry(config, now)]) or "nothing left to deliver"
+
+        self._run("deliver", body)
 
     def _heartbeat_job(self) -> None:
         """Write the heartbeat unless a job holds the database: that job records itself when done."""

@@ -15,6 +15,7 @@ from scanner.due import next_due
 from scanner.export import interval_text
 from scanner.models import SourceState
 from scanner.store import Store
+from scanner.store.deliveries import DeliveryRow, latest_deliveries
 from scanner.store.heartbeat import Heartbeat, read_heartbeat
 
 # A beat later than its announced time by more than this means the job is stuck or gone.
@@ -61,6 +62,37 @@ def status_table(rows: list[SourceStatus]) -> list[dict[str, object]]:
     """``rows`` for the ``scanner status`` table: intervals as written in sources.yaml, times to the minute."""
     return [{**asdict(r), "every": interval_text(r.every), "last_success": (r.last_success or "never")[:16],
              "next_due": r.next_due[:16]} for r in rows]
+
+
+def delivery_status(store: Store, weeks: int = 4) -> list[DeliveryRow]:
+    """The delivery log of the last ``weeks`` weeks that have one, newest first."""
+    return latest_deliveries(store, weeks)
+
+
+def delivery_lines(config: Config, rows: list[DeliveryRow], tz: str) -> list[str]:
+    """The digest's deliveries as ``scanner status`` prints them (errors never hold a secret URL)."""
+    if not rows:
+        return [] if not config.digest.channels else ["deliveries: none yet (each new weekly digest is sent "
+                                                      "through digest.deliver)"]
+    zone = ZoneInfo(tz)
+    configured = {name for name, _ in config.digest.channels}
+
+    def local(text: str) -> str:
+        return parse_iso(text).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    width = max(len(r.channel) for r in rows)
+    lines = [f"deliveries ({tz}):"]
+    for r in rows:
+        name = r.channel.ljust(width)
+        gone = "" if r.channel in configured else " (no longer configured)"
+        tries = f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}"
+        if r.status == "ok":
+            lines.append(f"  {r.week}  {name}  ok      delivered {local(r.delivered_at or r.last_attempt)} "
+                         f"({tries}){gone}")
+        else:
+            retry = "" if gone else "; tried again on the next run"
+            lines.append(f"  {r.week}  {name}  FAILED  {tries}, last {local(r.last_attempt)}: {r.error}{retry}{gone}")
+    return lines
 
 
 @dataclass

@@ -65,7 +65,11 @@ def test_backfill_range(project: dict[str, int], tmp_path: Path) -> None:
      "Error: 2025-W12 is not over yet (it ends 2025-03-23T17:00:00+00:00): pick an earlier --week, "
      "or --as-of a date after it\n"),
     (["--email", "--week", "2025-W10", "--as-of", "2025-04-01"],
-     "Error: --email needs a digest.email section (host, recipients, …) in the sources file\n"),
+     "Error: --email needs an e-mail channel: a `kind: email` entry (host, recipients, …) under digest.deliver "
+     "in the sources file\n"),
+    (["--deliver", "--week", "2025-W10", "--as-of", "2025-04-01"],
+     "Error: --deliver needs channels: list them under digest.deliver in the sources file (kind: email or "
+     "kind: webhook; see README, 'Deliver')\n"),
 ])
 def test_digest_usage_errors(project: dict[str, int], args: list[str], message: str) -> None:
     result = CliRunner().invoke(cli, ["--db", "signals.db", "digest", *args])

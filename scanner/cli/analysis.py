@@ -16,7 +16,9 @@ from scanner.export import (
     TREND_TABLE_COLUMNS,
     event_rows,
     export_items,
+    export_items_xlsx,
     export_signals,
+    export_signals_xlsx,
     export_trends,
     list_signals,
     list_trends,
@@ -155,17 +157,33 @@ def export_group() -> None:
 
 
 OUTPUT = click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
+EXCEL = click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte-order mark so Thai opens correctly, "
+                     "and text that looks like a formula kept as text.")
+
+
+def _spreadsheet_args(fmt: str, output: str | None, excel: bool) -> None:
+    if excel and fmt != "csv":
+        raise UsageError("--excel goes with --format csv (an xlsx workbook is always read correctly by Excel)")
+    if fmt == "xlsx" and not output:
+        raise UsageError("an xlsx workbook is a file: give --output FILE.xlsx")
 
 
 @export_group.command("signals")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Also export merged signals.")
 @OUTPUT
+@EXCEL
 @click.pass_obj
-def export_signals_cmd(app: App, fmt: str, show_all: bool, output: str | None) -> None:
-    """Every signal with keywords, tags, weekly scores and member items (JSON), or one row each (CSV)."""
+def export_signals_cmd(app: App, fmt: str, show_all: bool, output: str | None, excel: bool) -> None:
+    """Every signal with keywords, tags, weekly scores and member items (JSON), or one row each (CSV, or
+    an Excel workbook with --format xlsx --output FILE.xlsx)."""
+    _spreadsheet_args(fmt, output, excel)
     with app.open_store(readonly=True) as store:
-        write_text(export_signals(store, fmt, include_merged=show_all), output)
+        if fmt == "xlsx" and output:
+            n = export_signals_xlsx(store, output, app.config.settings.timezone, include_merged=show_all)
+            click.echo(f"wrote {n} signals to {output}")
+            return
+        write_text(export_signals(store, fmt, include_merged=show_all, excel=excel), output)
 
 
 @export_group.command("trends")
@@ -180,10 +198,20 @@ def export_trends_cmd(app: App, fmt: str, output: str | None) -> None:
 
 @export_group.command("items")
 @OUTPUT
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
 @click.option("--relevant", "relevant_only", is_flag=True, help="Only items judged relevant.")
+@EXCEL
 @click.pass_obj
-def export_items_cmd(app: App, fmt: str, relevant_only: bool, output: str | None) -> None:
-    """Items with their relevance, topics, story, signal and novelty."""
+def export_items_cmd(app: App, fmt: str, relevant_only: bool, output: str | None, excel: bool) -> None:
+    """Items with their relevance, topics, story, signal and novelty.
+
+    --format xlsx --output FILE.xlsx writes an Excel workbook: header frozen, links clickable, dates
+    as dates in settings.timezone.
+    """
+    _spreadsheet_args(fmt, output, excel)
     with app.open_store(readonly=True) as store:
-        write_text(export_items(store, fmt, relevant_only=relevant_only), output)
+        if fmt == "xlsx" and output:
+            n = export_items_xlsx(store, output, app.config.settings.timezone, relevant_only=relevant_only)
+            click.echo(f"wrote {n} items to {output}")
+            return
+        write_text(export_items(store, fmt, relevant_only=relevant_only, excel=excel), output)

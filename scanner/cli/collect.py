@@ -17,7 +17,15 @@ from scanner.export import item_rows
 from scanner.lock import hold_lock
 from scanner.models import FetchRun
 from scanner.pipeline import fetch_due, run_once
-from scanner.status import scheduler_json, scheduler_lines, scheduler_status, source_status, status_table
+from scanner.status import (
+    delivery_lines,
+    delivery_status,
+    scheduler_json,
+    scheduler_lines,
+    scheduler_status,
+    source_status,
+    status_table,
+)
 
 
 def summary_line(run: FetchRun) -> str:
@@ -99,13 +107,15 @@ def explain_cmd(app: App, item_id: int, fmt: str) -> None:
 def status_cmd(app: App, fmt: str, scheduler_only: bool) -> None:
     """Health of every source: last success, last error, failures in a row, items, next due.
 
-    The table ends with the heartbeat of `scanner schedule`: started, last job, next runs, alive.
-    Reads the database only.
+    Then the digest's deliveries of the last weeks (delivered, or failed and tried again on the
+    next run), and the heartbeat of `scanner schedule`: started, last job, next runs, alive. Reads
+    the database only.
     """
     config = app.config
     tz = config.settings.timezone
     with app.open_store(readonly=True) as store:
         sources = [] if scheduler_only else source_status(config, store)
+        deliveries = [] if scheduler_only else delivery_status(store)
         scheduler = scheduler_status(store, now_utc(), tz)
     if scheduler_only:
         click.echo(json.dumps(scheduler_json(scheduler), ensure_ascii=False, indent=2) if fmt == "json"
@@ -113,8 +123,10 @@ def status_cmd(app: App, fmt: str, scheduler_only: bool) -> None:
         sys.exit(0 if scheduler.alive else 1)
     echo_rows(status_table(sources) if fmt == "table" else [asdict(r) for r in sources], fmt)
     if fmt == "table":
-        click.echo("")
-        click.echo("\n".join(scheduler_lines(scheduler, tz)))
+        for block in (delivery_lines(config, deliveries, tz), scheduler_lines(scheduler, tz)):
+            if block:
+                click.echo("")
+                click.echo("\n".join(block))
 
 
 @cli.command("run")

@@ -26,12 +26,14 @@ from scanner.store.trends import move_signal, rename_trend
 @click.option("--from", "first", default=None, metavar="YYYY-Www", help="Back-fill: first week (with --to).")
 @click.option("--to", "last", default=None, metavar="YYYY-Www", help="Back-fill: last week (with --from).")
 @as_of_option("Behave as if now were DATE.")
-@click.option("--email", "send_email", is_flag=True, help="Also e-mail it (needs digest.email in the sources file).")
+@click.option("--deliver", is_flag=True, help="Also send it through every channel of digest.deliver (e-mail, Teams, "
+              "Slack, JSON webhooks), even those that delivered it before.")
+@click.option("--email", "send_email", is_flag=True, help="Also e-mail it (needs an e-mail channel in digest.deliver).")
 @click.option("--rebuild", is_flag=True, help="Build the week(s) again from the database as it is now, replacing "
               "the recorded digest.")
 @click.pass_obj
 def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, as_of: AsOf,
-               send_email: bool, rebuild: bool) -> None:
+               deliver: bool, send_email: bool, rebuild: bool) -> None:
     """Write the weekly digest (HTML, Markdown, JSON) into the reports folder, with index.html and feed.xml.
 
     A digest is a record: the first time a week is written its data is kept in the database, and
@@ -39,14 +41,15 @@ def digest_cmd(app: App, week: str | None, first: str | None, last: str | None, 
     since. --rebuild builds the week (or every week of --from/--to) again from the database as it
     is now, and replaces its record.
 
-    Exit code 1 when the files were written but e-mailing them failed.
+    Exit code 1 when the files were written but a channel failed to deliver them (the scheduled
+    runs try it again).
     """
     from scanner.digest import write_requested
 
     config = app.config
     now = app.now(as_of)
     with hold_lock(app.db_path, "scanner digest"), app.open_store() as store:
-        results = write_requested(config, store, now, week, first, last, send_email, rebuild)
+        results = write_requested(config, store, now, week, first, last, send_email, rebuild, deliver)
     for r in results:
         for line in r.lines:
             click.echo(line)

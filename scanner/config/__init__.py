@@ -3,11 +3,13 @@ numbers in every error (``load``). Import from here."""
 
 from scanner.config.load import config_schema, load_config, parse_config, schema_json
 from scanner.config.models import (
+    CHANNEL_KINDS,
     SOURCE_KINDS,
     AnalysisConfig,
     CkanSource,
     Config,
     DigestConfig,
+    EmailChannel,
     EmailConfig,
     FileSource,
     HtmlSource,
@@ -15,11 +17,13 @@ from scanner.config.models import (
     Settings,
     SourceConfig,
     Topic,
+    WebhookChannel,
     looks_like_path,
     parse_interval,
     parse_size,
 )
 
-__all__ = ["SOURCE_KINDS", "AnalysisConfig", "CkanSource", "Config", "DigestConfig", "EmailConfig", "FileSource",
-           "HtmlSource", "RssSource", "Settings", "SourceConfig", "Topic", "config_schema", "load_config",
-           "looks_like_path", "parse_config", "parse_interval", "parse_size", "schema_json"]
+__all__ = ["CHANNEL_KINDS", "SOURCE_KINDS", "AnalysisConfig", "CkanSource", "Config", "DigestConfig", "EmailChannel",
+           "EmailConfig", "FileSource", "HtmlSource", "RssSource", "Settings", "SourceConfig", "Topic",
+           "WebhookChannel", "config_schema", "load_config", "looks_like_path", "parse_config", "parse_interval",
+           "parse_size", "schema_json"]

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scanner.config.models import SOURCE_KINDS, Config, looks_like_path
+from scanner.config.models import CHANNEL_KINDS, SOURCE_KINDS, Config, looks_like_path
 from scanner.errors import ConfigError
 
 MAX_DEPTH = 32  # nesting of mappings and lists; sources.yaml needs about 6
@@ -54,12 +54,17 @@ def _fmt_loc(loc: tuple[Any, ...]) -> str:
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's union tags (``rss``, ``function-after[...]``) from an error location."""
-    return tuple(p for p in loc if not (isinstance(p, str) and (p in SOURCE_KINDS or "[" in p)))
+    """Drop pydantic's union tags (``rss``, ``function-after[...]``, a channel's ``webhook`` right after
+    ``digest.deliver[i]``) from an error location."""
+    channel_tag = 3 if tuple(loc[:2]) == ("digest", "deliver") else -1
+    return tuple(p for i, p in enumerate(loc) if not (isinstance(p, str) and (
+        p in SOURCE_KINDS or "[" in p or (i == channel_tag and p in CHANNEL_KINDS))))
 
 
 def _message(err: Any, data: Any) -> str:
     kind = err["type"]
+    kinds, what = (CHANNEL_KINDS, "channel kind") if tuple(err["loc"][:2]) == ("digest", "deliver") \
+        else (SOURCE_KINDS, "kind")
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
@@ -69,8 +74,8 @@ def _message(err: Any, data: Any) -> str:
         return "required field is missing"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         if kind == "union_tag_not_found":
-            return f"required field 'kind' is missing: set it to one of {', '.join(SOURCE_KINDS)}"
-        return f"unknown kind {err.get('input', {}).get('kind')!r}: use one of {', '.join(SOURCE_KINDS)}"
+            return f"required field 'kind' is missing: set it to one of {', '.join(kinds)}"
+        return f"unknown {what} {err.get('input', {}).get('kind')!r}: use one of {', '.join(kinds)}"
     if kind == "literal_error":
         return f"{msg} (got {err.get('input')!r})"
     return msg

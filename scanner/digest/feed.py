@@ -64,6 +64,12 @@ def _link(base_url: str | None, name: str) -> str:
     return (base.rstrip("/") + "/" + name) if base else name
 
 
+def site_link(base_url: str | None, name: str) -> str | None:
+    """The address of ``name`` (``2025-W12.html#signal-3``) where reports/ is published, or ``None``
+    when it is not (no ``digest.public_url``)."""
+    return _link(base_url, name) if base_url and http_url(base_url) else None
+
+
 def render_feed(entries: list[IndexEntry], title: str, base_url: str | None = None) -> str:
     """An Atom 1.0 feed with one entry per digest (at most 52)."""
     ET.register_namespace("", ATOM)

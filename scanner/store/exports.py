@@ -6,7 +6,7 @@ whose keys are the JSON's keys.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any, TypedDict
 
@@ -128,6 +128,11 @@ def event_records(store: Store, signal_id: int) -> list[EventRecord]:
 
 def item_records(store: Store, relevant_only: bool = False) -> list[ItemRecord]:
     """Every item (or the relevant ones) with its relevance, topics, story, signal and novelty, oldest first."""
+    return list(iter_item_records(store, relevant_only))
+
+
+def iter_item_records(store: Store, relevant_only: bool = False) -> Iterator[ItemRecord]:
+    """``item_records`` one at a time, read from the database as they are consumed (big exports)."""
     sql = (
         "SELECT i.id, i.url, i.title, i.published, i.lang, i.source_id, r.relevance, r.relevant, r.topics, "
         "si.signal_id, st.story_id, i.duplicate_of, n.novelty FROM items i "
@@ -136,7 +141,7 @@ def item_records(store: Store, relevant_only: bool = False) -> list[ItemRecord]:
     )
     if relevant_only:
         sql += " WHERE r.relevant = 1"
-    return [ItemRecord(id=r[0], url=r[1], title=r[2], published=r[3], lang=r[4], source_id=r[5], relevance=r[6],
-                       relevant=None if r[7] is None else bool(r[7]), topics=load_json(r[8], []), signal_id=r[9],
-                       story_id=r[10], duplicate_of=r[11], novelty=r[12])
-            for r in store.db.execute(sql + " ORDER BY i.published, i.id")]
+    for r in store.db.execute(sql + " ORDER BY i.published, i.id"):
+        yield ItemRecord(id=r[0], url=r[1], title=r[2], published=r[3], lang=r[4], source_id=r[5], relevance=r[6],
+                         relevant=None if r[7] is None else bool(r[7]), topics=load_json(r[8], []), signal_id=r[9],
+                         story_id=r[10], duplicate_of=r[11], novelty=r[12])

@@ -345,6 +345,99 @@ def m011_item_novelty(db: sqlite_utils.Database) -> None:
     )
 
 
+def m013_deliveries(db: sqlite_utils.Database) -> None:
+    """One row per week and delivery channel (``digest.deliver``): delivered, or failed and retried on
+    the next run. The e-mails already sent (``digests.emailed_at``) count as delivered to ``email``."""
+    db.executescript(
+        """
+        CREATE TABLE deliveries (
+            week TEXT NOT NULL,                        -- YYYY-Www
+            channel TEXT NOT NULL,                     -- the channel's name (email, teams, slack-2 …)
+            kind TEXT NOT NULL,                        -- email | webhook
+            format TEXT,                               -- teams | slack | json (webhooks)
+            status TEXT NOT NULL,                      -- ok | failed
+            attempts INTEGER NOT NULL DEFAULT 0,       -- deliveries tried (each with its own retries)
+            first_attempt TEXT NOT NULL,
+            last_attempt TEXT NOT NULL,
+            delivered_at TEXT,
+            error TEXT,                                -- the last failure (never holds a secret URL)
+            PRIMARY KEY (week, channel)
+        );
+        INSERT INTO deliveries (week, channel, kind, status, attempts, first_attempt, last_attempt, delivered_at)
+            SELECT week, 'email', 'email', 'ok', 1, emailed_at, emailed_at, emailed_at FROM digests
+            WHERE emailed_at IS NOT NULL;
+        """
+    )
+
+
+def m012_workspace(db: sqlite_utils.Database) -> None:
+    """The browser workspace (``scanner serve``): accounts, API tokens, sessions, login failures,
+    ratings, comments and the audit trail of every change made by a person."""
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL,                        -- admin | curator | contributor | viewer
+            password_hash TEXT,                        -- argon2id (argon2-cffi); never the password
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            token_hash TEXT NOT NULL UNIQUE,           -- sha256 of the token; the token is shown once
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,                       -- sha256 of the random id the signed cookie carries
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT                              -- logout, or the account disabled
+        );
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,                        -- the user name tried, lower case (known or not)
+            at TEXT NOT NULL
+        );
+        CREATE INDEX login_failures_name ON login_failures(name, at);
+        CREATE TABLE workspace_secret (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            secret TEXT NOT NULL                       -- signs session and CSRF values; made on first start
+        );
+        CREATE TABLE ratings (                         -- FTSS scales, one row per signal and person
+            signal_id INTEGER NOT NULL REFERENCES signals(id),
+            by TEXT NOT NULL,
+            novelty INTEGER NOT NULL CHECK (novelty BETWEEN 1 AND 5),
+            horizon TEXT NOT NULL CHECK (horizon IN ('H1', 'H2', 'H3')),
+            impact INTEGER NOT NULL CHECK (impact BETWEEN 1 AND 3),
+            rated_at TEXT NOT NULL,
+            PRIMARY KEY (signal_id, by)
+        );
+        CREATE TABLE comments (
+            id INTEGER PRIMARY KEY,
+            signal_id INTEGER NOT NULL REFERENCES signals(id),
+            by TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX comments_signal ON comments(signal_id);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            action TEXT NOT NULL,                      -- review | rename | merge | rate | comment | user.* | token.*
+            target TEXT NOT NULL,                      -- signal:12, user:alice …
+            before TEXT NOT NULL DEFAULT 'null',       -- JSON
+            after TEXT NOT NULL DEFAULT 'null'         -- JSON
+        );
+        CREATE INDEX audit_target ON audit(target, id);
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -357,6 +450,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m009_digest_records,
     m010_trends,
     m011_item_novelty,  # readers select it (export items, the digest, items --explain): not in READERS_DO_NOT_NEED
+    m012_workspace,  # only `scanner serve` and `scanner users` read it, and they open the database to write
+    m013_deliveries,  # `scanner status` selects it: not in READERS_DO_NOT_NEED
 ]
 
 # Migrations that only add what readers never select (an index, a column written by the engine, a
@@ -365,5 +460,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 # the database).
 READERS_DO_NOT_NEED = frozenset({
     "m004_signal_events_by", "m005_index_items_by_source_and_date", "m006_index_weekly_rows_by_week",
-    "m007_items_body_dropped", "m009_digest_records",
+    "m007_items_body_dropped", "m009_digest_records", "m012_workspace",
 })
