@@ -16,6 +16,7 @@ from scanner.clock import iso, iso_week
 from scanner.errors import UsageError
 from scanner.models import SignalEvent
 from scanner.store import Store
+from scanner.store.audit import record_audit
 from scanner.store.signals import final_signal, merged_into_map, record_events
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ def add_review(store: Store, signal_id: int, verdict: str, by: str, at: datetime
                            (target, verdict, clean_note, by, iso(at)))
         title = conn.execute("SELECT COALESCE(NULLIF(custom_title, ''), title) FROM signals WHERE id = ?",
                              (target,)).fetchone()[0]
+        record_audit(conn, iso(at), by, "review", f"signal:{target}", None,
+                     {"verdict": verdict, "note": clean_note})
     return ReviewRow(int(cur.lastrowid or 0), target, title, verdict, by, iso(at), clean_note)
 
 
@@ -144,6 +147,7 @@ def rename_signal(store: Store, signal_id: int, title: str, now: datetime, tz: s
         conn.execute("UPDATE signals SET custom_title = ?, updated_at = ? WHERE id = ?", (title, iso(now), signal_id))
         record_events(conn, iso_week(now, tz), iso(now),
                       [SignalEvent(signal_id, "renamed", {"from": old, "to": title}, by=by)])
+        record_audit(conn, iso(now), by, "rename", f"signal:{signal_id}", {"title": old}, {"title": title})
     return str(old)
 
 
@@ -186,6 +190,9 @@ def merge_signals(store: Store, keep_id: int, other_id: int, now: datetime,
         detail = {"kept": keep_id, "merged": other_id, "items_moved": len(moved)}
         record_events(conn, week, at, [SignalEvent(keep_id, "merged", detail, by=by),
                                        SignalEvent(other_id, "merged", detail, by=by)])
+        for sid in (keep_id, other_id):
+            record_audit(conn, at, by, "merge", f"signal:{sid}", {"merged_into": None},
+                         {"kept": keep_id, "merged": other_id, "items_moved": len(moved)})
         weeks = _recount_weeks(store, keep_id, other_id, tz)
     logger.info("merged signal %s into %s (%d items)", other_id, keep_id, len(moved))
     return MergeResult(kept=keep_id, merged=other_id, items_moved=len(moved), weeks_recounted=weeks)
