@@ -36,7 +36,8 @@ Row = Mapping[str, Any]
 
 SIGNAL_TABLE_COLUMNS = ["id", "state", "items", "last_seen", "title", "keywords"]
 SIGNAL_CSV_COLUMNS = ["id", "title", "state", "status", "first_seen", "last_seen", "items", "keywords_th",
-                      "keywords_en", "topics", "tags", "merged_into", "item_ids", "trend_id", "trend_name"]
+                      "keywords_en", "topics", "tags", "merged_into", "item_ids", "trend_id", "trend_name",
+                      "raters", "novelty_rating", "horizon", "impact"]
 TREND_TABLE_COLUMNS = ["id", "state", "signals", "items", "last_seen", "name"]
 ITEM_EXPORT_COLUMNS = ["id", "url", "title", "published", "lang", "source_id", "relevance", "relevant", "topics",
                        "signal_id", "story_id", "duplicate_of", "novelty"]
@@ -140,6 +141,8 @@ def signal_csv_rows(records: Sequence[SignalRecord]) -> list[dict[str, Any]]:
         "tags": [t for group in r["tags"].values() for t in group], "merged_into": r["merged_into"],
         "item_ids": [m["id"] for m in r["items"]],
         "trend_id": r["trend"]["id"] if r["trend"] else None, "trend_name": r["trend"]["name"] if r["trend"] else None,
+        "raters": r["ratings"]["raters"], "novelty_rating": r["ratings"]["novelty"], "horizon": r["ratings"]["horizon"],
+        "impact": r["ratings"]["impact"],
     } for r in records]
 
 

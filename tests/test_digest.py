@@ -313,7 +313,7 @@ def test_json_keeps_its_public_field_names(history: Any, tmp_path: Path) -> None
         "items_week", "stories_week", "items_total", "items_recent", "sources_week", "source_kinds_week",
         "source_names", "kinds", "dov", "dod", "dov_growth", "dod_growth", "first_seen", "last_seen", "sparkline",
         "tags", "topics", "items", "items_more", "events", "attention", "verdict", "verdict_text", "disputed",
-        "watched", "surged_after_dismissal", "reviews", "novelty"]
+        "watched", "surged_after_dismissal", "reviews", "novelty", "rating"]
     assert list(card["items"][0]) == ["id", "title", "url", "source", "source_name", "kind", "date", "lang"]
     charts = data["charts"]
     assert list(charts) == ["emergence", "issue", "volume"]
@@ -336,3 +336,33 @@ def test_json_keeps_its_public_field_names(history: Any, tmp_path: Path) -> None
     assert list(health) == ["sources", "failed", "failed_more", "stale", "stale_more", "new", "new_more", "week"]
     assert list(health["failed"][0]) == ["id", "name", "failures", "attempts", "error"]
     assert list(health["stale"][0]) == ["id", "name", "last_item", "weeks"]
+
+
+def test_ratings_show_as_medians_in_the_digest_and_the_exports(history: Any, tmp_path: Path) -> None:
+    """FTSS-scale ratings: medians and raters on the card (HTML, Markdown, JSON) and in export signals;
+    a rating given after the digest's time is not in it."""
+    from scanner.digest.render import render_html, render_json, render_markdown
+    from scanner.export import SIGNAL_CSV_COLUMNS, export_signals
+    from scanner.store.ratings import rate_signal
+
+    store, info = history
+    config = fx.write_config(tmp_path)
+    ai = info["signals"]["ai"]
+    rate_signal(store, ai, "ann", 4, "H1", 3, as_of_datetime("2025-03-20"))
+    rate_signal(store, ai, "bee", 5, "H2", 2, as_of_datetime("2025-03-21"))
+    rate_signal(store, ai, "kim", 1, "H3", 1, as_of_datetime("2025-04-05"))  # after AS_OF
+    digest = build_digest(config, store, "2025-W12", AS_OF)
+    (card,) = [c for s in digest.sections for c in s.signals if c.id == ai]
+    assert card.rating is not None
+    assert (card.rating.raters, card.rating.novelty, card.rating.horizon, card.rating.impact) == (2, 4.5, "H1", 2.5)
+    assert all(c.rating is None for s in digest.sections for c in s.signals if c.id != ai)
+    assert "Ratings (2 raters, medians): novelty 4.5 of 5 · horizon H1 · impact 2.5 of 3." in render_html(digest, "t")
+    md = render_markdown(digest, "t")
+    assert "- Ratings (2 raters, medians): novelty 4.5 of 5, horizon H1, impact 2.5 of 3" in md
+    cards = {c["id"]: c for s in json.loads(render_json(digest))["sections"] for c in s["signals"]}
+    assert cards[ai]["rating"] == {"raters": 2, "novelty": 4.5, "horizon": "H1", "impact": 2.5}
+    records = {r["id"]: r for r in json.loads(export_signals(store, "json"))}
+    assert records[ai]["ratings"] == {"raters": 3, "novelty": 4.0, "horizon": "H2", "impact": 2.0}  # all, now
+    assert records[info["signals"]["semi"]]["ratings"]["raters"] == 0
+    header = export_signals(store, "csv").splitlines()[0]
+    assert header.split(",")[-4:] == ["raters", "novelty_rating", "horizon", "impact"] == SIGNAL_CSV_COLUMNS[-4:]

@@ -18,7 +18,7 @@ from scanner.analysis.score import RECENT_WEEKS, STATE_LABELS, signal_state
 from scanner.analysis.tags import tag_label
 from scanner.clock import iso, parse_iso, week_end, week_start
 from scanner.config import Config
-from scanner.digest.model import ItemRef, Review, SignalCard, rounded
+from scanner.digest.model import CardRating, ItemRef, Review, SignalCard, rounded
 from scanner.digest.prose import event_text, explain_scores, explain_state, novelty_text, plural
 from scanner.models import SignalWeek
 from scanner.normalize import http_url
@@ -26,6 +26,7 @@ from scanner.store import Store
 from scanner.store import digest as q
 from scanner.store.digest import EventRow, MemberRow, SignalRow
 from scanner.store.novelty import item_novelty
+from scanner.store.ratings import all_rating_summaries
 from scanner.store.reviews import ReviewRow, reviews_by_signal, summarise_reviews
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,12 @@ def build_cards(config: Config, store: Store, week: str, history: list[str], now
         last_item_week={s: t.last_item_week for s, t in tallies.items() if t.last_item_week},
         totals={s: t.items for s, t in tallies.items()}, events=q.fetch_signal_events(store, week), reviews=reviews,
     )
-    return [make_card(s, data, cw) for s in q.fetch_signals(store, week, tracked)]
+    cards = [make_card(s, data, cw) for s in q.fetch_signals(store, week, tracked)]
+    ratings = all_rating_summaries(store, until=iso(now))
+    for card in cards:
+        if (r := ratings.get(card.id)) is not None and r.raters:
+            card.rating = CardRating(raters=r.raters, novelty=r.novelty, horizon=r.horizon, impact=r.impact)
+    return cards
 
 
 def add_items(store: Store, cards: list[SignalCard], config: Config, week: str) -> None:

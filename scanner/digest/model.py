@@ -54,6 +54,16 @@ class Review:
 
 
 @dataclass
+class CardRating:
+    """The analysts' FTSS-scale ratings of a signal: medians over ``raters`` (``scanner.store.ratings``)."""
+
+    raters: int
+    novelty: float | None  # 1–5
+    horizon: str | None  # H1 (0–3 years), H2 (3–7), H3 (7–10)
+    impact: float | None  # 1–3
+
+
+@dataclass
 class SignalHead:
     """What names a signal in a list: the top three of the week, the index, the feed."""
 
@@ -98,6 +108,7 @@ class SignalCard(SignalHead):
     surged_after_dismissal: str | None = None
     reviews: list[Review] = field(default_factory=list)
     novelty: float | None = None  # median novelty of its first items (``scanner.digest.cards.signal_novelty``)
+    rating: CardRating | None = None  # the analysts' ratings, when someone rated it
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 
 from scanner.models import WeekScores
 from scanner.store import Store, chunked, load_json, placeholders
+from scanner.store.ratings import RatingSummary, all_rating_summaries
 from scanner.store.trends import TrendRef, trend_of_signals
 
 
@@ -35,6 +36,13 @@ class EventRecord(TypedDict):
     created_at: str
 
 
+class RatingsRecord(TypedDict):
+    raters: int
+    novelty: float | None  # median, 1–5
+    horizon: str | None  # H1 | H2 | H3 (the middle one; the lower of two)
+    impact: float | None  # median, 1–3
+
+
 class SignalRecord(TypedDict):
     id: int
     title: str
@@ -54,6 +62,7 @@ class SignalRecord(TypedDict):
     weeks: list[WeekScores]
     items: list[MemberRecord]
     trend: TrendRef | None  # the trend it belongs to (id and name), if any
+    ratings: RatingsRecord  # the analysts' FTSS-scale ratings: medians and how many rated
 
 
 class ItemRecord(ItemRef):
@@ -91,6 +100,7 @@ def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | 
     rows = store.db.execute(sql, params).fetchall()
     sids = [r[0] for r in rows]
     trend = trend_of_signals(store)
+    rated = all_rating_summaries(store)
     weeks: dict[int, list[WeekScores]] = {}
     members: dict[int, list[MemberRecord]] = {}
     for chunk in chunked(sids):
@@ -111,8 +121,15 @@ def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | 
         keywords=load_json(kw, {}), state=st,
         status=status, merged_into=into, topics=load_json(topics, []), tags=load_json(tags, {}), first_seen=first,
         last_seen=last, updated_at=updated, weeks=weeks.get(sid, []), items=members.get(sid, []),
-        trend=trend.get(sid),
+        trend=trend.get(sid), ratings=_ratings(rated.get(sid)),
     ) for sid, title, custom, kw, st, status, into, topics, tags, first, last, updated, example in rows]
+
+
+def _ratings(summary: RatingSummary | None) -> RatingsRecord:
+    if summary is None:
+        return RatingsRecord(raters=0, novelty=None, horizon=None, impact=None)
+    return RatingsRecord(raters=summary.raters, novelty=summary.novelty, horizon=summary.horizon,
+                         impact=summary.impact)
 
 
 def signal_item_counts(store: Store) -> dict[int, int]:

@@ -91,10 +91,12 @@ def summarise_ratings(rows: list[Rating]) -> RatingSummary:
                          impact=float(statistics.median(r.impact for r in rows)), ratings=rows)
 
 
-def all_rating_summaries(store: Store) -> dict[int, RatingSummary]:
-    """Every rated signal's summary (the signals list shows and filters by it)."""
+def all_rating_summaries(store: Store, until: str | None = None) -> dict[int, RatingSummary]:
+    """Every rated signal's summary (the signals list shows and filters by it); with ``until``, only
+    the ratings given up to then (a digest applies the analysts' input up to the time it is written)."""
     per: dict[int, list[Rating]] = {}
-    for r in store.db.execute("SELECT signal_id, by, novelty, horizon, impact, rated_at FROM ratings"):
+    sql = "SELECT signal_id, by, novelty, horizon, impact, rated_at FROM ratings"
+    for r in store.db.execute(sql + (" WHERE rated_at <= ?" if until else ""), (until,) if until else ()):
         per.setdefault(int(r[0]), []).append(Rating(*r))
     return {sid: summarise_ratings(rows) for sid, rows in per.items()}
 
