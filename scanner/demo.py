@@ -22,9 +22,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from scanner.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "demo" / "data" / "thaigov_sample.jsonl"
@@ -296,6 +299,7 @@ def run_demo(out: Path, weeks: int | None = None, quiet: bool = False) -> int:
                     for line in summary.lines:
                         print(f"   {line}")
             total = store.count_items()
+            password = demo_admin(store)
     if not quiet:
         print()
         print(f"Demo done: {total} items from {len(FEEDS) + 1} sources in {out / 'signals.db'}")
@@ -303,7 +307,24 @@ def run_demo(out: Path, weeks: int | None = None, quiet: bool = False) -> int:
         if reports.exists():
             print(f"Digests: {reports}/ (open {reports / 'index.html'} in a browser)")
         print(f"Try: .venv/bin/scanner --config {out / 'sources.yaml'} status")
+        print(f"Workspace: .venv/bin/scanner --config {out / 'sources.yaml'} serve, then open http://127.0.0.1:8000/ "
+              f"and log in as {DEMO_ADMIN} with the password {password} (made at random for this demo)")
     return code
+
+
+DEMO_ADMIN = "demo-admin"
+
+
+def demo_admin(store: Store) -> str:
+    """An admin account for trying the workspace on the demo database; returns its random password."""
+    import secrets
+
+    from scanner.accounts import add_user
+    from scanner.clock import now_utc
+
+    password = secrets.token_urlsafe(12)
+    add_user(store, DEMO_ADMIN, "admin", password, now_utc(), by="make demo")
+    return password
 
 
 def main(argv: Sequence[str] | None = None) -> None:
