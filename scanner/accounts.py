@@ -39,6 +39,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "review": frozenset({"admin", "curator"}),                   # verdict keep/watch/dismiss with a note
     "rename": frozenset({"admin", "curator"}),
     "merge": frozenset({"admin", "curator"}),
+    "mark": frozenset({"admin", "curator"}),                     # an item "relevant" / "not relevant" (a label)
+    "move": frozenset({"admin", "curator"}),                     # an item to another signal or out (a label)
     "admin": frozenset({"admin"}),                               # accounts
 }
 

@@ -29,6 +29,10 @@ ROUTES: list[tuple[str, str, str, dict[str, str]]] = [
     ("POST", "/signals/1/rename", "rename", {"title": "ThaID everywhere"}),
     ("POST", "/signals/1/rate", "rate", {"novelty": "4", "horizon": "H2", "impact": "3"}),
     ("POST", "/signals/1/comment", "comment", {"text": "seen this at the ministry too"}),
+    ("POST", "/items/3/mark", "mark", {"relevant": "no", "next": "/signals/1"}),
+    ("POST", "/items/3/move", "move", {"to": "2", "next": "/signals/1"}),
+    ("GET", "/submit", "submit", {}),
+    ("POST", "/submit", "submit", {"url": "http://127.0.0.1:1/not-allowed", "why": "partners asked"}),
     ("POST", "/signals/2/merge", "merge", {"into": "1"}),
     ("POST", "/logout", "any", {}),
 ]
@@ -68,7 +72,8 @@ def test_the_table_covers_every_route_of_the_app(ws: Workspace) -> None:
             if method in ("GET", "POST"):
                 have.add((method, route.path))
     walked = {(m, p.replace("/1/", "/{signal_id}/").replace("/2/", "/{signal_id}/")
-               .replace("/signals/1", "/signals/{signal_id}").replace("2025-W12.html", "{name}"))
+               .replace("/signals/1", "/signals/{signal_id}").replace("2025-W12.html", "{name}")
+               .replace("/items/3/", "/items/{item_id}/"))
               for m, p, _, _ in ROUTES}
     assert have - PUBLIC == walked
     assert {a for _, _, a, _ in ROUTES} - {"any"} <= set(ACTIONS)

@@ -38,6 +38,7 @@ from scanner.store import Store
 from scanner.store import signals as db
 from scanner.store import trends as tdb
 from scanner.store.embeddings import load_vectors
+from scanner.store.labels import pinned_items
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ def _track(config: Config, store: Store, embedder: Embedder, window: Window, ite
     tracked = track_signals(ids, [story_of[i] for i in ids], vectors, db.load_assignments(store, ids),
                             db.load_signal_refs(store), db.next_signal_id(store),
                             TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join),
-                            no_split=frozenset(db.analyst_merged(store)))
+                            no_split=frozenset(db.analyst_merged(store)), pinned=pinned_items(store, ids))
     saved = db.save_tracking(store, week=window.week, now=stamp, model=embedder.model_id, born=tracked.born,
                              means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,
                              similarity=tracked.similarity, events=tracked.events, window=window)

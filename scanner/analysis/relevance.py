@@ -34,6 +34,8 @@ import numpy as np
 import yaml
 
 from scanner.analysis.embed import Embedder, item_text, item_vectors
+from scanner.analysis.neighbours import WEIGHT as LABEL_WEIGHT
+from scanner.analysis.neighbours import LabelledNeighbours, load_neighbours
 from scanner.clock import iso, now_utc
 from scanner.config import Config, Topic
 from scanner.errors import RelevanceError
@@ -41,9 +43,11 @@ from scanner.models import Item
 from scanner.normalize import tokenize
 from scanner.store import Store
 from scanner.store.embeddings import load_vectors
+from scanner.store.labels import label_stamp, labelled_relevance, latest_labels
 from scanner.store.novelty import item_novelty
 from scanner.store.relevance import (
     RelevanceRow,
+    apply_label,
     count_relevance,
     indexed_tokens,
     items_needing_relevance,
@@ -219,6 +223,7 @@ class PreparedTopics:
     threshold: float
     calibration: tuple[float, float]
     key: str = ""  # stored in item_relevance.model
+    label_weight: float = LABEL_WEIGHT  # the labelled neighbours' term (``scanner.analysis.neighbours``)
 
     def topic_similarities(self, vector: np.ndarray) -> np.ndarray:
         """Best similarity of ``vector`` to each topic (its Thai or its English description)."""
@@ -324,12 +329,20 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
 
 
-def decide(evidence: Evidence, prepared: PreparedTopics) -> tuple[float, bool, list[str], dict[str, Any]]:
-    """Score, decision, matched topics and the explanation for one item's evidence."""
+def decide(evidence: Evidence, prepared: PreparedTopics, vote: tuple[float, list[dict[str, Any]]] | None = None
+           ) -> tuple[float, bool, list[str], dict[str, Any]]:
+    """Score, decision, matched topics and the explanation for one item's evidence.
+
+    ``vote``: what labelled neighbours say (``scanner.analysis.neighbours``), one more log-odds term."""
     sims = evidence.similarities
     best_sim = float(sims.max()) if len(sims) else 0.0
     terms = compute_terms(best_sim, _keyword_counts(evidence.title_hits), _keyword_counts(evidence.body_hits),
                           prepared)
+    without_labels = sigmoid(sum(terms.values())) >= prepared.threshold
+    neighbours: list[dict[str, Any]] = []
+    if vote is not None and vote[1]:
+        terms["labels"] = prepared.label_weight * vote[0]
+        neighbours = vote[1]
     score = sigmoid(sum(terms.values()))
     relevant = score >= prepared.threshold
     topic_scores: dict[str, float] = {}
@@ -346,7 +359,10 @@ def decide(evidence: Evidence, prepared: PreparedTopics) -> tuple[float, bool, l
         "score": round(score, 4),
         "threshold": prepared.threshold,
         "decision": "kept" if relevant else "left out",
-        "rule": name_rule(terms, relevant, evidence),
+        "rule": name_rule(terms, relevant, evidence) if relevant == without_labels or not neighbours else
+        f"labels: {len(neighbours)} similar item(s) an analyst marked tipped it "
+        f"({'kept' if relevant else 'left out'}; without them: {'kept' if without_labels else 'left out'})",
+        "neighbours": neighbours,
         "terms": {k: round(v, 3) for k, v in terms.items()},
         "similarity": {t.id: round(float(sims[i]), 4) for i, t in enumerate(prepared.topics)},
         "topic_scores": topic_scores,
@@ -406,6 +422,9 @@ def score_relevance(store: Store, config: Config, embedder: Embedder, item_ids: 
     from tqdm import tqdm
 
     prepared = prepare_topics(config, embedder)
+    neighbours = load_neighbours(store, embedder)
+    if len(neighbours):  # a new label rescores the window with it
+        prepared.key += f"+labels{label_stamp(store)}"
     todo = items_needing_relevance(store, prepared.key, item_ids)
     stats = RelevanceStats(scored=len(todo))
     with tqdm(total=len(todo), unit="item", desc="relevance", disable=not progress or not todo,
@@ -418,7 +437,7 @@ def score_relevance(store: Store, config: Config, embedder: Embedder, item_ids: 
             rows = []
             for item, vector in zip(batch, vectors, strict=True):
                 evidence = gather_evidence(item, vector, prepared, indexed.get(item.id))
-                score, relevant, topics, explain = decide(evidence, prepared)
+                score, relevant, topics, explain = decide(evidence, prepared, neighbours.vote(vector, item.id))
                 rows.append(RelevanceRow(item.id, item.content_hash, prepared.key, round(score, 6), relevant, topics,
                                          explain, now))
             save_relevance(store, rows)
@@ -440,7 +459,15 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
     vector = load_vectors(store, embedder.model_id, [item_id])[0]
     if not vector.any():
         vector = embedder.embed([item_text(item)])[0]
-    _score, relevant, _topics, explain = decide(gather_evidence(item, vector, prepared), prepared)
+    neighbours = _read_neighbours(store, embedder)
+    if len(neighbours):
+        prepared.key += f"+labels{label_stamp(store)}"
+    score, relevant, topics, explain = decide(gather_evidence(item, vector, prepared), prepared,
+                                              neighbours.vote(vector, item_id))
+    label = latest_labels(store, "relevance", [item_id]).get(item_id)
+    if label is not None:  # the same rule as the stored decision (``save_relevance``)
+        decided = apply_label(RelevanceRow(item_id, "", "", score, relevant, topics, explain, ""), label)
+        relevant, explain = decided.relevant, decided.explain
     row = load_relevance(store, item_id)
     stored = None
     if row is not None:
@@ -456,14 +483,34 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
             "stored": stored, "novelty": novelty}
 
 
+def _read_neighbours(store: Store, embedder: Embedder) -> LabelledNeighbours:
+    """The labelled neighbours, reading only what is stored (``explain_item`` never writes)."""
+    labels = labelled_relevance(store)
+    ids = sorted(labels)
+    vectors = load_vectors(store, embedder.model_id, ids) if ids else np.zeros((0, 0), np.float32)
+    keep = [k for k, i in enumerate(ids) if vectors.shape[1] and vectors[k].any()]
+    if not keep:
+        return LabelledNeighbours(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
+    return LabelledNeighbours(np.array([ids[k] for k in keep], dtype=np.int64), vectors[keep],
+                              np.array([1.0 if labels[ids[k]] else -1.0 for k in keep], dtype=np.float32))
+
+
 def format_explanation(result: dict[str, Any]) -> str:
     """``explain_item``'s result as text for a person (``scanner items --explain ID``)."""
-    op = ">=" if result["relevant"] else "<"
+    op = ">=" if result["score"] >= result["threshold"] else "<"
     terms = result["terms"]
+    scored = f"score {result['score']:.3f} {op} threshold {result['threshold']:.2f}"
+    label = result.get("label")
+    decision = (f"decision: {result['decision']} (label: marked {label['value'].replace('_', ' ')} by "
+                f"{label['by']} at {label['at'][:16]}; the model alone: {result['model_decision']}, {scored})"
+                if label else f"decision: {result['decision']} ({scored})")
+    neighbours = result.get("neighbours") or []
     lines = [
         f"item {result['item_id']}: {result['title']}",
-        f"decision: {result['decision']} (score {result['score']:.3f} {op} threshold {result['threshold']:.2f})",
+        decision,
         f"why: {result['rule']}",
+        *([f"labelled neighbours (term {terms.get('labels', 0.0):+.2f}): " + ", ".join(
+            f"item {n['item_id']} {n['label']} ({n['similarity']:.2f})" for n in neighbours)] if neighbours else []),
         f"topics: {', '.join(result['topics']) or '(none)'}",
         _describe_stored(result.get("stored")),
         _describe_novelty(result.get("novelty")),

@@ -2,6 +2,10 @@
 
 One pass over the window's stories (unit vectors), given last run's assignments:
 
+0. **Pinned.** An item an analyst moved (``scanner.store.labels``) stays where the analyst put it:
+   in that signal (following merges), or out of all signals. Pinned items take no part in the
+   steps below (they neither vote for their story's signal nor shape a cluster), so a move never
+   drags the rest of a story along, and the engine never moves them back.
 1. **Keep.** A story whose items already belong to a signal stays there (majority of its items;
    ties go to the older signal). Ids and histories therefore survive week after week.
 2. **Assign.** A new story joins the existing signal whose members it is most similar to on
@@ -66,11 +70,14 @@ class TrackResult:
 
 def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray, previous: dict[int, int],
                   signals: list[SignalRef], next_id: int, params: TrackParams | None = None,
-                  no_split: frozenset[int] = frozenset()) -> TrackResult:
+                  no_split: frozenset[int] = frozenset(), pinned: dict[int, int | None] | None = None) -> TrackResult:
     """Assign every window item (``item_ids`` with their ``story_ids`` and unit ``vectors``) to a signal.
 
     ``no_split``: signals never split automatically (an analyst merged them on purpose).
+    ``pinned``: item → the signal an analyst moved it to (``None``: out of all signals).
     """
+    if pinned and any(i in pinned for i in item_ids):
+        return _track_with_pins(item_ids, story_ids, vectors, previous, signals, next_id, params, no_split, pinned)
     p = params or TrackParams()
     result = TrackResult()
     if not item_ids:
@@ -96,6 +103,32 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
             continue
         result.assignment[int(item_id)] = sid
         result.similarity[int(item_id)] = float(vec @ unit_means[sid])
+    return result
+
+
+def _track_with_pins(item_ids: list[int], story_ids: list[int], vectors: np.ndarray, previous: dict[int, int],
+                     signals: list[SignalRef], next_id: int, params: TrackParams | None, no_split: frozenset[int],
+                     pinned: dict[int, int | None]) -> TrackResult:
+    """0. Pinned: track the other items, then place each pinned one where the analyst put it."""
+    free = [k for k, i in enumerate(item_ids) if i not in pinned]
+    result = track_signals([item_ids[k] for k in free], [story_ids[k] for k in free], vectors[free], previous,
+                           signals, next_id, params, no_split)
+    absorbed = dict(result.merged)
+    known = {s.id for s in signals} | set(result.born)
+    for item_id, vec in zip(item_ids, vectors, strict=True):
+        if item_id not in pinned:
+            continue
+        sid = pinned[item_id]
+        seen: set[int] = set()
+        while sid is not None and sid in absorbed and sid not in seen:  # the engine merged it this run
+            seen.add(sid)
+            sid = absorbed[sid]
+        if sid is None or sid not in known:
+            continue  # moved out (or into a signal that is gone): in no signal
+        mean = result.means.get(sid)
+        norm = float(np.linalg.norm(mean)) if mean is not None else 0.0
+        result.assignment[item_id] = sid
+        result.similarity[item_id] = float(vec @ mean) / norm if norm else 0.0
     return result
 
 

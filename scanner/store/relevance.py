@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from scanner.models import Item
 from scanner.normalize import split_tokens
 from scanner.store import ITEM_COLUMNS, Store, chunked, placeholders, select_items
+from scanner.store.labels import Label, latest_labels
 
 
 @dataclass
@@ -52,12 +53,33 @@ def indexed_tokens(store: Store, item_ids: Sequence[int]) -> dict[int, tuple[str
 
 
 def save_relevance(store: Store, rows: Sequence[RelevanceRow]) -> None:
-    """Write one batch of relevance rows in one transaction (replacing older rows of those items)."""
+    """Write one batch of relevance rows in one transaction (replacing older rows of those items).
+
+    The one place an analyst's relevance mark (``scanner.store.labels``) overrides the model: an
+    item with a label is stored as the label says, and its explanation says who decided it."""
+    labels = latest_labels(store, "relevance", [r.item_id for r in rows])
+    rows = [apply_label(r, labels[r.item_id]) if r.item_id in labels else r for r in rows]
     with store.transaction():
         store.db.table("item_relevance").insert_all(
             ({**asdict(r), "relevance": float(r.relevance), "relevant": int(r.relevant),
               "topics": json.dumps(r.topics, ensure_ascii=False), "explain": json.dumps(r.explain, ensure_ascii=False)}
              for r in rows), replace=True)
+
+
+def apply_label(row: RelevanceRow, label: Label) -> RelevanceRow:
+    """``row`` as the analyst's ``label`` decides it (the model's own decision stays in the explanation)."""
+    explain = {**row.explain, "model_decision": row.explain.get("decision"),
+               "label": {"value": label.value, "by": label.by, "at": label.at}}
+    explain["decision"] = "kept" if label.relevant else "left out"
+    explain["rule"] = f"label: marked {label.value.replace('_', ' ')} by {label.by}"
+    topics = row.topics
+    if label.relevant and not topics:
+        scores = explain.get("topic_scores") or {}
+        topics = [max(scores, key=lambda k: scores[k])] if scores else []
+    if not label.relevant:
+        topics = []
+    explain["topics"] = topics
+    return replace(row, relevant=label.relevant, topics=topics, explain=explain)
 
 
 def load_relevance(store: Store, item_id: int) -> RelevanceRow | None:

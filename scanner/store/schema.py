@@ -438,6 +438,42 @@ def m012_workspace(db: sqlite_utils.Database) -> None:
     )
 
 
+def m014_labels(db: sqlite_utils.Database) -> None:
+    """What analysts taught the engine about items (``scanner.store.labels``): one row per mark, move
+    or submission, never rewritten; the latest row of an item and kind is the one that counts."""
+    db.executescript(
+        """
+        CREATE TABLE item_labels (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            kind TEXT NOT NULL CHECK (kind IN ('relevance', 'signal')),
+            value TEXT NOT NULL,                       -- relevance: relevant | not_relevant; signal: an id | out
+            by TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX item_labels_item ON item_labels(item_id, kind, id);
+        """
+    )
+
+
+def m015_ftss(db: sqlite_utils.Database) -> None:
+    """Where each signal was published in UNDP's Future Trends and Signals System (``scanner publish
+    ftss``): the remote id per signal and FTSS address, so a re-publish updates instead of duplicating.
+    No token is ever stored."""
+    db.executescript(
+        """
+        CREATE TABLE ftss_signals (
+            signal_id INTEGER NOT NULL REFERENCES signals(id),
+            base_url TEXT NOT NULL,                    -- the FTSS API address it was published to
+            remote_id INTEGER NOT NULL,                -- FTSS's id of the signal
+            published_at TEXT NOT NULL,                -- first POST
+            updated_at TEXT NOT NULL,                  -- latest POST or PUT
+            PRIMARY KEY (signal_id, base_url)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -452,6 +488,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m011_item_novelty,  # readers select it (export items, the digest, items --explain): not in READERS_DO_NOT_NEED
     m012_workspace,  # only `scanner serve` and `scanner users` read it, and they open the database to write
     m013_deliveries,  # `scanner status` selects it: not in READERS_DO_NOT_NEED
+    m014_labels,  # `items --explain` and the item pages read it: not in READERS_DO_NOT_NEED
+    m015_ftss,  # only `scanner publish ftss` reads it
 ]
 
 # Migrations that only add what readers never select (an index, a column written by the engine, a
@@ -460,5 +498,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 # the database).
 READERS_DO_NOT_NEED = frozenset({
     "m004_signal_events_by", "m005_index_items_by_source_and_date", "m006_index_weekly_rows_by_week",
-    "m007_items_body_dropped", "m009_digest_records", "m012_workspace",
+    "m007_items_body_dropped", "m009_digest_records", "m012_workspace", "m015_ftss",
 })

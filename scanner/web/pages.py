@@ -33,6 +33,7 @@ from scanner.normalize import http_url
 from scanner.status import source_status, status_table
 from scanner.store.audit import audit_rows
 from scanner.store.exports import signal_item_counts, signal_records
+from scanner.store.labels import latest_labels, mark_item, move_item
 from scanner.store.ratings import (
     HORIZONS,
     add_comment,
@@ -51,7 +52,9 @@ from scanner.store.reviews import (
     reviews_by_signal,
     summarise_reviews,
 )
+from scanner.store.signals import load_assignments
 from scanner.store.workspace import latest_analysis_as_of
+from scanner.submit import SOURCE_ID, submit_url
 from scanner.web import i18n
 from scanner.web.auth import (
     SESSION_COOKIE,
@@ -247,10 +250,12 @@ def signal_page_data(store: Any, signal_id: int) -> dict[str, Any]:
                              colour=STATE_COLOURS.get(record["state"], "#0072B2"))
     reviews = list_reviews(store, signal_id)
     latest = weeks[-1] if weeks else None
+    members = [m["id"] for m in record["items"]]
     return {"s": record, "events": events, "chart": Markup(chart), "reviews": reviews,
             "summary": summarise_reviews(reviews), "ratings": signal_ratings(store, signal_id),
-            "comments": signal_comments(store, signal_id), "audit": audit_rows(store, [f"signal:{signal_id}"]),
-            "latest": latest, "weeks": weeks}
+            "comments": signal_comments(store, signal_id),
+            "audit": audit_rows(store, [f"signal:{signal_id}", *(f"item:{i}" for i in members)]),
+            "marks": latest_labels(store, "relevance", members), "latest": latest, "weeks": weeks}
 
 
 @router.get("/signals/{signal_id}", response_class=HTMLResponse)
@@ -300,12 +305,31 @@ def comment(request: Request, signal_id: int, store: StoreDep, actor: Annotated[
     return back_to(f"/signals/{signal_id}")
 
 
+@router.post("/items/{item_id}/mark")
+def mark(request: Request, item_id: int, store: StoreDep, actor: Annotated[Actor, Depends(require("mark"))],
+         form: FormDep) -> Response:
+    value = form.get("relevant", "")
+    if value not in ("yes", "no"):
+        raise UsageError("relevant must be yes or no")
+    mark_item(store, item_id, value == "yes", now_of(request), by=actor.name)
+    return back_to(local_path(form.get("next"), "/items"))
+
+
+@router.post("/items/{item_id}/move")
+def move(request: Request, item_id: int, store: StoreDep, actor: Annotated[Actor, Depends(require("move"))],
+         form: FormDep) -> Response:
+    to = form.get("to", "")
+    move_item(store, item_id, None if to == "out" else as_int(to, "the signal to move to"), now_of(request),
+              config_of(request).settings.timezone, by=actor.name)
+    return back_to(local_path(form.get("next"), "/items"))
+
+
 # ---------------------------------------------------------------------------------------------- items, sources, digests
 
 
 @router.get("/items", response_class=HTMLResponse)
 def items_page(request: Request, store: StoreDep, actor: Annotated[Actor, Depends(require("read"))],
-               search: str = "", source: str = "", since: str = "", until: str = "") -> Response:
+               search: str = "", source: str = "", since: str = "", until: str = "", submitted: str = "") -> Response:
     def day(text: str, plus: int = 0) -> str | None:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return None
@@ -318,9 +342,27 @@ def items_page(request: Request, store: StoreDep, actor: Annotated[Actor, Depend
         row = load_relevance(store, it.id)
         why[it.id] = row
     sources = [r.id for r in store.source_rows()]
+    ids = [it.id for it in items]
+    signals = signal_records(store, with_members=False)[:500]
     return render(request, "items.html.j2", {"items": items, "why": why, "sources": sources,
+                                             "marks": latest_labels(store, "relevance", ids),
+                                             "placed": load_assignments(store, ids), "signals": signals,
+                                             "submitted": submitted,
                                              "f": {"search": search, "source": source, "since": since,
                                                    "until": until}})
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_page(request: Request, actor: Annotated[Actor, Depends(require("submit"))]) -> Response:
+    return render(request, "submit.html.j2", {})
+
+
+@router.post("/submit")
+def submit(request: Request, store: StoreDep, actor: Annotated[Actor, Depends(require("submit"))],
+           form: FormDep) -> Response:
+    done = submit_url(config_of(request), store, form.get("url", ""), form.get("why", ""), actor.name,
+                      now_of(request), tags=form.get("tags", ""), client=getattr(request.app.state, "http", None))
+    return back_to(f"/items?source={SOURCE_ID}&submitted={done.item_id}")
 
 
 @router.get("/sources", response_class=HTMLResponse)
