@@ -40,8 +40,9 @@ class ResponseTooLargeError(FetchError):
 class HTTPStatusError(FetchError):
     """The server answered with an error status (after retries)."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, body: bytes = b"") -> None:
         self.status = status
+        self.body = body  # the start of the error response (an API's JSON error detail)
         super().__init__(message)
 
 
@@ -78,3 +79,7 @@ class LockedError(ScannerError):
     """Another scanner process holds the database lock."""
 
     exit_code = 4
+
+
+class PublishError(ScannerError):
+    """Some signals could not be published to another system (FTSS); each one's reason was printed."""

@@ -207,6 +207,14 @@ def export_signals_xlsx(store: Store, path: str, tz: str, include_merged: bool =
     return write_workbook(path, "signals", SIGNAL_SHEET, rows, tz)
 
 
+def export_signals_ftss(store: Store, config: Config, verdict: str = "keep") -> str:
+    """``export signals --format ftss``: the signals with analysts' verdict ``verdict`` as FTSS signal
+    bodies (``scanner.ftss``), a JSON list."""
+    from scanner.ftss import build_payloads
+
+    return to_json([s.payload for s in build_payloads(store, config, verdict)]) + "\n"
+
+
 def _example_url(record: SignalRecord) -> str | None:
     """The link of the signal's most representative member (highest similarity) that has an http(s) one."""
     members = sorted(record["items"], key=lambda m: -(m["similarity"] or 0.0))

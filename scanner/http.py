@@ -271,26 +271,36 @@ class HttpClient:
 
     def post_json(self, url: str, body: bytes, *, label: str, retries: int = 3, secret: bool = False,
                   deadline: Deadline | None = None) -> HttpResponse:
-        """POST ``body`` (UTF-8 JSON) to a webhook at ``url`` within ``deadline`` (default: five times
-        ``timeout``); raise ``FetchError`` (or a subclass) on any failure.
+        """POST ``body`` to a webhook: ``send_json`` with method POST."""
+        return self.send_json("POST", url, body, label=label, retries=retries, secret=secret, deadline=deadline)
+
+    def send_json(self, method: str, url: str, body: bytes | None, *, label: str, retries: int = 3,
+                  secret: bool = False, deadline: Deadline | None = None, headers: dict[str, str] | None = None,
+                  secrets: tuple[str, ...] = ()) -> HttpResponse:
+        """Send ``body`` (UTF-8 JSON; ``None`` for a GET) to ``url`` with ``method`` (POST, PUT or GET)
+        and extra ``headers`` within ``deadline`` (default: five times ``timeout``); raise
+        ``FetchError`` (or a subclass; ``HTTPStatusError`` carries the start of the error body) on any
+        failure.
 
         The address policy (``settings.allow_hosts``), timeouts and back-off are those of ``get``;
         429, 5xx and lost connections are retried up to ``retries`` times (a webhook may then see a
         message twice, which beats not at all). robots.txt and the per-host delay do not apply (this
         is not crawling) and redirects are not followed. Error messages name ``label``, never the URL;
-        with ``secret`` the URL is also kept out of urllib3's log lines.
+        with ``secret`` the URL is also kept out of urllib3's log lines. ``secrets`` (an API token sent
+        in ``headers``) are cut out of every message and log line.
         """
         if http_url(url) is None:
             raise FetchError(f"{label}: the webhook address is not an http(s) URL")
         deadline = deadline or Deadline.after(5 * self.timeout)
-        hidden = _secret_forms(url) if secret else []
+        hidden = (_secret_forms(url) if secret else []) + [s for s in secrets if s]
         _REDACT.secrets.update(hidden)
         session = requests.Session()
-        session.headers.update({"User-Agent": self.user_agent, "Content-Type": "application/json; charset=utf-8"})
+        session.headers.update({"User-Agent": self.user_agent, "Content-Type": "application/json; charset=utf-8",
+                                "Accept": "application/json", **(headers or {})})
         adapter = _GuardedAdapter(max_retries=_CappedRetry(
             total=retries, connect=retries, read=retries, status=retries, other=0, redirect=0,
             backoff_factor=self.backoff, backoff_max=30, status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"POST"}), respect_retry_after_header=True, raise_on_status=False,
+            allowed_methods=frozenset({"POST", "PUT", "GET"}), respect_retry_after_header=True, raise_on_status=False,
             raise_on_redirect=False))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -298,24 +308,25 @@ class HttpClient:
         try:
             with guarded(self.allow_hosts, deadline, label) as active:
                 try:
-                    return self._post(session, url, body, label, started)
+                    return self._post(session, url, body, label, started, method, hidden)
                 except FetchError:
                     if not active.expired:
                         raise
                 except Exception as e:  # whatever the libraries raise: this delivery failed
                     if not active.expired:
                         raise FetchError(f"{label}: unexpected {e.__class__.__name__} while posting: "
-                                         f"{_redact(str(e), [url, *_secret_forms(url)])[:200]}") from None
+                                         f"{_redact(str(e), [url, *_secret_forms(url), *hidden])[:200]}") from None
             raise deadline.spent(label)
         finally:
             session.close()
             _REDACT.secrets.difference_update(hidden)
 
-    def _post(self, session: requests.Session, url: str, body: bytes, label: str, started: float) -> HttpResponse:
-        forms = [url, *_secret_forms(url)]
+    def _post(self, session: requests.Session, url: str, body: bytes | None, label: str, started: float,
+              method: str = "POST", hidden: list[str] | None = None) -> HttpResponse:
+        forms = [url, *_secret_forms(url), *(hidden or [])]
         try:
-            resp = session.post(url, data=body, timeout=(min(self.timeout, 10.0), self.timeout),
-                                allow_redirects=False, stream=True)
+            resp = session.request(method, url, data=body, timeout=(min(self.timeout, 10.0), self.timeout),
+                                   allow_redirects=False, stream=True)
         except requests.exceptions.RetryError as e:
             raise FetchError(f"{label}: gave up after retries: {_redact(_reason(e), forms)}") from None
         except requests.Timeout:
@@ -333,7 +344,7 @@ class HttpClient:
             if resp.status_code >= 400:
                 detail = f": {_redact(text, forms)}" if text else ""
                 raise HTTPStatusError(f"{label}: HTTP {resp.status_code} {resp.reason or ''}".rstrip() + detail,
-                                      resp.status_code)
+                                      resp.status_code, _redact(content.decode("utf-8", "replace"), forms).encode())
             return self._response(label, resp, content, started)
         finally:
             resp.close()

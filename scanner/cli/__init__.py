@@ -130,6 +130,7 @@ def main() -> None:
 from scanner.cli import analysis as _analysis  # noqa: E402,F401
 from scanner.cli import collect as _collect  # noqa: E402,F401
 from scanner.cli import digest as _digest  # noqa: E402,F401
+from scanner.cli import publish as _publish  # noqa: E402,F401
 from scanner.cli import schedule as _schedule  # noqa: E402,F401
 from scanner.cli import serve as _serve  # noqa: E402,F401
 from scanner.cli import sources as _sources  # noqa: E402,F401

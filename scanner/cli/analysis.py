@@ -18,6 +18,7 @@ from scanner.export import (
     export_items,
     export_items_xlsx,
     export_signals,
+    export_signals_ftss,
     export_signals_xlsx,
     export_trends,
     list_signals,
@@ -169,15 +170,29 @@ def _spreadsheet_args(fmt: str, output: str | None, excel: bool) -> None:
 
 
 @export_group.command("signals")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "ftss"]), default="json",
+              show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Also export merged signals.")
+@click.option("--verdict", type=click.Choice(["keep", "watch", "all"]), default=None,
+              help="With --format ftss: the signals with this analysts' verdict (default keep; all: every signal).")
 @OUTPUT
 @EXCEL
 @click.pass_obj
-def export_signals_cmd(app: App, fmt: str, show_all: bool, output: str | None, excel: bool) -> None:
+def export_signals_cmd(app: App, fmt: str, show_all: bool, verdict: str | None, output: str | None,
+                       excel: bool) -> None:
     """Every signal with keywords, tags, weekly scores and member items (JSON), or one row each (CSV, or
-    an Excel workbook with --format xlsx --output FILE.xlsx)."""
+    an Excel workbook with --format xlsx --output FILE.xlsx).
+
+    --format ftss: the signals analysts kept, as the JSON bodies UNDP's Future Trends and Signals
+    System takes (what `scanner publish ftss` sends).
+    """
     _spreadsheet_args(fmt, output, excel)
+    if verdict is not None and fmt != "ftss":
+        raise UsageError("--verdict goes with --format ftss")
+    if fmt == "ftss":
+        with app.open_store(readonly=True) as store:
+            write_text(export_signals_ftss(store, app.config, verdict or "keep"), output)
+        return
     with app.open_store(readonly=True) as store:
         if fmt == "xlsx" and output:
             n = export_signals_xlsx(store, output, app.config.settings.timezone, include_merged=show_all)

@@ -539,12 +539,31 @@ class DigestConfig(Strict):
         return v
 
 
+class FtssConfig(Strict):
+    """``ftss``: how signals read in UNDP's Future Trends and Signals System (``scanner export signals
+    --format ftss``, ``scanner publish ftss``). The API address and token are given on the command line
+    and in an environment variable, never here."""
+
+    created_unit: str = Field(default="UNDP Thailand Accelerator Lab", min_length=1, max_length=200)
+    location: str = Field(default="Thailand", min_length=1, max_length=200)
+    language: Literal["en", "th"] = "en"  # of the description FTSS shows (keywords lead in it too)
+
+    @field_validator("created_unit", "location")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        v = " ".join(v.split())
+        if not v:
+            raise ValueError("is empty: write the unit's name as FTSS should show it, or leave the line out")
+        return v
+
+
 class Config(Strict):
     settings: Settings = Field(default_factory=Settings)
     sources: list[SourceConfig] = Field(default_factory=list)
     topics: list[Topic] = Field(default_factory=list)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    ftss: FtssConfig = Field(default_factory=FtssConfig)
 
     # Not part of the file: where it was loaded from, to resolve relative paths.
     path: Path | None = Field(default=None, exclude=True)
