@@ -1,6 +1,7 @@
 """The workspace as an analyst uses it, in headless Chromium against a live server on 127.0.0.1:
-log in, open this week, open a signal, mark it watch with a note, rate it, merge two signals, log
-out. No console errors, and no request leaves the server."""
+log in, open this week, open a signal, mark it watch with a note, rate it, merge two signals,
+submit a page (served by a second local server), log out. No console errors, and no request of the
+browser leaves the workspace."""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def live(base: Path, tmp_path: Path) -> Iterator[tuple[str, Any]]:
     from tests.web_support import make_workspace
 
     ws = make_workspace(base, tmp_path)
+    settings = ws.config.settings.model_copy(update={"allow_hosts": ["127.0.0.1"], "per_host_delay": 0.0,
+                                                     "timeout": 5.0})  # the submitted page is on 127.0.0.1 too
+    ws.app.state.config = ws.config.model_copy(update={"settings": settings})
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(ws.app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -65,23 +69,41 @@ def console_errors(driver: Any) -> list[str]:
 
 
 def submit(driver: Any, action: str) -> None:
-    """Click the form's button and wait for the page it leads to."""
+    """Submit the form with its button, as a click does (validation, the button's name), and wait
+    until the next page has loaded: the old document carries a mark the new one lacks."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     button = driver.find_element(By.CSS_SELECTOR, f'form[action$="{action}"] button[type="submit"]')
-    button.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(button))
+    driver.execute_script("window.__before_submit = true; arguments[0].form.requestSubmit(arguments[0]);", button)
+
+    def loaded(d: Any) -> bool:
+        try:
+            return bool(d.execute_script(
+                "return window.__before_submit === undefined && document.readyState === 'complete'"))
+        except WebDriverException:  # between the two documents
+            return False
+
+    WebDriverWait(driver, 30).until(loaded)
 
 
-def test_an_analysts_session_in_chromium(live: tuple[str, Any], tmp_path: Path) -> None:
+ARTICLE = """<!DOCTYPE html><html lang="th"><head><meta charset="utf-8"><title>ThaID ขยายบริการ</title></head>
+<body><article><h1>ThaID ขยายบริการทุกหน่วยงาน</h1>
+<p>กรมการปกครองประกาศขยายบริการแอปพลิเคชัน ThaID ให้ประชาชนยืนยันตัวตนทางดิจิทัลได้ที่หน่วยงานรัฐทุกแห่ง
+ตั้งแต่เดือนหน้า โดยไม่ต้องใช้สำเนาบัตรประชาชนอีกต่อไป ซึ่งจะช่วยลดเอกสารและเวลาการติดต่อราชการ</p>
+<p>ระบบนี้เชื่อมโยงกับบริการภาครัฐออนไลน์กว่าสองร้อยบริการ และจะเพิ่มขึ้นอีกภายในปีนี้</p></article></body></html>"""
+
+
+def test_an_analysts_session_in_chromium(live: tuple[str, Any], tmp_path: Path, httpserver: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     from tests.web_support import PASSWORDS
 
     url, ws = live
+    httpserver.expect_request("/news/thaid").respond_with_data(ARTICLE, content_type="text/html; charset=utf-8")
+    page = httpserver.url_for("/news/thaid")
     with ws.store() as store:
         first, second = (int(r[0]) for r in store.db.execute(
             "SELECT id FROM signals WHERE status = 'active' ORDER BY id LIMIT 2"))
@@ -112,6 +134,10 @@ def test_an_analysts_session_in_chromium(live: tuple[str, Any], tmp_path: Path) 
         driver.get(f"{url}/signals/{second}")
         Select(driver.find_element(By.NAME, "into")).select_by_value(str(first))
         submit(driver, "/merge")
+        driver.get(f"{url}/submit")
+        driver.find_element(By.NAME, "url").send_keys(page)
+        driver.find_element(By.NAME, "why").send_keys("ThaID ใช้ได้ทุกหน่วยงาน: the digital ID reaches every office")
+        submit(driver, "/submit")
         submit(driver, "/logout")
         driver.get(f"{url}/signals/{first}")
         assert "/login" in driver.current_url  # signed out
@@ -129,6 +155,8 @@ def test_an_analysts_session_in_chromium(live: tuple[str, Any], tmp_path: Path) 
         assert store.query("SELECT merged_into FROM signals WHERE id = ?", [second]) == [{"merged_into": first}]
         actions = {r["action"] for r in store.query("SELECT action FROM audit WHERE by = 'curator'")}
         assert {"review", "rate", "merge"} <= actions
+        (item,) = store.query("SELECT url, title, source_id FROM items WHERE source_id = 'submissions'")
+        assert item["url"] == page and item["title"].startswith("ThaID")
     for p in shots:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -141,6 +169,7 @@ def save_screens(driver: Any, url: str, folder: Path) -> list[Path]:
     for name, width, height in (("desktop", 1280, 1800), ("phone", 390, 1800)):
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
+        driver.get("about:blank")  # the override may reload the page: let it settle on a blank one first
         driver.get(url)
         shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
