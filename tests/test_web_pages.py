@@ -174,3 +174,23 @@ def test_scraped_and_typed_text_never_comes_alive(ws: Workspace) -> None:
     assert "javascript:" not in re.sub(r">[^<]*<", "><", page).lower()  # no link carries it
     api = curator.get(f"/api/signals/{sid}")
     assert api.headers["content-type"].startswith("application/json")
+
+
+def test_the_signal_page_says_why_it_has_its_state_in_the_digests_words(ws: Workspace) -> None:
+    """The state's reasons, with the counts of its last weeks, in the one wording the digest uses."""
+    from markupsafe import escape
+
+    from scanner.digest.prose import state_sentence
+
+    viewer = ws.login("viewer")
+    with ws.store() as store:
+        rows = store.query("SELECT week, items, sources FROM signal_weeks WHERE signal_id = 1 ORDER BY week")
+        state = store.query("SELECT state, last_seen FROM signals WHERE id = 1")[0]
+        total = store.query("SELECT count(*) AS n FROM signal_items WHERE signal_id = 1")[0]["n"]
+    spark = [r["items"] for r in rows[-26:]][-12:]
+    expected = state_sentence(state["state"], sum(spark[-4:]), spark, total, rows[-1]["items"],
+                              f"{rows[-1]['sources']} source" + ("s" if rows[-1]["sources"] != 1 else ""),
+                              state["last_seen"], ws.config.analysis.fading_weeks)
+    page = viewer.get("/signals/1").text
+    assert f'<p class="why">{escape(expected)}</p>' in page
+    assert viewer.get("/api/signals/1").json()["why"] == expected

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from scanner.store.exports import signal_records
 from scanner.web.auth import Actor, StoreDep, require
-from scanner.web.pages import signal_page_data, signal_rows
+from scanner.web.pages import config_of, signal_page_data, signal_rows
 
 router = APIRouter(prefix="/api")
 
@@ -36,11 +36,11 @@ def api_signals(store: StoreDep, actor: Reader, state: str = "", tag: str = "", 
 
 
 @router.get("/signals/{signal_id}")
-def api_signal(signal_id: int, store: StoreDep, actor: Reader) -> dict[str, Any]:
+def api_signal(request: Request, signal_id: int, store: StoreDep, actor: Reader) -> dict[str, Any]:
     """One signal: its record (keywords, tags, weekly scores, members), events, verdicts, ratings and audit."""
     if not signal_records(store, ids=[signal_id], with_members=False):
         raise HTTPException(status_code=404, detail=f"no signal with id {signal_id}")
-    data = signal_page_data(store, signal_id)
+    data = signal_page_data(store, signal_id, config_of(request).analysis.fading_weeks)
     data.pop("chart")
     data.pop("latest")
     data.pop("weeks")

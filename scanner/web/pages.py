@@ -18,14 +18,14 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner import accounts
-from scanner.analysis.score import STATES
+from scanner.analysis.score import RECENT_WEEKS, STATES
 from scanner.clock import iso, last_complete_week, parse_iso
 from scanner.config import Config
 from scanner.digest import SITE_TITLE
 from scanner.digest.build import build_digest
 from scanner.digest.charts import render_sparkline
 from scanner.digest.feed import list_digests
-from scanner.digest.prose import pct
+from scanner.digest.prose import pct, plural, state_sentence
 from scanner.digest.render import STATE_COLOURS, render_card_sparkline, render_chart_svgs
 from scanner.errors import UsageError
 from scanner.export import show_signal
@@ -240,7 +240,7 @@ def signals_page(request: Request, store: StoreDep, actor: Annotated[Actor, Depe
         "f": {"state": state, "tag": tag, "verdict": verdict, "q": q, "rated": rated, "sort": sort, "all": all}})
 
 
-def signal_page_data(store: Any, signal_id: int) -> dict[str, Any]:
+def signal_page_data(store: Any, signal_id: int, fading_weeks: int = 6) -> dict[str, Any]:
     found = show_signal(store, signal_id)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no signal with id {signal_id}")
@@ -251,7 +251,11 @@ def signal_page_data(store: Any, signal_id: int) -> dict[str, Any]:
     reviews = list_reviews(store, signal_id)
     latest = weeks[-1] if weeks else None
     members = [m["id"] for m in record["items"]]
-    return {"s": record, "events": events, "chart": Markup(chart), "reviews": reviews,
+    spark = [w.items for w in weeks[-12:]]
+    why = state_sentence(record["state"], sum(spark[-RECENT_WEEKS:]), spark, len(record["items"]),
+                         latest.items if latest else 0, plural(latest.sources if latest else 0, "source"),
+                         record["last_seen"], fading_weeks) if weeks else ""
+    return {"s": record, "events": events, "chart": Markup(chart), "reviews": reviews, "why": why,
             "summary": summarise_reviews(reviews), "ratings": signal_ratings(store, signal_id),
             "comments": signal_comments(store, signal_id),
             "audit": audit_rows(store, [f"signal:{signal_id}", *(f"item:{i}" for i in members)]),
@@ -261,7 +265,7 @@ def signal_page_data(store: Any, signal_id: int) -> dict[str, Any]:
 @router.get("/signals/{signal_id}", response_class=HTMLResponse)
 def signal_page(request: Request, signal_id: int, store: StoreDep,
                 actor: Annotated[Actor, Depends(require("read"))]) -> Response:
-    data = signal_page_data(store, signal_id)
+    data = signal_page_data(store, signal_id, config_of(request).analysis.fading_weeks)
     others = [r for r in signal_records(store, with_members=False) if r["id"] != signal_id]
     return render(request, "signal.html.j2", {**data, "verdicts": VERDICTS, "horizons": HORIZONS,
                                               "others": others[:500]})
