@@ -168,6 +168,12 @@ def signal_text(record: SignalRecord) -> list[str]:
     lines.append(f"  topics: {', '.join(record['topics']) or '-'}")
     trend = record["trend"]
     lines.append(f"  trend: {trend['id']} {trend['name']}" if trend else "  trend: -")
+    r = record["ratings"]
+    if r["raters"] and r["novelty"] is not None and r["impact"] is not None:
+        lines.append(f"  ratings ({r['raters']} rater{'s' if r['raters'] != 1 else ''}, medians): novelty "
+                     f"{r['novelty']:g} of 5, horizon {r['horizon']}, impact {r['impact']:g} of 3")
+    else:
+        lines.append("  ratings: -")
     lines.extend(f"  {group}: {', '.join(tag_label(t) for t in tags) or '-'}" for group, tags in record["tags"].items())
     return lines
 

@@ -365,4 +365,9 @@ def test_ratings_show_as_medians_in_the_digest_and_the_exports(history: Any, tmp
     assert records[ai]["ratings"] == {"raters": 3, "novelty": 4.0, "horizon": "H2", "impact": 2.0}  # all, now
     assert records[info["signals"]["semi"]]["ratings"]["raters"] == 0
     header = export_signals(store, "csv").splitlines()[0]
+    from scanner.export import show_signal, signal_text
+
+    found = show_signal(store, ai)
+    assert found is not None
+    assert "  ratings (3 raters, medians): novelty 4 of 5, horizon H2, impact 2 of 3" in signal_text(found[0])
     assert header.split(",")[-4:] == ["raters", "novelty_rating", "horizon", "impact"] == SIGNAL_CSV_COLUMNS[-4:]
