@@ -283,21 +283,28 @@ def _store_assignment(conn: sqlite3.Connection, assignment: dict[int, int], simi
     return len(moved)
 
 
-def record_events(conn: sqlite3.Connection, week: str, now: str, events: Sequence[SignalEvent]) -> None:
-    """The one way events are written, inside the caller's transaction.
+# the event tables of the two levels, and the column naming the signal or trend an event is about
+EVENT_TABLES = {"signal": ("signal_events", "signal_id"), "trend": ("trend_events", "trend_id")}
+
+
+def record_events(conn: sqlite3.Connection, week: str, now: str, events: Sequence[SignalEvent],
+                  level: str = "signal") -> None:
+    """The one way events are written, inside the caller's transaction, for signals or (``level``
+    ``"trend"``, ``SignalEvent.signal_id`` holding the trend's id) for trends.
 
     What the engine finds (``by == ENGINE``) describes a week, so a signal has at most one event of a
     kind per week: re-running the week keeps the first record and adds nothing. An analyst's act
-    (merge, rename) is an entry in the audit trail: each one is kept.
+    (merge, rename, move) is an entry in the audit trail: each one is kept.
     """
+    table, key = EVENT_TABLES[level]
     for e in events:
         if e.by == ENGINE and conn.execute(
-            "SELECT 1 FROM signal_events WHERE week = ? AND signal_id = ? AND event = ? AND by = ?",
+            f"SELECT 1 FROM {table} WHERE week = ? AND {key} = ? AND event = ? AND by = ?",
             (week, e.signal_id, e.event, ENGINE),
         ).fetchone():
             continue
         conn.execute(
-            "INSERT INTO signal_events (signal_id, week, event, detail, created_at, by) VALUES (?,?,?,?,?,?)",
+            f"INSERT INTO {table} ({key}, week, event, detail, created_at, by) VALUES (?,?,?,?,?,?)",
             (e.signal_id, week, e.event, json.dumps(e.detail, ensure_ascii=False, sort_keys=True), now, e.by),
         )
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from scanner.clock import iso, iso_week
 from scanner.errors import UsageError
-from scanner.models import ENGINE, SignalEvent, SignalLabel, SignalUpdate
+from scanner.models import SignalEvent, SignalLabel, SignalUpdate
 from scanner.store import Store, chunked, load_json, placeholders
-from scanner.store.signals import SignalRef, follow_merges, merged_into_map
+from scanner.store.signals import SignalRef, follow_merges, merged_into_map, record_events
 
 
 @dataclass
@@ -102,22 +102,7 @@ def save_trend_tracking(store: Store, *, week: str, now: str, model: str, signal
                          chunk)
         conn.execute("DELETE FROM signal_trends WHERE signal_id IN (SELECT id FROM signals WHERE merged_into IS NOT "
                      "NULL)")
-        record_trend_events(conn, week, now, events)
-
-
-def record_trend_events(conn: sqlite3.Connection, week: str, now: str, events: Sequence[SignalEvent]) -> None:
-    """As ``scanner.store.signals.record_events``: the engine's events once per trend, kind and week;
-    every analyst's act kept. (``SignalEvent.signal_id`` holds the trend's id.)"""
-    for e in events:
-        if e.by == ENGINE and conn.execute(
-            "SELECT 1 FROM trend_events WHERE week = ? AND trend_id = ? AND event = ? AND by = ?",
-            (week, e.signal_id, e.event, ENGINE),
-        ).fetchone():
-            continue
-        conn.execute(
-            "INSERT INTO trend_events (trend_id, week, event, detail, created_at, by) VALUES (?,?,?,?,?,?)",
-            (e.signal_id, week, e.event, json.dumps(e.detail, ensure_ascii=False, sort_keys=True), now, e.by),
-        )
+        record_events(conn, week, now, events, level="trend")
 
 
 def save_trend_labels(store: Store, labels: Sequence[SignalLabel], now: str) -> None:
@@ -162,7 +147,7 @@ def save_trend_scores(store: Store, *, weeks: Sequence[str], rows: Sequence[Tren
             "UPDATE trends SET state = ?, status = ?, first_seen = ?, last_seen = ?, updated_at = ? "
             "WHERE id = ? AND merged_into IS NULL",
             [(u.state, u.status, u.first_seen, u.last_seen, now, u.id) for u in updates])
-        record_trend_events(conn, week, now, events)
+        record_events(conn, week, now, events, level="trend")
 
 
 # --------------------------------------------------------------------------- analysts
@@ -195,7 +180,7 @@ def move_signal(store: Store, signal_id: int, trend_id: int, now: datetime, tz: 
         events = [SignalEvent(trend_id, "moved", {"signal": signal_id, "from": before, "to": trend_id}, by=by)]
         if before is not None and before != trend_id:
             events.append(SignalEvent(before, "moved", {"signal": signal_id, "from": before, "to": trend_id}, by=by))
-        record_trend_events(conn, week, iso(now), events)
+        record_events(conn, week, iso(now), events, level="trend")
     return before
 
 
@@ -210,8 +195,8 @@ def rename_trend(store: Store, trend_id: int, title: str, now: datetime, tz: str
         old = conn.execute("SELECT COALESCE(NULLIF(custom_title, ''), title) FROM trends WHERE id = ?",
                            (trend_id,)).fetchone()[0]
         conn.execute("UPDATE trends SET custom_title = ?, updated_at = ? WHERE id = ?", (title, iso(now), trend_id))
-        record_trend_events(conn, iso_week(now, tz), iso(now),
-                            [SignalEvent(trend_id, "renamed", {"from": old, "to": title}, by=by)])
+        record_events(conn, iso_week(now, tz), iso(now),
+                      [SignalEvent(trend_id, "renamed", {"from": old, "to": title}, by=by)], level="trend")
     return str(old)
 
 
