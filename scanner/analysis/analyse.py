@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
-from scanner.analysis.label import (
-    NAME_CHARS,
-    central_title,
-    ctfidf_keywords,
-    lang_of,
-    majority_topics,
-    shorten,
-    signal_name,
-)
+from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
 from scanner.analysis.novelty import score_novelty
 from scanner.analysis.relevance import score_relevance
 from scanner.analysis.score import WindowData, score_keywords, score_signals
@@ -117,9 +109,10 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     tokens = db.item_tokens(store, [it.id for it in items])
     keywords = _label(store, embedder, config, items, vectors, tracked, tokens, stamp)
     timer.lap("labels+tags")
-    result.states = _score(config, store, window, items, story_of, tracked, lost, tokens, keywords, stamp)
+    data = _window_data(config, window, items, story_of, tracked)
+    result.states = _score(config, store, window, items, data, tracked, lost, tokens, keywords, stamp)
     timer.lap("scores")
-    result.trends = _trends(config, store, embedder, window, items, vectors, story_of, tracked, tokens, stamp)
+    result.trends = _trends(config, store, embedder, window, items, vectors, data, tracked, tokens, stamp)
     timer.lap("trends")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, config.analysis.window_weeks)
@@ -194,25 +187,30 @@ def _label(store: Store, embedder: Embedder, config: Config, items: list[db.Wind
     for k, s in enumerate(sids):
         rows_k = [row_of[i] for i in members[s]]
         titles = [items[r].title for r in rows_k]
-        example = central_title(titles, vectors[rows_k], tracked.means[s])
-        name = signal_name(keywords[k].get("all", []), titles) or shorten(example, NAME_CHARS)
+        name, example = name_and_example(keywords[k], titles, vectors[rows_k], tracked.means[s])
         labels.append(SignalLabel(id=s, title=name, keywords=keywords[k], tags=tags[k], example=example,
                                   topics=majority_topics([topics.get(i, []) for i in members[s]])))
     db.save_labels(store, labels, stamp)
     return {s: keywords[k] for k, s in enumerate(sids)}
 
 
-def _score(config: Config, store: Store, window: Window, items: list[db.WindowItem], story_of: dict[int, int],
+def _window_data(config: Config, window: Window, items: list[db.WindowItem], story_of: dict[int, int],
+                 tracked: TrackResult) -> WindowData:
+    """The window as scoring sees it, each item with its signal (trends replace ``item_signal``)."""
+    tz = config.settings.timezone
+    return WindowData(weeks=weeks_between(window.first_week, window.week),
+                      item_week=[iso_week(parse_iso(it.published), tz) for it in items],
+                      item_story=[story_of[it.id] for it in items], item_source=[it.source_id for it in items],
+                      item_kind=[it.source_kind for it in items],
+                      item_signal=[tracked.assignment.get(it.id) for it in items])
+
+
+def _score(config: Config, store: Store, window: Window, items: list[db.WindowItem], data: WindowData,
            tracked: TrackResult, lost: set[int], tokens: dict[int, list[str]], keywords: dict[int, Keywords],
            stamp: str) -> dict[str, int]:
     """Weekly scores and states of every signal with items so far, and of their keywords; returns state counts."""
-    tz = config.settings.timezone
-    weeks = weeks_between(window.first_week, window.week)
-    item_week = [iso_week(parse_iso(it.published), tz) for it in items]
-    data = WindowData(weeks=weeks, item_week=item_week, item_story=[story_of[it.id] for it in items],
-                      item_source=[it.source_id for it in items], item_kind=[it.source_kind for it in items],
-                      item_signal=[tracked.assignment.get(it.id) for it in items])
-    first, last = _spans(store, window, items, item_week, tracked, lost, tz)
+    weeks, item_week = data.weeks, data.item_week
+    first, last = _spans(store, window, items, item_week, tracked, lost, config.settings.timezone)
     scored = score_signals(data, sorted(first), first, last, db.previous_states(store), keywords,
                            config.analysis.fading_weeks)
     born = set(tracked.born)
@@ -257,7 +255,7 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
 
 
 def _trends(config: Config, store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem],
-            vectors: np.ndarray, story_of: dict[int, int], tracked: TrackResult, tokens: dict[int, list[str]],
+            vectors: np.ndarray, signal_data: WindowData, tracked: TrackResult, tokens: dict[int, list[str]],
             stamp: str) -> int:
     """Group the window's signals into trends (``scanner.analysis.trends``), then name and score the
     trends as signals are named and scored, over the items of their signals. Returns how many trends
@@ -274,12 +272,8 @@ def _trends(config: Config, store: Store, embedder: Embedder, window: Window, it
     live = sorted({t for t in item_trend if t is not None})
     labels = _trend_labels(items, vectors, item_trend, live, tokens)
     tdb.save_trend_labels(store, labels, stamp)
-    tz = config.settings.timezone
-    weeks = weeks_between(window.first_week, window.week)
-    item_week = [iso_week(parse_iso(it.published), tz) for it in items]
-    data = WindowData(weeks=weeks, item_week=item_week, item_story=[story_of[it.id] for it in items],
-                      item_source=[it.source_id for it in items], item_kind=[it.source_kind for it in items],
-                      item_signal=item_trend)
+    data = replace(signal_data, item_signal=item_trend)
+    weeks, item_week = data.weeks, data.item_week
     refs = tdb.load_trend_refs(store)
     to_score = sorted(set(live) | {r.id for r in refs if r.status == "active"})
     spans = tdb.trend_spans(store, to_score)
@@ -315,8 +309,7 @@ def _trend_labels(items: list[db.WindowItem], vectors: np.ndarray, item_trend: l
         members = rows[t]
         titles = [items[r].title for r in members]
         mean = vectors[members].mean(axis=0)
-        example = central_title(titles, vectors[members], mean / (np.linalg.norm(mean) or 1.0))
-        name = signal_name(keywords[k].get("all", []), titles) or shorten(example, NAME_CHARS)
+        name, example = name_and_example(keywords[k], titles, vectors[members], mean / (np.linalg.norm(mean) or 1.0))
         out.append(SignalLabel(id=t, title=name, keywords=keywords[k], tags={}, topics=[], example=example))
     return out
 

@@ -274,6 +274,14 @@ def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAM
     return name or (shorten(terms[0], limit) if terms else "")
 
 
+def name_and_example(keywords: dict[str, list[str]], titles: Sequence[str], vectors: np.ndarray,
+                     mean: np.ndarray) -> tuple[str, str]:
+    """A signal's (or trend's) name and example headline: the most central member's title is the
+    example, and the name is made of the keyphrases (``signal_name``), else the example shortened."""
+    example = central_title(titles, vectors, mean)
+    return signal_name(keywords.get("all", []), titles) or shorten(example, NAME_CHARS), example
+
+
 def shorten(title: str, limit: int = TITLE_CHARS) -> str:
     title = " ".join(title.split())
     if len(title) <= limit:
@@ -299,4 +307,4 @@ def majority_topics(member_topics: Sequence[Sequence[str]]) -> list[str]:
     return chosen or [min(counts, key=lambda t: (-counts[t], t))]
 
 
-__all__ = ["central_title", "ctfidf_keywords", "majority_topics", "signal_name", "stop_words"]
+__all__ = ["central_title", "ctfidf_keywords", "majority_topics", "name_and_example", "signal_name", "stop_words"]
