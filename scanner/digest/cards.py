@@ -194,10 +194,15 @@ def pick_items(members: list[MemberRow], start: str, n: int, tz: str) -> list[It
                     rest.append(m)
             remaining = rest
     zone = ZoneInfo(tz)
-    return [ItemRef(id=m.id, title=m.title or "(untitled)", url=http_url(m.url), source=m.source_id,
-                    source_name=m.source_name, kind=m.kind or "",
-                    date=parse_iso(m.published).astimezone(zone).date().isoformat(), lang=m.lang or "")
-            for m in picked]
+    return [item_ref(m, zone) for m in picked]
+
+
+def item_ref(m: MemberRow, zone: ZoneInfo) -> ItemRef:
+    """An item as the digest shows it: its title (or "(untitled)"), a link only if it is http(s), its
+    source, and the day it was published in the lab's time zone."""
+    return ItemRef(id=m.id, title=m.title or "(untitled)", url=http_url(m.url), source=m.source_id,
+                   source_name=m.source_name, kind=m.kind or "",
+                   date=parse_iso(m.published).astimezone(zone).date().isoformat(), lang=m.lang or "")
 
 
 def apply_reviews(card: SignalCard, reviews: list[ReviewRow]) -> None:

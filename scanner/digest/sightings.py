@@ -8,11 +8,12 @@ was never computed (analysed before it existed) come last.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from zoneinfo import ZoneInfo
 
 from scanner.clock import parse_iso
+from scanner.digest.cards import item_ref
 from scanner.digest.model import Sighting, Sightings
-from scanner.normalize import http_url
 from scanner.store import Store
 from scanner.store import digest as q
 
@@ -27,8 +28,7 @@ def week_sightings(store: Store, start: str, end: str, tz: str, cap: int = MAX_S
     def day(published: str | None) -> str | None:
         return parse_iso(published).astimezone(zone).date().isoformat() if published else None
 
-    items = [Sighting(id=r.id, title=r.title or "(untitled)", url=http_url(r.url), source=r.source_id,
-                      source_name=r.source_name, kind=r.kind or "", date=day(r.published) or "", lang=r.lang or "",
-                      novelty=r.novelty, nearest_title=r.nearest_title, nearest_date=day(r.nearest_published))
+    items = [Sighting(**asdict(item_ref(r, zone)), novelty=r.novelty, nearest_title=r.nearest_title,
+                      nearest_date=day(r.nearest_published))
              for r in rows[:cap]]
     return Sightings(items=items, more=max(0, len(rows) - cap))

@@ -127,17 +127,10 @@ def fetch_items_between(store: Store, start: str, end: str) -> list[WeekItem]:
 
 
 @dataclass
-class SightingRow:
-    """A relevant item in no signal, with its stored novelty and its most similar earlier item."""
+class SightingRow(MemberRow):
+    """A relevant item in no signal (the fields of a member row), with its stored novelty and its most
+    similar earlier item."""
 
-    id: int
-    title: str | None
-    url: str | None
-    published: str
-    lang: str | None
-    source_id: str
-    source_name: str
-    kind: str | None
     novelty: float | None  # None: not computed (analysed before novelty was)
     nearest_title: str | None
     nearest_published: str | None
