@@ -12,7 +12,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scanner.analysis.score import STATES
+from scanner.analysis.score import state_rank
 from scanner.analysis.tags import tag_label
 from scanner.clock import parse_iso
 from scanner.config import Config
@@ -121,8 +121,7 @@ def list_signals(store: Store, state: str | None = None, show_all: bool = False,
     if not show_all:
         records = [r for r in records if r["status"] == "active"]
     counts = signal_item_counts(store)
-    order = {s: k for k, s in enumerate(STATES)}
-    return sorted(records, key=lambda r: (order.get(r["state"], len(order)), -counts.get(r["id"], 0), r["id"]))
+    return sorted(records, key=lambda r: (state_rank(r["state"]), -counts.get(r["id"], 0), r["id"]))
 
 
 def signal_table(store: Store, records: Sequence[SignalRecord]) -> list[dict[str, Any]]:
@@ -230,9 +229,8 @@ def _example_url(record: SignalRecord) -> str | None:
 def list_trends(store: Store, state: str | None = None, show_all: bool = False) -> list[TrendRecord]:
     """Trends as ``scanner trends`` lists them: active ones (``show_all``: also faded), the newest and
     weakest states first, then the biggest, then by id."""
-    order = {s: k for k, s in enumerate(STATES)}
     records = trend_records(store, state=state, include_faded=show_all)
-    return sorted(records, key=lambda r: (order.get(r["state"], len(order)), -r["items"], r["id"]))
+    return sorted(records, key=lambda r: (state_rank(r["state"]), -r["items"], r["id"]))
 
 
 def trend_table(records: Sequence[TrendRecord]) -> list[dict[str, Any]]:

@@ -58,6 +58,12 @@ ALPHA = 0.05  # the burst test's significance level
 GREW_MIN = 3  # stories in the week, and at least twice the previous four weeks' mean
 # Every state a signal can be in, in the order lists show them (the newest and weakest first).
 STATES = ("new", "weak", "strong", "latent", "established", "fading")
+
+
+def state_rank(state: str | None) -> int:
+    """Where a state comes in lists: the order of ``STATES`` (newest and weakest first), unknown last."""
+    return STATES.index(state) if state in STATES else len(STATES)
+
 STATE_LABELS = {"new": "New", "weak": "Weak signal", "strong": "Strong signal", "latent": "Latent",
                 "established": "Established", "fading": "Fading"}
 

@@ -7,7 +7,7 @@ its signals are the digest's own cards, so a trend's figures add up to what the 
 
 from __future__ import annotations
 
-from scanner.analysis.score import RECENT_WEEKS, STATE_LABELS, STATES
+from scanner.analysis.score import RECENT_WEEKS, STATE_LABELS, state_rank
 from scanner.digest.model import SignalCard, TrendCard, TrendSignal
 from scanner.digest.prose import explain_trend
 from scanner.store import Store
@@ -23,13 +23,12 @@ def build_trend_cards(store: Store, week: str, history: list[str], cards: list[S
     card_of = {c.id: c for c in cards}
     records = tq.trend_records(store)
     rows = tq.trend_weeks(store, week, [r["id"] for r in records])
-    order = {s: k for k, s in enumerate(STATES)}
     out: list[TrendCard] = []
     for r in records:
         weeks = rows.get(r["id"], {})
         spark = [weeks[w].items if w in weeks else 0 for w in history]
         members = sorted((card_of[s] for s in r["signals"] if s in card_of),
-                         key=lambda c: (order.get(c.state, len(order)), -c.items_week, c.id))
+                         key=lambda c: (state_rank(c.state), -c.items_week, c.id))
         if not any(spark) or not members:
             continue
         stated = [st for w in history if w in weeks and (st := weeks[w].state)]

@@ -18,7 +18,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner import accounts
-from scanner.analysis.score import RECENT_WEEKS, STATES
+from scanner.analysis.score import RECENT_WEEKS, STATES, state_rank
 from scanner.clock import iso, last_complete_week, parse_iso
 from scanner.config import Config
 from scanner.digest import SITE_TITLE
@@ -221,8 +221,8 @@ def signal_rows(store: Any, state: str = "", tag: str = "", verdict: str = "", q
                      "raters": rating.raters if rating else 0, "novelty": rating.novelty if rating else None,
                      "horizon": rating.horizon if rating else None, "impact": rating.impact if rating else None})
     keys = {"id": lambda x: x["id"], "name": lambda x: x["name"].casefold(), "items": lambda x: -x["items"],
-            "last_seen": lambda x: x["last_seen"], "state": lambda x: STATES.index(x["state"])
-            if x["state"] in STATES else 99, "novelty": lambda x: -(x["novelty"] or 0)}
+            "last_seen": lambda x: x["last_seen"], "state": lambda x: state_rank(x["state"]),
+            "novelty": lambda x: -(x["novelty"] or 0)}
     rows.sort(key=keys.get(sort, keys["id"]))
     if sort == "last_seen":
         rows.reverse()
