@@ -327,14 +327,8 @@ class HttpClient:
         try:
             resp = session.request(method, url, data=body, timeout=(min(self.timeout, 10.0), self.timeout),
                                    allow_redirects=False, stream=True)
-        except requests.exceptions.RetryError as e:
-            raise FetchError(f"{label}: gave up after retries: {_redact(_reason(e), forms)}") from None
-        except requests.Timeout:
-            raise FetchError(f"{label}: timed out after {self.timeout:g}s") from None
-        except requests.ConnectionError as e:
-            raise FetchError(f"{label}: cannot connect: {_redact(_reason(e), forms)}") from None
         except requests.RequestException as e:
-            raise FetchError(f"{label}: request failed: {_redact(str(e), forms)}") from None
+            raise _transport_error(label, e, self.timeout, forms) from None
         try:
             content = resp.raw.read(65536, decode_content=True) or b""
             text = " ".join(content.decode("utf-8", "replace").split())[:200]
@@ -414,14 +408,8 @@ class HttpClient:
             raise FetchError(f"{url}: too many redirects (a redirect loop?)") from None
         except requests.exceptions.InvalidSchema as e:
             raise FetchError(f"{url}: redirected to a URL that is not http(s): {e}") from None
-        except requests.exceptions.RetryError as e:
-            raise FetchError(f"{url}: gave up after retries: {_reason(e)}") from None
-        except requests.Timeout:
-            raise FetchError(f"{url}: timed out after {self.timeout:g}s") from None
-        except requests.ConnectionError as e:
-            raise FetchError(f"{url}: cannot connect: {_reason(e)}") from None
         except requests.RequestException as e:
-            raise FetchError(f"{url}: request failed: {e}") from None
+            raise _transport_error(url, e, self.timeout) from None
         try:
             for r in [*resp.history, resp]:
                 if http_url(r.url) is None:
@@ -564,6 +552,19 @@ def _secret_forms(url: str) -> list[str]:
     prepared = requests.Request("POST", url).prepare()
     forms = {url, prepared.url or url, prepared.path_url, urlsplit(url).query}
     return [f for f in forms if len(f) >= 8]
+
+
+def _transport_error(label: str, e: requests.RequestException, timeout: float,
+                     secrets: list[str] | None = None) -> FetchError:
+    """What a request that got no answer says (fetches and posts alike), with ``secrets`` cut out."""
+    hidden = secrets or []
+    if isinstance(e, requests.exceptions.RetryError):
+        return FetchError(f"{label}: gave up after retries: {_redact(_reason(e), hidden)}")
+    if isinstance(e, requests.Timeout):
+        return FetchError(f"{label}: timed out after {timeout:g}s")
+    if isinstance(e, requests.ConnectionError):
+        return FetchError(f"{label}: cannot connect: {_redact(_reason(e), hidden)}")
+    return FetchError(f"{label}: request failed: {_redact(str(e), hidden)}")
 
 
 def _redact(text: str, secrets: list[str]) -> str:
