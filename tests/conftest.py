@@ -6,12 +6,15 @@ import json
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from scanner.config import Config, load_config
 from scanner.store import Store
+
+if TYPE_CHECKING:
+    from tests.web_support import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -65,3 +68,23 @@ def thaigov() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def httpserver_listen_address() -> tuple[str, int]:
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture(scope="session")
+def web_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The digest fixtures' database of real Thai releases, built once for the workspace tests
+    (each test works on its own copy, ``make_workspace``)."""
+    from tests import digest_fixtures as fx
+
+    path, _ = fx.build_base_db(tmp_path_factory.mktemp("web-base"))
+    return Path(path)
+
+
+@pytest.fixture
+def ws(web_base: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A workspace over a copy of ``web_base``, one account per role."""
+    from tests.web_support import make_workspace
+
+    w = make_workspace(web_base, tmp_path)
+    yield w
+    w.close()

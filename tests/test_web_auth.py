@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,7 @@ from scanner.store import Store
 from scanner.web.app import check_bind
 from scanner.web.auth import SESSION_COOKIE
 from tests import digest_fixtures as fx
-from tests.web_support import NOW, PASSWORDS, Workspace, csrf_of, login, make_workspace
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path, _ = fx.build_base_db(tmp_path_factory.mktemp("auth-base"))
-    return Path(path)
-
-
-@pytest.fixture
-def ws(base: Path, tmp_path: Path) -> Iterator[Workspace]:
-    w = make_workspace(base, tmp_path)
-    yield w
-    w.close()
+from tests.web_support import NOW, PASSWORDS, Workspace, csrf_of, login
 
 
 def reviews(ws: Workspace) -> int:

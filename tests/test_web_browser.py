@@ -31,21 +31,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests import digest_fixtures as fx
-
-    path, _ = fx.build_base_db(tmp_path_factory.mktemp("browser-base"))
-    return path
-
 
 @pytest.fixture
-def live(base: Path, tmp_path: Path) -> Iterator[tuple[str, Any]]:
+def live(web_base: Path, tmp_path: Path) -> Iterator[tuple[str, Any]]:
     import uvicorn
 
     from tests.web_support import make_workspace
 
-    ws = make_workspace(base, tmp_path)
+    ws = make_workspace(web_base, tmp_path)
     settings = ws.config.settings.model_copy(update={"allow_hosts": ["127.0.0.1"], "per_host_delay": 0.0,
                                                      "timeout": 5.0})  # the submitted page is on 127.0.0.1 too
     ws.app.state.config = ws.config.model_copy(update={"settings": settings})

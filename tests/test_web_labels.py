@@ -12,7 +12,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scanner.store.labels import latest_labels, pinned_items
-from tests import digest_fixtures as fx
 from tests.web_support import Workspace, csrf_of, live_markup, make_workspace, post_form
 
 ARTICLE = """<!DOCTYPE html><html lang="th"><head><meta charset="utf-8"><title>ThaID ขยายบริการ</title></head>
@@ -24,15 +23,10 @@ ARTICLE = """<!DOCTYPE html><html lang="th"><head><meta charset="utf-8"><title>T
 PAYLOAD = '<script>alert("why")</script><img src=x onerror=alert(1)>'
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path, _ = fx.build_base_db(tmp_path_factory.mktemp("labels-base"))
-    return Path(path)
-
 
 @pytest.fixture
-def ws(base: Path, tmp_path: Path) -> Iterator[Workspace]:
-    w = make_workspace(base, tmp_path)
+def ws(web_base: Path, tmp_path: Path) -> Iterator[Workspace]:
+    w = make_workspace(web_base, tmp_path)
     settings = w.config.settings.model_copy(update={"allow_hosts": ["127.0.0.1"], "per_host_delay": 0.0,
                                                     "timeout": 5.0})
     w.app.state.config = w.config.model_copy(update={"settings": settings})

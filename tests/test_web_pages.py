@@ -4,31 +4,18 @@ their audit trail, and that no scraped or typed text comes alive in any page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from scanner.cli import cli
 from scanner.web import i18n
 from tests import digest_fixtures as fx
-from tests.web_support import Workspace, live_markup, make_workspace, post_form
+from tests.web_support import Workspace, live_markup, post_form
 
 PAGES = ["/", "/signals", "/signals/1", "/items", "/sources", "/digests", "/login"]
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path, _ = fx.build_base_db(tmp_path_factory.mktemp("pages-base"))
-    return Path(path)
-
-
-@pytest.fixture
-def ws(base: Path, tmp_path: Path) -> Iterator[Workspace]:
-    w = make_workspace(base, tmp_path)
-    yield w
-    w.close()
 
 
 def test_this_week_is_the_digest_live_with_verdicts_at_once(ws: Workspace) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from scanner.accounts import ACTIONS, ROLES
-from tests import digest_fixtures as fx
 from tests.web_support import Workspace, csrf_of, make_workspace
 
 # (method, path, action, form) in the order they are tried; merge and logout come last.
@@ -39,15 +38,10 @@ ROUTES: list[tuple[str, str, str, dict[str, str]]] = [
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/lang/{code}"), ("GET", "/api/openapi.json")}
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path, _ = fx.build_base_db(tmp_path_factory.mktemp("perm-base"))
-    return Path(path)
-
 
 @pytest.fixture
-def ws(base: Path, tmp_path: Path) -> Iterator[Workspace]:
-    w = make_workspace(base, tmp_path)
+def ws(web_base: Path, tmp_path: Path) -> Iterator[Workspace]:
+    w = make_workspace(web_base, tmp_path)
     reports = w.config.reports_path
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "2025-W12.html").write_text("<!DOCTYPE html><title>digest</title>", encoding="utf-8")
