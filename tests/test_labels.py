@@ -9,11 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scanner.analysis.analyse import analyse
 from scanner.analysis.embed import get_embedder
 from scanner.analysis.neighbours import LabelledNeighbours
 from scanner.analysis.relevance import Evidence, decide, explain_item, format_explanation, prepare_topics
-from scanner.clock import UTC, as_of_datetime
+from scanner.clock import UTC
 from scanner.config import Config
 from scanner.errors import UsageError
 from scanner.models import RawItem
@@ -24,23 +23,9 @@ from scanner.store.labels import mark_item, move_item, pinned_items
 from scanner.store.relevance import load_relevance
 from scanner.store.reviews import rename_signal
 from tests.signal_data import add_items, ensure_source
+from tests.test_analyse import HASHING, run, signal_of  # the same helpers as the engine's own tests
 
 NOW = datetime(2025, 1, 20, 9, tzinfo=UTC)
-HASHING = """
-analysis:
-  embedder: hashing
-  fading_weeks: 3
-"""
-
-
-def signal_of(store: Store) -> dict[int, int]:
-    return dict(store.db.execute("SELECT item_id, signal_id FROM signal_items"))
-
-
-def run(config: Config, store: Store, day: str, relevance: bool = False) -> Any:
-    return analyse(config, store, as_of_datetime(day, config.settings.timezone), relevance=relevance)
-
-
 @pytest.fixture
 def tracked(store: Store, make_config: Callable[[str], Config]) -> tuple[Store, Config, dict[str, list[int]]]:
     ids = {
