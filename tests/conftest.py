@@ -14,6 +14,7 @@ from scanner.config import Config, load_config
 from scanner.store import Store
 
 if TYPE_CHECKING:
+    from tests.test_digest_email import Inbox
     from tests.web_support import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +89,17 @@ def ws(web_base: Path, tmp_path: Path) -> Iterator[Workspace]:
     w = make_workspace(web_base, tmp_path)
     yield w
     w.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, and its port."""
+    from aiosmtpd.controller import Controller
+
+    from tests.test_digest_email import Inbox, free_port
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

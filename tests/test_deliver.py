@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
@@ -52,15 +51,6 @@ def store(base: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[Store]:
     s = fx.copy_db(base[0], tmp_path)
     yield s
     s.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import email
 import socket
-from collections.abc import Iterator
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from scanner.digest import write_digest, write_due_digest
 from scanner.digest.email import send_digest_email
@@ -36,15 +34,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 def email_config(tmp_path: Path, port: int, extra: str = "") -> Any:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.test_digest_browser import CHROMIUM, open_browser, requested_urls
+from tests.test_digest_email import free_port
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,11 +24,6 @@ pytestmark = [
                                                      "(apt-get install chromium chromium-driver)"),
 ]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 

@@ -5,7 +5,6 @@ stored, the analyses succeed, and the database is intact."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -22,16 +21,12 @@ from scanner.cli import cli
 from scanner.config import load_config
 from scanner.store import Store
 from scanner.web.app import create_app
+from tests.test_digest_email import free_port
 from tests.web_support import CSRF_RE
 
 pytestmark = pytest.mark.slow
 WRITERS = 5
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def post_verdicts(base: str, name: str, signal_id: int, stop: threading.Event, out: dict[str, Any]) -> None:
