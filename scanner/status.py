@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scanner.clock import iso, parse_iso
-from scanner.config import Config
+from scanner.config import SUBMISSIONS_SOURCE, Config
 from scanner.due import next_due
 from scanner.export import interval_text
 from scanner.models import SourceState
@@ -37,7 +37,8 @@ class SourceStatus:
 
 
 def source_status(config: Config, store: Store) -> list[SourceStatus]:
-    """Every configured source (in file order), then those removed from the file that have history."""
+    """Every configured source (in file order), then the built-in ``submissions`` source and those
+    removed from the file, when they have a row."""
     stored = {r.id: r for r in store.source_rows()}
     out = []
     for s in config.sources:
@@ -52,7 +53,8 @@ def source_status(config: Config, store: Store) -> list[SourceStatus]:
             last_error=(state.last_error or "") if state.consecutive_failures else "",
         ))
     for r in stored.values():
-        out.append(SourceStatus(source=f"{r.id} (removed)", kind=r.kind, every=r.every_seconds,
+        where = "built-in" if r.id == SUBMISSIONS_SOURCE else "removed"
+        out.append(SourceStatus(source=f"{r.id} ({where})", kind=r.kind, every=r.every_seconds,
                                 last_success=r.state.last_success, failures=r.state.consecutive_failures,
                                 items=r.items, next_due="-", last_error=""))
     return out

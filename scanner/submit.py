@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scanner.clock import iso
-from scanner.config import Config
+from scanner.config import SUBMISSIONS_SOURCE, Config
 from scanner.errors import FetchError, UsageError
 from scanner.http import HttpClient
 from scanner.models import RawItem
@@ -30,7 +30,7 @@ from scanner.store.labels import RELEVANT, insert_label
 
 logger = logging.getLogger(__name__)
 
-SOURCE_ID = "submissions"
+SOURCE_ID = SUBMISSIONS_SOURCE
 MAX_WHY = 4_000
 MAX_TAGS = 10
 

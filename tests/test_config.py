@@ -84,6 +84,23 @@ def test_missing_file_source_path_is_an_error(write_config: Callable[[str], Path
     assert problem.startswith(f"{path}:4: sources[0].path: 'notes/focus.jsonl' does not exist")
 
 
+def test_the_built_in_submissions_source_keeps_its_id(write_config: Callable[[str], Path]) -> None:
+    path = write_config(
+        """
+        sources:
+          - id: dga
+            kind: rss
+            url: https://www.dga.or.th/feed/
+          - id: submissions
+            kind: rss
+            url: https://example.org/feed
+        """
+    )
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:5: sources[1].id: 'submissions' is the built-in source of the workspace's "
+                              "submissions")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

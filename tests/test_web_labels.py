@@ -107,8 +107,9 @@ def test_a_submitted_page_is_fetched_politely_and_counts_as_relevant(ws: Workspa
         label = latest_labels(store, "relevance", [item_id])[item_id]
         assert (label.value, label.by) == ("relevant", "contributor")
     assert [r.path for r, _ in httpserver.log] == ["/robots.txt", "/news/thaid"]
-    page = ws.login("viewer").get("/items?source=submissions").text
-    assert "ThaID ขยายบริการ" in page
+    viewer = ws.login("viewer")
+    assert "ThaID ขยายบริการ" in viewer.get("/items?source=submissions").text
+    assert "<td>submissions (built-in)</td>" in viewer.get("/sources").text  # not "removed" from sources.yaml
     # robots.txt says no: the page is not fetched, the submission is kept with its text
     _, refused = submit(ws, "curator", httpserver.url_for("/private/memo"), "a memo partners mentioned")
     assert "/private/memo" not in [r.path for r, _ in httpserver.log]

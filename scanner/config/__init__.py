@@ -5,6 +5,7 @@ from scanner.config.load import config_schema, load_config, parse_config, schema
 from scanner.config.models import (
     CHANNEL_KINDS,
     SOURCE_KINDS,
+    SUBMISSIONS_SOURCE,
     AnalysisConfig,
     CkanSource,
     Config,
@@ -23,7 +24,8 @@ from scanner.config.models import (
     parse_size,
 )
 
-__all__ = ["CHANNEL_KINDS", "SOURCE_KINDS", "AnalysisConfig", "CkanSource", "Config", "DigestConfig", "EmailChannel",
+__all__ = ["CHANNEL_KINDS", "SOURCE_KINDS", "SUBMISSIONS_SOURCE",
+           "AnalysisConfig", "CkanSource", "Config", "DigestConfig", "EmailChannel",
            "EmailConfig", "FileSource", "HtmlSource", "RssSource", "Settings", "SourceConfig", "Topic",
            "WebhookChannel", "config_schema", "load_config", "looks_like_path", "parse_config", "parse_interval",
            "parse_size", "schema_json"]

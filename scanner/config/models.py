@@ -16,6 +16,9 @@ from scanner.netguard import allow_entry
 from scanner.normalize import http_url
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# The built-in source of what partners submit in the workspace (``scanner.submit``): never in
+# sources.yaml, never fetched on a schedule, so no configured source may take its id.
+SUBMISSIONS_SOURCE = "submissions"
 INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
@@ -148,6 +151,8 @@ class SourceBase(Strict):
             raise ValueError(
                 f"{v!r} is not a valid id: use lower-case letters, digits, '-' and '_' (for example dga-news)"
             )
+        if v == SUBMISSIONS_SOURCE:
+            raise ValueError(f"{v!r} is the built-in source of the workspace's submissions: choose another id")
         return v
 
     @field_validator("every", mode="before")
