@@ -43,16 +43,16 @@ from scanner.models import Item
 from scanner.normalize import tokenize
 from scanner.store import Store
 from scanner.store.embeddings import load_vectors
-from scanner.store.labels import label_stamp, labelled_relevance, latest_labels
+from scanner.store.labels import label_stamp, labelled_relevance
 from scanner.store.novelty import item_novelty
 from scanner.store.relevance import (
     RelevanceRow,
-    apply_label,
     count_relevance,
     indexed_tokens,
     items_needing_relevance,
     load_relevance,
     save_relevance,
+    with_label,
 )
 
 logger = logging.getLogger(__name__)
@@ -464,23 +464,43 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
         prepared.key += f"+labels{label_stamp(store)}"
     score, relevant, topics, explain = decide(gather_evidence(item, vector, prepared), prepared,
                                               neighbours.vote(vector, item_id))
-    label = latest_labels(store, "relevance", [item_id]).get(item_id)
-    if label is not None:  # the same rule as the stored decision (``save_relevance``)
-        decided = apply_label(RelevanceRow(item_id, "", "", score, relevant, topics, explain, ""), label)
-        relevant, explain = decided.relevant, decided.explain
+    decided = with_label(store, RelevanceRow(item_id, "", "", score, relevant, topics, explain, ""))
     row = load_relevance(store, item_id)
     stored = None
     if row is not None:
         stored = {"relevance": row.relevance, "relevant": row.relevant, "computed_at": row.computed_at,
                   "up_to_date": row.model == prepared.key and row.content_hash == item.content_hash}
-    found = item_novelty(store, [item_id]).get(item_id)
+    return _explanation(store, item, decided, stored, embedder.model_id)
+
+
+def stored_explanation(store: Store, item_id: int) -> dict[str, Any] | None:
+    """The decision ``analyse`` stored for ``item_id``, in ``explain_item``'s shape (what
+    ``format_explanation`` prints), read and not recomputed: no model is loaded, so the workspace
+    shows it on every item page. A mark made since the analysis already decides it here, as it
+    will in the next ``analyse``. ``None`` when the item has not been scored yet."""
+    item = store.item(item_id)
+    if item is None:
+        raise RelevanceError(f"no item with id {item_id} (see `scanner items` for ids)")
+    row = load_relevance(store, item_id)
+    if row is None:
+        return None
+    stored = {"relevance": row.relevance, "relevant": row.relevant, "computed_at": row.computed_at,
+              "up_to_date": row.content_hash == item.content_hash}
+    return _explanation(store, item, with_label(store, row), stored, None)
+
+
+def _explanation(store: Store, item: Item, decided: RelevanceRow, stored: dict[str, Any] | None,
+                 model_id: str | None) -> dict[str, Any]:
+    """``explain_item``'s answer for ``decided``, with the stored novelty (fresh only if computed
+    with ``model_id`` when one is given)."""
+    found = item_novelty(store, [item.id]).get(item.id)
     novelty = None if found is None else {
         "novelty": found.novelty, "model": found.model,
-        "up_to_date": found.up_to_date and found.model == embedder.model_id, "earlier": found.earlier,
+        "up_to_date": found.up_to_date and (model_id is None or found.model == model_id), "earlier": found.earlier,
         "nearest_id": found.nearest_id, "nearest_title": found.nearest_title,
         "nearest_published": found.nearest_published}
-    return {"item_id": item.id, "title": item.title, "url": item.url, "relevant": relevant, **explain,
-            "stored": stored, "novelty": novelty}
+    return {"item_id": item.id, "title": item.title, "url": item.url, "relevant": decided.relevant,
+            **decided.explain, "stored": stored, "novelty": novelty}
 
 
 def _read_neighbours(store: Store, embedder: Embedder) -> LabelledNeighbours:
@@ -550,5 +570,7 @@ __all__ = [
     "RelevanceStats",
     "default_topics",
     "explain_item",
+    "format_explanation",
     "score_relevance",
+    "stored_explanation",
 ]

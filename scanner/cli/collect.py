@@ -62,26 +62,31 @@ def fetch_cmd(app: App, source_ids: tuple[str, ...], all_sources: bool, as_of: A
     sys.exit(run.exit_code)
 
 
-@cli.command("items")
+@cli.group("items", invoke_without_command=True)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="DATE",
               help="Published on or after DATE (YYYY-MM-DD, in settings.timezone).")
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only from this source (repeatable).")
 @click.option("--search", default=None, metavar="TEXT", help="Full-text search (Thai and English words).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--limit", default=50, show_default=True, help="At most this many items (0: all).")
+@click.option("--relevance", type=click.Choice(["relevant", "not_relevant", "unscored"]), default=None,
+              help="Only items with this stored relevance decision (an analyst's mark included).")
 @click.option("--explain", "explain_id", type=int, default=None, metavar="ID",
               help="Show why item ID is or is not relevant (score, topics, keyword hits) instead of listing.")
-@click.pass_obj
-def items_cmd(app: App, since: datetime | None, source_ids: tuple[str, ...], search: str | None, fmt: str,
-              limit: int, explain_id: int | None) -> None:
-    """List stored items, newest first."""
+@click.pass_context
+def items_group(ctx: click.Context, since: datetime | None, source_ids: tuple[str, ...], search: str | None,
+                fmt: str, limit: int, relevance: str | None, explain_id: int | None) -> None:
+    """List stored items, newest first; mark one relevant or not, or move it to a signal."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app: App = ctx.obj
     if explain_id is not None:
         explain_cmd(app, explain_id, fmt)
         return
     tz = app.config.settings.timezone
     with app.open_store(readonly=True) as store:
         items = store.items(since=iso(day_start(since.date(), tz)) if since else None, source_ids=source_ids,
-                            search=search, limit=limit or None)
+                            search=search, limit=limit or None, relevance=relevance or "")
     echo_rows(item_rows(items, tz, table=fmt == "table"), fmt)
 
 

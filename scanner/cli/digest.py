@@ -1,4 +1,5 @@
-"""``scanner digest``, ``scanner review`` and ``scanner signals merge|rename`` (the analyst's loop)."""
+"""``scanner digest``, ``scanner review``, ``scanner signals merge|rename``, ``scanner trends move|rename`` and
+``scanner items mark|move`` (the analyst's loop)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import click
 
 from scanner.cli import App, AsOf, as_of_option, cli
 from scanner.cli.analysis import signals_group, trends_group
+from scanner.cli.collect import items_group
 from scanner.cli.output import echo_rows
 from scanner.clock import now_utc
 from scanner.errors import UsageError
 from scanner.export import REVIEW_COLUMNS
 from scanner.lock import hold_lock
+from scanner.store.labels import mark_item, move_item
 from scanner.store.reviews import VERDICTS, add_review, list_reviews, merge_signals, rename_signal, summarise_reviews
+from scanner.store.signals import load_assignments
 from scanner.store.trends import move_signal, rename_trend
 
 
@@ -155,6 +159,40 @@ def rename_trend_cmd(app: App, trend_id: int, name: str, by: str | None) -> None
     with app.open_store() as store:
         old = rename_trend(store, trend_id, name, now_utc(), app.config.settings.timezone, by=by or _default_analyst())
     click.echo(f"renamed trend {trend_id}: “{old}” → “{' '.join(name.split())}”")
+
+
+@items_group.command("mark")
+@click.argument("item_id", type=int)
+@click.argument("value", type=click.Choice(["relevant", "not_relevant"]))
+@BY
+@click.pass_obj
+def mark_item_cmd(app: App, item_id: int, value: str, by: str | None) -> None:
+    """Mark an item relevant or not: the next `analyse` follows the mark and learns from it.
+
+    \b
+    scanner items mark 812 not_relevant --by somchai
+    """
+    with app.open_store() as store:
+        mark_item(store, item_id, value == "relevant", now_utc(), by=by or _default_analyst())
+    click.echo(f"marked item {item_id} {value.replace('_', ' ')}; the next `scanner analyse` follows it")
+
+
+@items_group.command("move")
+@click.argument("item_id", type=int)
+@click.argument("to", metavar="SIGNAL_ID|out")
+@BY
+@click.pass_obj
+def move_item_cmd(app: App, item_id: int, to: str, by: str | None) -> None:
+    """Move an item into a signal (it also counts as relevant), or `out` of all signals; kept in later runs."""
+    if to != "out" and not to.isdigit():
+        raise UsageError(f"move an item to a signal id (see `scanner signals`) or to `out`, not {to!r}")
+    target = None if to == "out" else int(to)
+    with app.open_store() as store:
+        old = move_item(store, item_id, target, now_utc(), app.config.settings.timezone, by=by or _default_analyst())
+        now = load_assignments(store, [item_id]).get(item_id)
+    was = "no signal" if old is None else f"signal {old}"
+    click.echo(f"moved item {item_id} from {was} to {'no signal' if now is None else f'signal {now}'}; "
+               "later analyses keep it there")
 
 
 @signals_group.command("rename")

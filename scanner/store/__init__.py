@@ -29,7 +29,7 @@ import sqlite_utils
 
 from scanner.clock import iso, now_utc
 from scanner.config import Config
-from scanner.errors import StoreError
+from scanner.errors import StoreError, UsageError
 from scanner.models import Item, KnownItem, PreparedItem, SourceFetch, SourceState, UpsertResult
 from scanner.normalize import canonical_url, fts_query, split_tokens
 from scanner.store.schema import MIGRATIONS, READERS_DO_NOT_NEED
@@ -376,17 +376,19 @@ class Store:
         source_ids: Sequence[str] = (),
         search: str | None = None,
         limit: int | None = None,
+        relevance: str = "",
     ) -> list[Item]:
         """Items newest first: published in ``[since, until)``, from ``source_ids``, matching ``search``
-        (words in Thai or English, see ``normalize.fts_query``), at most ``limit``."""
+        (words in Thai or English, see ``normalize.fts_query``), with the stored ``relevance`` decision
+        (one of ``RELEVANCE_FILTERS``; empty: any), at most ``limit``."""
         if search:
             from scanner.store.search import search_ids  # it builds on this module
 
             match = fts_query(search)
-            ids = search_ids(self, match, limit, since, until, source_ids) if match else []
+            ids = search_ids(self, match, limit, since, until, source_ids, relevance) if match else []
             found = {i.id: i for i in select_items(self, f"SELECT {ITEM_COLUMNS} FROM items WHERE 1", [], ids)}
             return [found[i] for i in ids]
-        where, params = item_filters(since, until, source_ids)
+        where, params = item_filters(since, until, source_ids, relevance)
         sql = f"SELECT {ITEM_COLUMNS} FROM items"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -411,11 +413,32 @@ class Store:
 SQL_CHUNK = 900  # ids per ``IN (...)`` list: stays under SQLite's limit on bound parameters
 
 
-def item_filters(since: str | None, until: str | None, source_ids: Sequence[str]) -> tuple[list[str], list[Any]]:
-    """SQL conditions on ``items`` (and their parameters) for ``published`` in ``[since, until)`` and
-    ``source_id`` in ``source_ids``: how ``Store.items`` and its search narrow a listing."""
+# An item's relevance decision as SQL (1, 0 or NULL): its latest analyst mark, else what ``analyse``
+# stored; the rule ``scanner.store.relevance.save_relevance`` applies at the next analysis, so a
+# listing follows a mark at once.
+DECISION_SQL = ("coalesce((SELECT l.value = 'relevant' FROM item_labels l WHERE l.item_id = items.id "
+                "AND l.kind = 'relevance' ORDER BY l.id DESC LIMIT 1), "
+                "(SELECT r.relevant FROM item_relevance r WHERE r.item_id = items.id))")
+# What ``Store.items(relevance=...)`` keeps.
+RELEVANCE_FILTERS: dict[str, str] = {
+    "relevant": f"{DECISION_SQL} = 1",
+    "not_relevant": f"{DECISION_SQL} = 0",
+    "unscored": f"{DECISION_SQL} IS NULL",  # neither marked nor scored yet
+}
+
+
+def item_filters(since: str | None, until: str | None, source_ids: Sequence[str],
+                 relevance: str = "") -> tuple[list[str], list[Any]]:
+    """SQL conditions on ``items`` (and their parameters) for ``published`` in ``[since, until)``,
+    ``source_id`` in ``source_ids`` and the stored ``relevance`` decision (a key of
+    ``RELEVANCE_FILTERS``): how ``Store.items`` and its search narrow a listing."""
     where: list[str] = []
     params: list[Any] = []
+    if relevance:
+        if relevance not in RELEVANCE_FILTERS:
+            raise UsageError(f"relevance must be one of {', '.join(RELEVANCE_FILTERS)} (or empty for any), "
+                             f"not {relevance!r}")
+        where.append(RELEVANCE_FILTERS[relevance])
     if since:
         where.append("items.published >= ?")
         params.append(since)

@@ -67,8 +67,9 @@ def save_relevance(store: Store, rows: Sequence[RelevanceRow]) -> None:
 
 
 def apply_label(row: RelevanceRow, label: Label) -> RelevanceRow:
-    """``row`` as the analyst's ``label`` decides it (the model's own decision stays in the explanation)."""
-    explain = {**row.explain, "model_decision": row.explain.get("decision"),
+    """``row`` as the analyst's ``label`` decides it (the model's own decision stays in the explanation,
+    also when ``row`` was already decided by an earlier label)."""
+    explain = {**row.explain, "model_decision": row.explain.get("model_decision", row.explain.get("decision")),
                "label": {"value": label.value, "by": label.by, "at": label.at}}
     explain["decision"] = "kept" if label.relevant else "left out"
     explain["rule"] = f"label: marked {label.value.replace('_', ' ')} by {label.by}"
@@ -80,6 +81,18 @@ def apply_label(row: RelevanceRow, label: Label) -> RelevanceRow:
         topics = []
     explain["topics"] = topics
     return replace(row, relevant=label.relevant, topics=topics, explain=explain)
+
+
+def with_label(store: Store, row: RelevanceRow) -> RelevanceRow:
+    """``row`` as the item's latest relevance mark decides it: what ``save_relevance`` will store."""
+    label = latest_labels(store, "relevance", [row.item_id]).get(row.item_id)
+    return row if label is None else apply_label(row, label)
+
+
+def decided_relevance(store: Store, item_id: int) -> RelevanceRow | None:
+    """The stored row of one item with a mark made since the analysis already applied, or ``None``."""
+    row = load_relevance(store, item_id)
+    return None if row is None else with_label(store, row)
 
 
 def load_relevance(store: Store, item_id: int) -> RelevanceRow | None:

@@ -25,12 +25,13 @@ ID_GAP = 5000  # ids further apart than this are looked up as separate ranges
 
 
 def search_ids(store: Store, match: str, limit: int | None, since: str | None = None, until: str | None = None,
-               source_ids: Sequence[str] = ()) -> list[int]:
+               source_ids: Sequence[str] = (), relevance: str = "") -> list[int]:
     """Ids of the items matching the FTS5 expression ``match``, newest published first (at most ``limit``).
 
-    ``since`` (inclusive) and ``until`` (exclusive) bound ``published``; ``source_ids`` keeps those sources.
+    ``since`` (inclusive) and ``until`` (exclusive) bound ``published``; ``source_ids`` keeps those
+    sources, ``relevance`` those with that stored decision (``scanner.store.item_filters``).
     """
-    conditions, params = item_filters(since, until, source_ids)
+    conditions, params = item_filters(since, until, source_ids, relevance)
     where = "".join(f" AND {c}" for c in conditions)
     few = [r[0] for r in store.db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?",
                                           (match, RARE + 1))]

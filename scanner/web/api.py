@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+from scanner.analysis.relevance import stored_explanation
+from scanner.models import Item
+from scanner.store import Store
 from scanner.store.exports import signal_records
+from scanner.store.labels import latest_labels
+from scanner.store.relevance import decided_relevance
+from scanner.store.signals import load_assignments
 from scanner.web.auth import Actor, StoreDep, require
 from scanner.web.pages import config_of, signal_page_data, signal_rows
 
@@ -49,9 +55,37 @@ def api_signal(request: Request, signal_id: int, store: StoreDep, actor: Reader)
 
 
 @router.get("/items")
-def api_items(store: StoreDep, actor: Reader, search: str = "", source: str = "", limit: int = 50) -> dict[str, Any]:
-    """Items newest first; ``search`` is Thai/English full-text search (newmm tokens)."""
+def api_items(store: StoreDep, actor: Reader, search: str = "", source: str = "", relevance: str = "",
+              limit: int = 50) -> dict[str, Any]:
+    """Items newest first; ``search`` is Thai/English full-text search (newmm tokens), ``relevance``
+    one of ``relevant``, ``not_relevant``, ``unscored``. Each item carries its stored decision, its
+    signal and the analysts' latest labels."""
     items = store.items(search=search.strip() or None, source_ids=[source] if source else (),
-                        limit=max(1, min(limit, 500)))
-    return {"items": [{"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "summary": i.summary,
-                       "lang": i.lang, "published": i.published} for i in items]}
+                        limit=max(1, min(limit, 500)), relevance=relevance)
+    return {"items": item_entries(store, items)}
+
+
+@router.get("/items/{item_id}")
+def api_item(item_id: int, store: StoreDep, actor: Reader) -> dict[str, Any]:
+    """One item with why it was judged relevant (``scanner items --explain``'s fields, as stored)."""
+    item = store.item(item_id)
+    if item is None:
+        raise HTTPException(status_code=404, detail=f"no item with id {item_id}")
+    return {**item_entries(store, [item])[0], "explanation": stored_explanation(store, item_id)}
+
+
+def item_entries(store: Store, items: list[Item]) -> list[dict[str, Any]]:
+    """The API's view of ``items``: their fields, stored relevance, signal and latest labels."""
+    ids = [i.id for i in items]
+    placed = load_assignments(store, ids)
+    labels = {kind: latest_labels(store, kind, ids) for kind in ("relevance", "signal")}
+    out = []
+    for i in items:
+        row = decided_relevance(store, i.id)
+        out.append({"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "summary": i.summary,
+                    "lang": i.lang, "published": i.published,
+                    "relevant": None if row is None else row.relevant,
+                    "relevance": None if row is None else row.relevance,
+                    "signal_id": placed.get(i.id),
+                    "labels": {kind: plain(found[i.id]) for kind, found in labels.items() if i.id in found}})
+    return out

@@ -18,6 +18,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from scanner import accounts
+from scanner.analysis.relevance import stored_explanation
 from scanner.analysis.score import RECENT_WEEKS, STATES, state_rank
 from scanner.clock import iso, last_complete_week, parse_iso
 from scanner.config import Config
@@ -31,6 +32,7 @@ from scanner.errors import UsageError
 from scanner.export import show_signal
 from scanner.normalize import http_url
 from scanner.status import source_status, status_table
+from scanner.store import RELEVANCE_FILTERS
 from scanner.store.audit import audit_rows
 from scanner.store.exports import signal_item_counts, signal_records
 from scanner.store.labels import latest_labels, mark_item, move_item
@@ -42,7 +44,7 @@ from scanner.store.ratings import (
     signal_comments,
     signal_ratings,
 )
-from scanner.store.relevance import load_relevance
+from scanner.store.relevance import decided_relevance
 from scanner.store.reviews import (
     VERDICTS,
     add_review,
@@ -333,18 +335,17 @@ def move(request: Request, item_id: int, store: StoreDep, actor: Annotated[Actor
 
 @router.get("/items", response_class=HTMLResponse)
 def items_page(request: Request, store: StoreDep, actor: Annotated[Actor, Depends(require("read"))],
-               search: str = "", source: str = "", since: str = "", until: str = "", submitted: str = "") -> Response:
+               search: str = "", source: str = "", since: str = "", until: str = "", relevance: str = "",
+               submitted: str = "") -> Response:
     def day(text: str, plus: int = 0) -> str | None:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return None
         return iso(parse_iso(text + "T00:00:00+00:00") + timedelta(days=plus))
 
+    relevance = relevance if relevance in RELEVANCE_FILTERS else ""
     items = store.items(since=day(since), until=day(until, 1), source_ids=[source] if source else (),
-                        search=search.strip() or None, limit=100)
-    why = {}
-    for it in items:
-        row = load_relevance(store, it.id)
-        why[it.id] = row
+                        search=search.strip() or None, limit=100, relevance=relevance)
+    why = {it.id: decided_relevance(store, it.id) for it in items}
     sources = [r.id for r in store.source_rows()]
     ids = [it.id for it in items]
     signals = signal_records(store, with_members=False)[:500]
@@ -353,7 +354,22 @@ def items_page(request: Request, store: StoreDep, actor: Annotated[Actor, Depend
                                              "placed": load_assignments(store, ids), "signals": signals,
                                              "submitted": submitted,
                                              "f": {"search": search, "source": source, "since": since,
-                                                   "until": until}})
+                                                   "until": until, "relevance": relevance}})
+
+
+@router.get("/items/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, item_id: int, store: StoreDep,
+              actor: Annotated[Actor, Depends(require("read"))]) -> Response:
+    """One item: its text, its signal, and why it was judged relevant (``scanner items --explain``'s
+    content as the analysis stored it, with a mark made since deciding it)."""
+    item = store.item(item_id)
+    if item is None:
+        raise HTTPException(status_code=404, detail=f"no item with id {item_id}")
+    why = stored_explanation(store, item_id)
+    ranked = sorted((why or {}).get("similarity", {}).items(), key=lambda kv: -kv[1])
+    return render(request, "item.html.j2", {
+        "it": item, "why": why, "similarity": ranked, "marks": latest_labels(store, "relevance", [item_id]),
+        "placed": load_assignments(store, [item_id]), "signals": signal_records(store, with_members=False)[:500]})
 
 
 @router.get("/submit", response_class=HTMLResponse)
