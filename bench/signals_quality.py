@@ -14,7 +14,9 @@ running through those months would), with the engine's own relevance decisions. 
   rule, so purity against them is an upper-level check, not a judgement of matters;
 - **BCubed F1** of signal membership against ``label`` (over the split's clustered items);
 - **generic keywords**: each week, the share of the live signals' top-5 keywords found in more than
-  10 % of the window's relevant items (words that name no matter), pooled over the weeks.
+  10 % of the window's relevant items (words that name no matter), pooled over the weeks; and the
+  share of the words of their names (the first three keywords) that are everyday Thai
+  (``label.everyday_thai``: ระบบ, ปัญหา, อย่า), which name no matter either.
 
 The same three at the **trend** level (``scanner.analysis.trends``): an item's group is its signal's
 trend, or its signal when that is in no trend. The sample's six coarse labels fit this level better
@@ -119,10 +121,11 @@ class GenericMeter:
     def __init__(self, config: Config, store: Store) -> None:
         self.config, self.store = config, store
         self.weeks: dict[str, tuple[int, int]] = {}  # week → (generic, slots)
+        self.everyday: dict[str, tuple[int, int]] = {}  # week → (everyday Thai words, words) of the names
 
     def __call__(self, result: AnalyseResult) -> None:
         from scanner.analysis.analyse import analysis_window
-        from scanner.analysis.label import generic_share
+        from scanner.analysis.label import everyday_thai, generic_share
         from scanner.clock import week_end
         from scanner.store import signals as db
 
@@ -135,9 +138,11 @@ class GenericMeter:
             (window.first_week, window.week))]
         titles = [it.title for it in db.window_items(self.store, ids)]
         self.weeks[result.week] = generic_share(live, [tokens.get(i, []) for i in ids], titles)
+        names = [k for kws in live for k in kws[:3]]
+        self.everyday[result.week] = (sum(1 for k in names if k in everyday_thai()), len(names))
 
-    def line(self, name: str, first: str, last: str) -> str:
-        picked = [v for w, v in self.weeks.items() if first <= w <= last]
+    def line(self, name: str, first: str, last: str, everyday: bool = False) -> str:
+        picked = [v for w, v in (self.everyday if everyday else self.weeks).items() if first <= w <= last]
         g, n = sum(v[0] for v in picked), sum(v[1] for v in picked)
         return f"{name}: {g / n if n else 0:.1%} ({g} of {n})"
 
@@ -179,6 +184,12 @@ def main() -> None:
               "relevant items, pooled over the weeks): " + "; ".join(
                   meter.line(name, iso_week(datetime.fromisoformat(a), config.settings.timezone),
                              iso_week(datetime.fromisoformat(min(b, "2099-01-01")), config.settings.timezone))
+                  for name, (a, b) in SPLITS.items()))
+        print("everyday Thai words in the names (of the live signals' first three keywords, pooled over the "
+              "weeks): " + "; ".join(
+                  meter.line(name, iso_week(datetime.fromisoformat(a), config.settings.timezone),
+                             iso_week(datetime.fromisoformat(min(b, "2099-01-01")), config.settings.timezone),
+                             everyday=True)
                   for name, (a, b) in SPLITS.items()))
         for level, member in (("signals", None), ("trends", trend_members(store))):
             print(f"\n{level}:\n")

@@ -124,3 +124,40 @@ def test_generic_words_of_the_window_do_not_lead_but_a_signals_own_common_word_d
     common = {"ข่าวปลอม", "บริการ", "ออนไลน์"}
     assert generic == sum(1 for kw in (fake_kw, portal_kw) for t in kw["all"][:5] if t in common) >= 1
     assert GENERIC_SHARE < 12 / 111
+
+
+def test_everyday_thai_words_and_day_names_never_lead_a_label(thaigov: list[dict[str, Any]]) -> None:
+    """ระบบ, อย่า, รู้จัก are everyday Thai (frequent in the Thai National Corpus): they rank after the
+    words that name the matter, even when the class holds all of their items; a weekday is no keyword."""
+    from scanner.analysis.label import everyday_thai
+
+    assert {"ระบบ", "อย่า", "รู้จัก", "ปัญหา"} <= everyday_thai()
+    assert not {"ไซเบอร์", "ผู้เสียหาย", "ข่าวปลอม", "ดิจิทัล"} & everyday_thai()
+    scam = [tokenize(f"อย่า {t} รู้จัก ระบบ มิจฉาชีพ ไซเบอร์ วันจันทร์") for t in ("หลอกลวง", "ผู้เสียหาย", "เพจปลอม")]
+    rest = [tokenize(r["title"]) for r in thaigov[:40]]
+    kw, _ = ctfidf_keywords([scam, rest])
+    assert {"อย่า", "รู้จัก", "ระบบ"} <= set(kw["all"])  # kept, but last
+    lead = [t for t in kw["all"] if t not in everyday_thai()]
+    assert kw["all"][: len(lead)] == lead and {"มิจฉาชีพ", "ไซเบอร์"} <= set(lead)
+    assert "จันทร์" not in kw["all"] and "วันจันทร์" not in kw["all"]
+
+
+def test_words_common_among_the_english_items_do_not_lead() -> None:
+    from scanner.analysis.label import english_generic
+
+    def english(n: int, words: str) -> list[list[str]]:
+        return [tokenize(f"{words} story{k % 7} item") for k in range(n)]
+
+    visits = english(30, "prime minister ministry welcomed") + english(3, "semiconductor investment board")
+    assert {"prime", "minister", "ministry"} <= english_generic(visits)
+    assert "semiconductor" not in english_generic(visits)
+    assert english_generic(visits[:20]) == set()  # too few English items to tell
+    thai = [tokenize("กระทรวง prime minister ประชุม หารือ ความร่วมมือ ภาครัฐ") for _ in range(40)]
+    assert english_generic(thai) == set()  # Latin words in Thai items are not the English items' words
+
+
+def test_a_lowercase_two_letter_word_is_left_out_of_a_name() -> None:
+    from scanner.analysis.label import signal_name
+
+    assert signal_name(["อันตราย", "cc", "ข้อมูลส่วนตัว"], ["เตือน อันตราย cc"]) == "อันตราย · ข้อมูลส่วนตัว"
+    assert signal_name(["ai", "ภาครัฐ"], ["AI ในภาครัฐ"]) == "AI · ภาครัฐ"

@@ -9,7 +9,9 @@ Tokens are PyThaiNLP ``newmm`` words (read back from the full-text index, which 
 space-joined; Thai is never split on whitespace). Dropped: Thai stop words
 (``pythainlp.corpus.thai_stopwords``), English stop words (scikit-learn's list), numbers, single
 characters, web debris, and words found in more than half of the window's items; words found in
-more than a tenth of them rank after the rest (they name no matter: ปัญหา, บริการ, ออนไลน์).
+more than a tenth of them rank after the rest (they name no matter: ปัญหา, บริการ, ออนไลน์), and so
+do the words of everyday Thai (more than ``GENERAL_PER_MILLION`` per million words of the Thai
+National Corpus: ระบบ, อย่า, รู้จัก), which name no matter however the window's items use them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ EXTRA_STOP = {
     "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
     "ตุลาคม", "พฤศจิกายน", "ธันวาคม", "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.",
     "ต.ค.", "พ.ย.", "ธ.ค.", "วันจันทร์", "วันอังคาร", "วันพุธ", "วันพฤหัสบดี", "วันศุกร์", "วันเสาร์", "วันอาทิตย์",
+    "จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "พฤหัส", "ศุกร์", "เสาร์",  # newmm cuts วัน + จันทร์
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 }
@@ -86,6 +89,21 @@ def is_keyword(token: str) -> bool:
 
 def lang_of(token: str) -> str:
     return "th" if THAI_RE.search(token) else "en"
+
+
+GENERAL_PER_MILLION = 300.0  # a Thai word this frequent in everyday Thai (TNC) names no matter: 476 words
+
+
+@lru_cache(maxsize=1)
+def everyday_thai() -> frozenset[str]:
+    """The Thai words of everyday Thai: more than ``GENERAL_PER_MILLION`` per million words of the
+    Thai National Corpus (PyThaiNLP's bundled ``tnc`` word frequencies): ปัญหา, ระบบ, รัฐบาล, อย่า.
+    Words of a field (ไซเบอร์, ผู้เสียหาย, ภาคี) are far rarer there."""
+    from pythainlp.corpus import tnc
+
+    freqs = tnc.word_freqs()
+    total = sum(f for _, f in freqs) or 1
+    return frozenset(w for w, f in freqs if THAI_RE.search(w) and f * 1e6 / total > GENERAL_PER_MILLION)
 
 
 GENERIC_SHARE = 0.10  # a word found in more than this share of the window's items names no matter
@@ -168,6 +186,17 @@ def generic_words(df: Counter[str], n_docs: int, share: float = GENERIC_SHARE) -
     return {t for t, d in df.items() if d > share * n_docs}
 
 
+def english_generic(docs: Sequence[Sequence[str]], share: float = GENERIC_SHARE) -> set[str]:
+    """Latin words too common among the window's English items to lead a label (minister, ministry,
+    prime in the English releases of Thai ministries), which the window's Thai majority hides from
+    ``generic_words``: in more than ``share`` of the items written mostly in Latin words, when
+    there are at least ``GENERIC_MIN_DOCS`` of those."""
+    english = [toks for toks in docs if 2 * sum(1 for t in toks if THAI_RE.search(t)) < len(toks)]
+    if len(english) < GENERIC_MIN_DOCS:
+        return set()
+    return {t for t in generic_words(document_frequency(english), len(english), share) if lang_of(t) == "en"}
+
+
 def generic_share(keywords: Sequence[Sequence[str]], window_tokens: Sequence[Sequence[str]],
                   written: Sequence[str] = (), top: int = GENERIC_TOP) -> tuple[int, int]:
     """(generic, all) among the first ``top`` keywords of each label in ``keywords``, where generic
@@ -189,6 +218,8 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
     than ``GENERIC_SHARE`` of all the items (``generic_words``) come after the others, so they never
     lead a label while a word that names the matter is there; except in the class that holds at
     least ``OWN_SHARE`` of the items a word appears in (a common word that is this class's own).
+    So do the words common among the English items alone (``english_generic``). Words of everyday
+    Thai (``everyday_thai``) come after the others in every class.
     """
     class_tokens = with_compounds(class_tokens, written)
     n_docs = sum(len(docs) for docs in class_tokens)
@@ -199,6 +230,8 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
     limit = max_df * n_docs if n_docs >= 10 else float("inf")
     keep = {t for t, d in df.items() if d <= limit and is_keyword(t)}
     generic = generic_words(df, n_docs) if n_docs >= GENERIC_MIN_DOCS else set()
+    generic |= english_generic([toks for docs in class_tokens for toks in docs])
+    everyday = everyday_thai()
     # sparse per-class counts: memory grows with distinct words per class, not classes × vocabulary
     counts: list[Counter[str]] = []
     spread: list[Counter[str]] = []  # in how many of the class's items a word appears
@@ -227,8 +260,9 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
             scored.append((-(v / max(size, 1)) * math.log(1.0 + avg / freq[t]), t))
         ranked = [t for _, t in sorted(scored)]  # best first; ties by word
         # Generic words of the window follow the words that name the matter, unless the class holds
-        # most of their items (ข่าวปลอม in a week full of fake news is the fake-news signal's word).
-        common = {t for t in ranked if t in generic and seen[t] < OWN_SHARE * df[t]}
+        # most of their items (ข่าวปลอม in a week full of fake news is the fake-news signal's word);
+        # so do the words of everyday Thai, always.
+        common = {t for t in ranked if (t in generic and seen[t] < OWN_SHARE * df[t]) or t in everyday}
         ranked = [t for t in ranked if t not in common] + [t for t in ranked if t in common]
         out.append({
             "th": [t for t in ranked if lang_of(t) == "th"][:TOP_LANG],
@@ -256,7 +290,8 @@ def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAM
 
     Names and acronyms lead: a Latin keyword written in capitals or mixed case in the members'
     titles (AFNC, ThaID, TikTok) is shown as written there and put first; Thai keywords keep their
-    c-TF-IDF order. Empty when there are no keywords (the caller then falls back to the example).
+    c-TF-IDF order. A two-letter Latin keyword that no title writes in capitals is left out.
+    Empty when there are no keywords (the caller then falls back to the example).
     """
     written: dict[str, str] = {}
     for title in titles:
@@ -264,7 +299,9 @@ def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAM
             if word.lower() not in written and word != word.lower():
                 written[word.lower()] = word
     named = [written[k] for k in keywords if k in written and written[k][1:] != written[k][1:].lower()]
-    terms = named + [written.get(k, k) for k in keywords if written.get(k, k) not in named]
+    # a two-letter Latin word names nothing unless the titles write it in capitals (AI, EU; not cc)
+    plain = [k for k in keywords if not (lang_of(k) == "en" and len(k) <= 2 and k not in written)]
+    terms = named + [written.get(k, k) for k in plain if written.get(k, k) not in named]
     name = ""
     for term in terms[:NAME_TERMS]:
         candidate = f"{name} · {term}" if name else term
