@@ -35,7 +35,7 @@ from scanner.store.trends import TrendEventRecord, TrendRecord, trend_event_reco
 Row = Mapping[str, Any]
 
 SIGNAL_TABLE_COLUMNS = ["id", "state", "items", "last_seen", "title", "keywords"]
-SIGNAL_CSV_COLUMNS = ["id", "title", "state", "status", "first_seen", "last_seen", "items", "keywords_th",
+SIGNAL_CSV_COLUMNS = ["id", "title", "summary", "state", "status", "first_seen", "last_seen", "items", "keywords_th",
                       "keywords_en", "topics", "tags", "merged_into", "item_ids", "trend_id", "trend_name",
                       "raters", "novelty_rating", "horizon", "impact"]
 TREND_TABLE_COLUMNS = ["id", "state", "signals", "items", "last_seen", "name"]
@@ -47,11 +47,11 @@ ITEM_SHEET = [Column("id", "int"), Column("url", "url"), Column("title"), Column
               Column("lang"), Column("source_id"), Column("relevance", "float"), Column("relevant", "bool"),
               Column("topics", "list"), Column("signal_id", "int"), Column("story_id", "int"),
               Column("duplicate_of", "int"), Column("novelty", "float")]
-SIGNAL_SHEET = [Column("id", "int"), Column("title"), Column("state"), Column("status"), Column("first_seen", "week"),
-                Column("last_seen", "week"), Column("items", "int"), Column("keywords_th", "list"),
-                Column("keywords_en", "list"), Column("topics", "list"), Column("tags", "list"),
-                Column("merged_into", "int"), Column("item_ids", "list"), Column("trend_id", "int"),
-                Column("trend_name"), Column("example"), Column("example_url", "url")]
+SIGNAL_SHEET = [Column("id", "int"), Column("title"), Column("summary"), Column("state"), Column("status"),
+                Column("first_seen", "week"), Column("last_seen", "week"), Column("items", "int"),
+                Column("keywords_th", "list"), Column("keywords_en", "list"), Column("topics", "list"),
+                Column("tags", "list"), Column("merged_into", "int"), Column("item_ids", "list"),
+                Column("trend_id", "int"), Column("trend_name"), Column("example"), Column("example_url", "url")]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel would read a CSV cell as a formula for
 
 
@@ -134,9 +134,9 @@ def signal_table(store: Store, records: Sequence[SignalRecord]) -> list[dict[str
 def signal_csv_rows(records: Sequence[SignalRecord]) -> list[dict[str, Any]]:
     """One flat row per signal (``export signals --format csv``): keywords, topics, tags and members as words."""
     return [{
-        "id": r["id"], "title": r["title"], "state": r["state"], "status": r["status"], "first_seen": r["first_seen"],
-        "last_seen": r["last_seen"], "items": len(r["items"]), "keywords_th": r["keywords"].get("th", []),
-        "keywords_en": r["keywords"].get("en", []), "topics": r["topics"],
+        "id": r["id"], "title": r["title"], "summary": r["summary"], "state": r["state"], "status": r["status"],
+        "first_seen": r["first_seen"], "last_seen": r["last_seen"], "items": len(r["items"]),
+        "keywords_th": r["keywords"].get("th", []), "keywords_en": r["keywords"].get("en", []), "topics": r["topics"],
         "tags": [t for group in r["tags"].values() for t in group], "merged_into": r["merged_into"],
         "item_ids": [m["id"] for m in r["items"]],
         "trend_id": r["trend"]["id"] if r["trend"] else None, "trend_name": r["trend"]["name"] if r["trend"] else None,
@@ -158,6 +158,8 @@ def signal_text(record: SignalRecord) -> list[str]:
         lines.append(f"  automatic name: {record['auto_title']}")
     if record["example"]:
         lines.append(f"  example: {record['example']}")
+    if record["summary"]:
+        lines.append(f"  summary: {record['summary']}")
     status = record["status"] + (f" into {record['merged_into']}" if record["merged_into"] else "")
     lines.append(f"  state: {record['state']} ({status}); first seen {record['first_seen']}, "
                  f"last seen {record['last_seen']}")
@@ -256,6 +258,8 @@ def trend_text(record: TrendRecord, signals: Sequence[SignalRecord], counts: dic
         lines.append(f"  automatic name: {record['auto_name']}")
     if record["example"]:
         lines.append(f"  example: {record['example']}")
+    if record["summary"]:
+        lines.append(f"  summary: {record['summary']}")
     lines.append(f"  state: {record['state']} ({record['status']}); first seen {record['first_seen']}, "
                  f"last seen {record['last_seen']}; {record['items']} items in {len(record['signals'])} signals")
     kw = record["keywords"]

@@ -107,8 +107,9 @@ Keywords = dict[str, list[str]]  # {"th": [...], "en": [...], "all": [...]} (sca
 
 @dataclass
 class SignalLabel:
-    """What labelling gives a signal: its name (``title``), keywords, thematic tags, the lab's topics and
-    its most representative headline (``example``)."""
+    """What labelling gives a signal: its name (``title``), keywords, thematic tags, the lab's topics,
+    its most representative headline (``example``) and, from a language model, a one-paragraph
+    ``summary`` (``scanner.analysis.namer``; empty with the keyphrase namer)."""
 
     id: int
     title: str
@@ -116,6 +117,7 @@ class SignalLabel:
     tags: dict[str, list[str]]
     topics: list[str]
     example: str = ""
+    summary: str = ""
 
 
 @dataclass

@@ -313,7 +313,7 @@ def test_json_keeps_its_public_field_names(history: Any, tmp_path: Path) -> None
         "items_week", "stories_week", "items_total", "items_recent", "sources_week", "source_kinds_week",
         "source_names", "kinds", "dov", "dod", "dov_growth", "dod_growth", "first_seen", "last_seen", "sparkline",
         "tags", "topics", "items", "items_more", "events", "attention", "verdict", "verdict_text", "disputed",
-        "watched", "surged_after_dismissal", "reviews", "novelty", "rating"]
+        "watched", "surged_after_dismissal", "reviews", "novelty", "rating", "summary"]
     assert list(card["items"][0]) == ["id", "title", "url", "source", "source_name", "kind", "date", "lang"]
     charts = data["charts"]
     assert list(charts) == ["emergence", "issue", "volume"]

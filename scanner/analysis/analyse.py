@@ -1,5 +1,7 @@
 """``scanner analyse``: relevance → embeddings → novelty → stories → clustering and tracking → labels → scores.
 
+Labels include each signal's and trend's name, from keyphrases or a language model (``scanner.analysis.namer``).
+
 Everything is computed "as of" ``now`` (``--as-of DATE``) over one ``Window`` (``analysis_window``),
 so replaying an archive week by week gives the same signals, with the same ids, as living through
 those weeks. Each stage writes in one transaction.
@@ -16,6 +18,7 @@ import numpy as np
 
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
 from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
+from scanner.analysis.namer import Namer, apply_names, get_namer, naming_input
 from scanner.analysis.novelty import score_novelty
 from scanner.analysis.relevance import score_relevance
 from scanner.analysis.score import WindowData, score_keywords, score_signals
@@ -84,6 +87,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     timer = _Timer(result.timings)
     run_id = db.start_run(store, "analyse", iso(now), iso(now_utc()))
     embedder = embedder or get_embedder(config.analysis, config.base_dir)
+    namer = get_namer(config.analysis, store)
     timer.lap("load model")
     # Relevance of the window's items only: older items keep their decision, so the cost of a run
     # (and of changing the topics) does not grow with the years of history.
@@ -107,15 +111,17 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result.split, result.merged, result.unassigned = len(tracked.split), len(tracked.merged), tracked.unassigned
     timer.lap("cluster+track")
     tokens = db.item_tokens(store, [it.id for it in items])
-    keywords = _label(store, embedder, config, items, vectors, tracked, tokens, stamp)
+    keywords = _label(store, embedder, namer, config, items, vectors, tracked, tokens, stamp)
     timer.lap("labels+tags")
     data = _window_data(config, window, items, story_of, tracked)
     result.states = _score(config, store, window, items, data, tracked, lost, tokens, keywords, stamp)
     timer.lap("scores")
-    result.trends = _trends(config, store, embedder, window, items, vectors, data, tracked, tokens, stamp)
+    result.trends = _trends(config, store, embedder, namer, window, items, vectors, data, tracked, tokens, stamp)
     timer.lap("trends")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, config.analysis.window_weeks)
+    if (names := namer.report()) is not None:
+        result.lines.append(names)
     db.finish_run(store, run_id, iso(now_utc()), summary_dict(result))
     return result
 
@@ -165,10 +171,10 @@ def _track(config: Config, store: Store, embedder: Embedder, window: Window, ite
     return tracked, saved.lost
 
 
-def _label(store: Store, embedder: Embedder, config: Config, items: list[db.WindowItem], vectors: np.ndarray,
-           tracked: TrackResult, tokens: dict[int, list[str]], stamp: str) -> dict[int, Keywords]:
-    """Name (from keyphrases), example headline, keywords (c-TF-IDF against the unassigned items), tags and topics
-    of every signal in the window."""
+def _label(store: Store, embedder: Embedder, namer: Namer, config: Config, items: list[db.WindowItem],
+           vectors: np.ndarray, tracked: TrackResult, tokens: dict[int, list[str]], stamp: str) -> dict[int, Keywords]:
+    """Name (``namer``: from keyphrases, or a language model's name and summary), example headline, keywords
+    (c-TF-IDF against the unassigned items), tags and topics of every signal in the window."""
     sids = sorted(tracked.means)
     if not sids:
         return {}
@@ -183,14 +189,16 @@ def _label(store: Store, embedder: Embedder, config: Config, items: list[db.Wind
     keywords = ctfidf_keywords(classes, written=[it.title for it in items])[: len(sids)]
     tags = Tagger(embedder, config.analysis.tags).tag(np.stack([tracked.means[s] for s in sids]))
     topics = db.item_topics(store, [it.id for it in items])
-    labels = []
+    labels, asked = [], []
     for k, s in enumerate(sids):
         rows_k = [row_of[i] for i in members[s]]
         titles = [items[r].title for r in rows_k]
         name, example = name_and_example(keywords[k], titles, vectors[rows_k], tracked.means[s])
         labels.append(SignalLabel(id=s, title=name, keywords=keywords[k], tags=tags[k], example=example,
                                   topics=majority_topics([topics.get(i, []) for i in members[s]])))
-    db.save_labels(store, labels, stamp)
+        asked.append(naming_input("signal", s, keywords[k], titles, [items[r].lang for r in rows_k], vectors[rows_k],
+                                  tracked.means[s], name))
+    db.save_labels(store, apply_names(namer, labels, asked), stamp)
     return {s: keywords[k] for k, s in enumerate(sids)}
 
 
@@ -254,9 +262,9 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
     return first, last
 
 
-def _trends(config: Config, store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem],
-            vectors: np.ndarray, signal_data: WindowData, tracked: TrackResult, tokens: dict[int, list[str]],
-            stamp: str) -> int:
+def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, window: Window,
+            items: list[db.WindowItem], vectors: np.ndarray, signal_data: WindowData, tracked: TrackResult,
+            tokens: dict[int, list[str]], stamp: str) -> int:
     """Group the window's signals into trends (``scanner.analysis.trends``), then name and score the
     trends as signals are named and scored, over the items of their signals. Returns how many trends
     have items in the window."""
@@ -270,7 +278,7 @@ def _trends(config: Config, store: Store, embedder: Embedder, window: Window, it
     trend_of = tdb.signal_trends(store)
     item_trend = [trend_of.get(tracked.assignment.get(it.id, -1)) for it in items]
     live = sorted({t for t in item_trend if t is not None})
-    labels = _trend_labels(items, vectors, item_trend, live, tokens)
+    labels = _trend_labels(namer, items, vectors, item_trend, live, tokens)
     tdb.save_trend_labels(store, labels, stamp)
     data = replace(signal_data, item_signal=item_trend)
     weeks, item_week = data.weeks, data.item_week
@@ -293,9 +301,10 @@ def _trends(config: Config, store: Store, embedder: Embedder, window: Window, it
     return len(live)
 
 
-def _trend_labels(items: list[db.WindowItem], vectors: np.ndarray, item_trend: list[int | None], live: list[int],
-                  tokens: dict[int, list[str]]) -> list[SignalLabel]:
-    """Each live trend's name, example headline and keywords (c-TF-IDF against the items in no trend)."""
+def _trend_labels(namer: Namer, items: list[db.WindowItem], vectors: np.ndarray, item_trend: list[int | None],
+                  live: list[int], tokens: dict[int, list[str]]) -> list[SignalLabel]:
+    """Each live trend's name (and summary, from ``namer``), example headline and keywords (c-TF-IDF against
+    the items in no trend)."""
     if not live:
         return []
     rows: dict[int | None, list[int]] = {}
@@ -304,14 +313,17 @@ def _trend_labels(items: list[db.WindowItem], vectors: np.ndarray, item_trend: l
     classes = [[tokens.get(items[r].id, []) for r in rows.get(t, [])] for t in live]
     classes.append([tokens.get(items[r].id, []) for r in rows.get(None, [])])
     keywords = ctfidf_keywords(classes, written=[it.title for it in items])[: len(live)]
-    out = []
+    out, asked = [], []
     for k, t in enumerate(live):
         members = rows[t]
         titles = [items[r].title for r in members]
         mean = vectors[members].mean(axis=0)
-        name, example = name_and_example(keywords[k], titles, vectors[members], mean / (np.linalg.norm(mean) or 1.0))
+        mean = mean / (np.linalg.norm(mean) or 1.0)
+        name, example = name_and_example(keywords[k], titles, vectors[members], mean)
         out.append(SignalLabel(id=t, title=name, keywords=keywords[k], tags={}, topics=[], example=example))
-    return out
+        asked.append(naming_input("trend", t, keywords[k], titles, [items[r].lang for r in members], vectors[members],
+                                  mean, name))
+    return apply_names(namer, out, asked)
 
 
 def _summary(r: AnalyseResult, window_weeks: int) -> list[str]:

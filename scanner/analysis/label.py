@@ -274,11 +274,16 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
 
 def central_title(titles: Sequence[str], vectors: np.ndarray, mean: np.ndarray) -> str:
     """Title of the member closest to the signal's centroid, shortened to about ``TITLE_CHARS``."""
+    return next(iter(central_titles(titles, vectors, mean, 1)), "")
+
+
+def central_titles(titles: Sequence[str], vectors: np.ndarray, mean: np.ndarray, n: int) -> list[str]:
+    """The titles of the ``n`` members closest to the centroid, closest first (ties in member order),
+    each shortened to about ``TITLE_CHARS``."""
     if not len(titles):
-        return ""
-    sims = vectors @ mean
-    best = int(np.argmax(sims))
-    return shorten(titles[best])
+        return []
+    order = np.argsort(-(vectors @ mean), kind="stable")[:n]
+    return [shorten(titles[int(k)]) for k in order]
 
 
 NAME_CHARS = 60
@@ -344,4 +349,5 @@ def majority_topics(member_topics: Sequence[Sequence[str]]) -> list[str]:
     return chosen or [min(counts, key=lambda t: (-counts[t], t))]
 
 
-__all__ = ["central_title", "ctfidf_keywords", "majority_topics", "name_and_example", "signal_name", "stop_words"]
+__all__ = ["central_title", "central_titles", "ctfidf_keywords", "majority_topics", "name_and_example", "signal_name",
+           "stop_words"]

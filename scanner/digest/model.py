@@ -109,6 +109,7 @@ class SignalCard(SignalHead):
     reviews: list[Review] = field(default_factory=list)
     novelty: float | None = None  # median novelty of its first items (``scanner.digest.cards.signal_novelty``)
     rating: CardRating | None = None  # the analysts' ratings, when someone rated it
+    summary: str = ""  # one paragraph from the language model (``analysis.namer: llm``), as the week was written
 
 
 @dataclass

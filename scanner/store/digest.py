@@ -45,6 +45,7 @@ class SignalRow:
     tags: dict[str, Any]  # {"steepv": [...], "themes": [...], "sdgs": [...]}, checked by the reader
     first_seen: str
     last_seen: str
+    summary: str = ""  # one paragraph from the language model (analysis.namer: llm)
 
 
 @dataclass
@@ -177,13 +178,13 @@ def fetch_signals(store: Store, week: str, ids: Iterable[int]) -> list[SignalRow
     rows: list[tuple[Any, ...]] = []
     for chunk in chunked(sorted(ids)):
         rows.extend(store.db.execute(
-            "SELECT id, title, custom_title, keywords, state, topics, tags, first_seen, last_seen FROM signals "
-            f"WHERE first_seen <= ? AND merged_into IS NULL AND id IN ({placeholders(chunk)}) ORDER BY id",
+            "SELECT id, title, custom_title, keywords, state, topics, tags, first_seen, last_seen, summary "
+            f"FROM signals WHERE first_seen <= ? AND merged_into IS NULL AND id IN ({placeholders(chunk)}) ORDER BY id",
             [week, *chunk]))
     return [SignalRow(id=int(sid), title=title, custom_title=custom, keywords=load_json(kw, {}), state=state,
                       topics=[str(t) for t in load_json(topics, [])], tags=load_json(tags, {}), first_seen=first,
-                      last_seen=last)
-            for sid, title, custom, kw, state, topics, tags, first, last in rows]
+                      last_seen=last, summary=summary)
+            for sid, title, custom, kw, state, topics, tags, first, last, summary in rows]
 
 
 def fetch_signal_weeks(store: Store, first: str, last: str) -> dict[int, dict[str, SignalWeek]]:

@@ -48,6 +48,7 @@ class SignalRecord(TypedDict):
     title: str
     name: str  # the name shown: an analyst's rename, else the one made from keyphrases (same as ``title``)
     example: str  # the most representative headline
+    summary: str  # one paragraph from the language model (``analysis.namer: llm``); '' when there is none
     auto_title: str
     custom_title: str | None
     keywords: dict[str, list[str]]
@@ -96,7 +97,8 @@ def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | 
     if not include_merged and ids is None:
         where.append("status != 'merged'")
     sql = ("SELECT id, title, custom_title, keywords, state, status, merged_into, topics, tags, first_seen, last_seen, "
-           "updated_at, example FROM signals" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
+           "updated_at, example, summary FROM signals" + (" WHERE " + " AND ".join(where) if where else "") +
+           " ORDER BY id")
     rows = store.db.execute(sql, params).fetchall()
     sids = [r[0] for r in rows]
     trend = trend_of_signals(store)
@@ -117,12 +119,12 @@ def signal_records(store: Store, ids: Sequence[int] | None = None, state: str | 
             ):
                 members.setdefault(sid, []).append(MemberRecord(**dict(zip(MEMBER_COLUMNS, m, strict=True))))  # type: ignore[typeddict-item]
     return [SignalRecord(
-        id=sid, title=custom or title, name=custom or title, example=example, auto_title=title, custom_title=custom,
-        keywords=load_json(kw, {}), state=st,
+        id=sid, title=custom or title, name=custom or title, example=example, summary=summary, auto_title=title,
+        custom_title=custom, keywords=load_json(kw, {}), state=st,
         status=status, merged_into=into, topics=load_json(topics, []), tags=load_json(tags, {}), first_seen=first,
         last_seen=last, updated_at=updated, weeks=weeks.get(sid, []), items=members.get(sid, []),
         trend=trend.get(sid), ratings=_ratings(rated.get(sid)),
-    ) for sid, title, custom, kw, st, status, into, topics, tags, first, last, updated, example in rows]
+    ) for sid, title, custom, kw, st, status, into, topics, tags, first, last, updated, example, summary in rows]
 
 
 def _ratings(summary: RatingSummary | None) -> RatingsRecord:

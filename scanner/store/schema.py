@@ -474,6 +474,25 @@ def m015_ftss(db: sqlite_utils.Database) -> None:
     )
 
 
+def m016_llm_names(db: sqlite_utils.Database) -> None:
+    """Names from a language model (``analysis.namer: llm``, ``scanner.analysis.namer``): each signal's and
+    trend's one-paragraph summary beside its name, and the model's answers by the content hash of what it
+    was asked, so a rerun with the same material asks nothing."""
+    db.executescript(
+        """
+        ALTER TABLE signals ADD COLUMN summary TEXT NOT NULL DEFAULT '';   -- '' with the keyphrase namer
+        ALTER TABLE trends ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+        CREATE TABLE llm_answers (
+            prompt_hash TEXT PRIMARY KEY,              -- sha256 of the model's name, prompt version and prompt
+            model TEXT NOT NULL,                       -- analysis.llm_model, as written
+            prompt_version INTEGER NOT NULL,
+            answer TEXT NOT NULL,                      -- the model's answer as given (read again on every use)
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -490,6 +509,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m013_deliveries,  # `scanner status` selects it: not in READERS_DO_NOT_NEED
     m014_labels,  # `items --explain` and the item pages read it: not in READERS_DO_NOT_NEED
     m015_ftss,  # only `scanner publish ftss` reads it
+    m016_llm_names,  # readers select signals.summary (export, the digest): not in READERS_DO_NOT_NEED
 ]
 
 # Migrations that only add what readers never select (an index, a column written by the engine, a

@@ -337,13 +337,14 @@ def analyst_merged(store: Store) -> set[int]:
 
 # --------------------------------------------------------------------------- labels, tags, scores
 def save_labels(store: Store, labels: Sequence[SignalLabel], now: str) -> None:
-    """Each signal's automatic title, keywords, tags and topics (an analyst's title is kept apart)."""
+    """Each signal's automatic title, summary, keywords, tags and topics (an analyst's title is kept apart)."""
     with store.transaction() as conn:
         conn.executemany(
-            "UPDATE signals SET title = ?, example = ?, keywords = ?, tags = ?, topics = ?, updated_at = ? "
-            "WHERE id = ?",
-            [(r.title, r.example, json.dumps(r.keywords, ensure_ascii=False), json.dumps(r.tags, ensure_ascii=False),
-              json.dumps(r.topics, ensure_ascii=False), now, r.id) for r in labels],
+            "UPDATE signals SET title = ?, example = ?, summary = ?, keywords = ?, tags = ?, topics = ?, "
+            "updated_at = ? WHERE id = ?",
+            [(r.title, r.example, r.summary, json.dumps(r.keywords, ensure_ascii=False),
+              json.dumps(r.tags, ensure_ascii=False), json.dumps(r.topics, ensure_ascii=False), now, r.id)
+             for r in labels],
         )
 
 

@@ -106,11 +106,11 @@ def save_trend_tracking(store: Store, *, week: str, now: str, model: str, signal
 
 
 def save_trend_labels(store: Store, labels: Sequence[SignalLabel], now: str) -> None:
-    """Each trend's automatic name, example headline and keywords (an analyst's name is kept apart)."""
+    """Each trend's automatic name, example headline, summary and keywords (an analyst's name is kept apart)."""
     with store.transaction() as conn:
         conn.executemany(
-            "UPDATE trends SET title = ?, example = ?, keywords = ?, updated_at = ? WHERE id = ?",
-            [(r.title, r.example, json.dumps(r.keywords, ensure_ascii=False), now, r.id) for r in labels])
+            "UPDATE trends SET title = ?, example = ?, summary = ?, keywords = ?, updated_at = ? WHERE id = ?",
+            [(r.title, r.example, r.summary, json.dumps(r.keywords, ensure_ascii=False), now, r.id) for r in labels])
 
 
 def trend_spans(store: Store, trend_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -216,6 +216,7 @@ class TrendRecord(TypedDict):
     auto_name: str
     custom_name: str | None
     example: str
+    summary: str  # one paragraph from the language model (analysis.namer: llm); '' otherwise
     state: str
     status: str
     first_seen: str
@@ -240,16 +241,16 @@ def trend_records(store: Store, ids: Sequence[int] | None = None, state: str | N
     for s, t in sorted(signal_trends(store).items()):
         members.setdefault(t, []).append(s)
     counts = dict(store.db.execute("SELECT signal_id, count(*) FROM signal_items GROUP BY signal_id"))
-    sql = ("SELECT id, title, custom_title, example, keywords, state, status, first_seen, last_seen FROM trends "
-           "WHERE merged_into IS NULL")
+    sql = ("SELECT id, title, custom_title, example, summary, keywords, state, status, first_seen, last_seen "
+           "FROM trends WHERE merged_into IS NULL")
     out: list[TrendRecord] = []
-    for tid, title, custom, example, kw, st, status, first, last in store.db.execute(sql):
+    for tid, title, custom, example, summary, kw, st, status, first, last in store.db.execute(sql):
         if (ids is not None and tid not in ids) or (state and st != state) or (not include_faded and
                                                                               status == "faded"):
             continue
         sids = members.get(tid, [])
         out.append(TrendRecord(id=tid, name=custom or title, auto_name=title, custom_name=custom, example=example,
-                               state=st, status=status, first_seen=first, last_seen=last,
+                               summary=summary, state=st, status=status, first_seen=first, last_seen=last,
                                keywords=load_json(kw, {}), signals=sids,
                                items=sum(int(counts.get(s, 0)) for s in sids)))
     return sorted(out, key=lambda r: (-r["items"], r["id"]))
