@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scanner.config.models import CHANNEL_KINDS, SOURCE_KINDS, Config, looks_like_path
+from scanner.config.delivery import CHANNEL_KINDS
+from scanner.config.models import SOURCE_KINDS, Config, looks_like_path
 from scanner.errors import ConfigError
 
 MAX_DEPTH = 32  # nesting of mappings and lists; sources.yaml needs about 6

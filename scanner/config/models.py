@@ -1,5 +1,7 @@
 """The pydantic models of ``sources.yaml``: one per section, ``extra="forbid"`` everywhere, so every
-mistake is a validation error that ``scanner.config.load`` reports with its line."""
+mistake is a validation error that ``scanner.config.load`` reports with its line. Settings, sources,
+topics, analysis and the whole file are here; the digest's delivery sections (e-mail, channels,
+FTSS) are in ``scanner.config.delivery``, and what all sections share in ``scanner.config.base``."""
 
 from __future__ import annotations
 
@@ -7,66 +9,23 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from scanner.cron import parse_cron
+from scanner.config.base import (
+    SLUG_RE,
+    SUBMISSIONS_SOURCE,
+    Strict,
+    check_http_url,
+    parse_interval,
+    parse_size,
+)
+from scanner.config.delivery import (
+    DigestConfig,
+    FtssConfig,
+)
 from scanner.errors import ConfigError
 from scanner.models import FieldCaps
 from scanner.netguard import allow_entry
-from scanner.normalize import http_url
-
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-# The built-in source of what partners submit in the workspace (``scanner.submit``): never in
-# sources.yaml, never fetched on a schedule, so no configured source may take its id.
-SUBMISSIONS_SOURCE = "submissions"
-INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
-SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
-
-
-def parse_interval(value: str | int | float) -> float:
-    """``"6h"`` → 21600.0 seconds. Raises ``ValueError`` with a hint on anything else."""
-    if isinstance(value, bool):
-        raise ValueError("an interval is a number with a unit, such as 30m, 6h or 1d")
-    if isinstance(value, (int, float)):
-        raise ValueError(f"{value!r} has no unit: write it as {value}s, {value}m, {value}h, {value}d or {value}w")
-    m = INTERVAL_RE.match(str(value))
-    if not m:
-        raise ValueError(
-            f"{value!r} is not an interval: write a number and one unit s, m, h, d or w (for example 30m, 6h, 1d)"
-        )
-    seconds = float(m.group(1)) * UNIT_SECONDS[m.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"{value!r} must be longer than zero")
-    return seconds
-
-
-def parse_size(value: str | int) -> int:
-    """``"10MB"`` or ``10000000`` → bytes."""
-    if isinstance(value, bool):
-        raise ValueError("a size is a number of bytes, or a number with KB, MB or GB")
-    if isinstance(value, int):
-        if value <= 0:
-            raise ValueError("must be more than zero bytes")
-        return value
-    m = SIZE_RE.match(str(value))
-    if not m:
-        raise ValueError(f"{value!r} is not a size: write bytes, or a number with KB, MB or GB (for example 20MB)")
-    size = int(float(m.group(1)) * SIZE_UNITS[(m.group(2) or "b").lower()])
-    if size <= 0:
-        raise ValueError("must be more than zero bytes")
-    return size
-
-
-def _check_http_url(value: str) -> str:
-    if http_url(value) is None:
-        raise ValueError(f"{value!r} is not a valid http(s) URL: it must start with http:// or https://")
-    return value
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
 
 
 class Settings(Strict):
@@ -180,7 +139,7 @@ class RssSource(SourceBase):
     fulltext_limit: int = Field(default=50, ge=1, le=1000)
     follow_offsite: bool = False  # full text from pages on other sites than the feed's
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
 class FileSource(SourceBase):
@@ -233,8 +192,8 @@ class HtmlSource(SourceBase):
         if isinstance(v, list):
             if not v:
                 raise ValueError("list at least one listing page URL")
-            return [_check_http_url(u) for u in v]
-        return _check_http_url(v)
+            return [check_http_url(u) for u in v]
+        return check_http_url(v)
 
     @field_validator("item", "link", "title", "date", "summary", "next_page")
     @classmethod
@@ -259,7 +218,7 @@ class CkanSource(SourceBase):
     organization: str | None = None
     rows: int = Field(default=50, ge=1, le=1000)
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
 SourceConfig = Annotated[RssSource | FileSource | HtmlSource | CkanSource, Field(discriminator="kind")]
@@ -372,222 +331,6 @@ def _check_installed(value: str, what: str, packages: dict[str, tuple[str, str]]
         if importlib.util.find_spec(module) is None:
             raise ValueError(f"the {value!r} {what} needs a package that is not installed: {fix}")
     return value
-
-
-class EmailConfig(Strict):
-    """Optional e-mail delivery of each new digest."""
-
-    host: str
-    port: int = Field(default=587, ge=1, le=65535)
-    starttls: bool = True
-    user: str | None = None
-    password_env: str | None = None
-    sender: str = "scanner@localhost"
-    recipients: list[str] = Field(min_length=1)
-
-    @field_validator("sender", "host", "user")
-    @classmethod
-    def _one_line(cls, v: str | None) -> str | None:
-        if v is not None and any(c in v for c in "\r\n\x00"):
-            raise ValueError("must be on one line: a line break here would let text into the mail's headers")
-        return v
-
-    @field_validator("sender")
-    @classmethod
-    def _sender(cls, v: str) -> str:
-        return _check_address(v)
-
-    @field_validator("recipients")
-    @classmethod
-    def _recipients(cls, v: list[str]) -> list[str]:
-        return [_check_address(a) for a in v]
-
-
-def _check_address(value: str) -> str:
-    """One e-mail address (``name@host`` or ``Name <name@host>``), on one line."""
-    from email.utils import parseaddr
-
-    if any(c in value for c in "\r\n\x00"):
-        raise ValueError(f"{value!r}: an address must be on one line (a line break would inject mail headers)")
-    _, addr = parseaddr(value)
-    if "@" not in addr or addr.startswith("@") or addr.endswith("@") or "," in value or " " in addr:
-        raise ValueError(f"{value!r} is not one e-mail address (write name@example.org)")
-    return value
-
-
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-# Query parameters and hosts whose URLs carry the secret themselves: whoever reads the URL can post.
-SECRET_QUERY_KEYS = frozenset({"sig", "signature", "token", "key", "code", "secret", "apikey", "api_key",
-                               "access_token", "auth"})
-SECRET_HOST_SUFFIXES = ("hooks.slack.com", ".logic.azure.com", ".webhook.office.com", ".powerplatform.com",
-                        ".powerautomate.com", "discord.com")
-
-
-def url_carries_secret(url: str) -> bool:
-    """A webhook address that is itself the secret (Slack, Teams/Power Automate, ``?sig=``, ``?token=`` …)."""
-    from urllib.parse import parse_qsl, urlsplit
-
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if any(host == s.lstrip(".") or host.endswith("." + s.lstrip(".")) for s in SECRET_HOST_SUFFIXES):
-        return True
-    return any(k.lower() in SECRET_QUERY_KEYS for k, _ in parse_qsl(parts.query, keep_blank_values=True))
-
-
-class EmailChannel(EmailConfig):
-    """``digest.deliver`` entry ``kind: email``: the digest as an HTML e-mail with the Markdown as text."""
-
-    kind: Literal["email"]
-    name: str | None = None  # how status and logs name the channel (default: email)
-
-    _name = field_validator("name")(classmethod(lambda cls, v: _check_channel_name(v)))
-
-
-class WebhookChannel(Strict):
-    """``digest.deliver`` entry ``kind: webhook``: the week's headline, top signals and trends, and a
-    link to the full digest, posted as JSON to ``url`` (or to the URL in the environment variable
-    ``url_env``) as a Teams Adaptive Card, Slack Block Kit, or the digest's JSON summary."""
-
-    kind: Literal["webhook"]
-    format: Literal["teams", "slack", "json"]
-    url: str | None = None
-    url_env: str | None = None
-    name: str | None = None  # how status and logs name the channel (default: its format)
-    retries: int = Field(default=3, ge=0, le=10)  # per delivery, with back-off, on 429/5xx and lost connections
-
-    _name = field_validator("name")(classmethod(lambda cls, v: _check_channel_name(v)))
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        _check_http_url(v)
-        if url_carries_secret(v):  # the URL is not repeated: it is the secret
-            raise ValueError("this webhook address carries its own secret (a Slack or Teams/Power Automate "
-                             "webhook, or a sig=/token=/key= parameter): anyone who reads sources.yaml could "
-                             "post to the channel. Put it in an environment variable and write "
-                             "url_env: NAME_OF_THE_VARIABLE instead")
-        return v
-
-    @field_validator("url_env")
-    @classmethod
-    def _env(cls, v: str | None) -> str | None:
-        if v is not None and not ENV_NAME_RE.match(v):  # the value is not repeated: it may be the URL itself
-            raise ValueError("must be the name of an environment variable (letters, digits and _, for example "
-                             "SCANNER_TEAMS_WEBHOOK), not the address: export SCANNER_TEAMS_WEBHOOK='https://…' "
-                             "where the scanner runs and write url_env: SCANNER_TEAMS_WEBHOOK")
-        return v
-
-    @model_validator(mode="after")
-    def _one_target(self) -> WebhookChannel:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("a webhook needs exactly one of url (an address without secrets) or url_env (the "
-                             "name of an environment variable holding the address)" +
-                             (": remove one" if self.url else ""))
-        return self
-
-
-def _check_channel_name(value: str | None) -> str | None:
-    if value is not None and not SLUG_RE.match(value):
-        raise ValueError(f"{value!r} is not a valid channel name: use lower-case letters, digits, '-' and '_' "
-                         "(for example teams-lab)")
-    return value
-
-
-DeliverChannel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="kind")]
-CHANNEL_KINDS = ("email", "webhook")
-
-
-class DigestConfig(Strict):
-    """The weekly digest, when the scheduled job writes it, and where it is delivered."""
-
-    schedule: str = "0 7 * * 1"
-    max_signals: int = Field(default=8, ge=1, le=100)
-    max_items: int = Field(default=5, ge=1, le=20)
-    # Where each new digest is sent (``scanner.digest.deliver``).
-    deliver: list[DeliverChannel] = Field(default_factory=list)
-    email: EmailConfig | None = None  # deprecated: the same as one ``kind: email`` entry in ``deliver``
-    base_url: str | None = None  # where reports/ is published; makes feed.xml links absolute
-    public_url: str | None = None  # the same, under the name the delivery channels use; give one of the two
-
-    @field_validator("base_url", "public_url")
-    @classmethod
-    def _base(cls, v: str | None) -> str | None:
-        return None if v is None else _check_http_url(v)
-
-    @field_validator("public_url")
-    @classmethod
-    def _one_address(cls, v: str | None, info: ValidationInfo) -> str | None:
-        base = info.data.get("base_url")
-        if v is not None and base is not None and v.rstrip("/") != base.rstrip("/"):
-            raise ValueError("public_url and base_url name the same thing (where reports/ is published) but "
-                             "differ: keep one")
-        return v
-
-    @field_validator("deliver")
-    @classmethod
-    def _unique_names(cls, v: list[EmailChannel | WebhookChannel]) -> list[EmailChannel | WebhookChannel]:
-        named = [c.name for c in v if c.name]
-        twice = sorted({n for n in named if named.count(n) > 1})
-        if twice:
-            raise ValueError(f"channel name {twice[0]!r} is used twice: give each channel its own name")
-        return v
-
-    @property
-    def site_url(self) -> str | None:
-        """Where the reports folder is published (``public_url``, else ``base_url``), if anywhere."""
-        return self.public_url or self.base_url
-
-    @property
-    def channels(self) -> list[tuple[str, EmailChannel | WebhookChannel]]:
-        """``(name, channel)`` of every delivery channel, ``digest.email`` first (as a channel named
-        ``email``). Unnamed channels are called ``email`` or by their format (``teams``, ``slack``,
-        ``json``), with ``-2``, ``-3`` … when that name is taken."""
-        listed: list[EmailChannel | WebhookChannel] = list(self.deliver)
-        if self.email is not None:
-            listed.insert(0, EmailChannel(kind="email", name=None, **self.email.model_dump()))
-        taken = {c.name for c in listed if c.name}
-        out: list[tuple[str, EmailChannel | WebhookChannel]] = []
-        for c in listed:
-            name = c.name
-            if name is None:
-                base = "email" if isinstance(c, EmailChannel) else c.format
-                name, n = base, 1
-                while name in taken:
-                    n += 1
-                    name = f"{base}-{n}"
-                taken.add(name)
-            out.append((name, c))
-        return out
-
-    @property
-    def email_channels(self) -> list[tuple[str, EmailChannel | WebhookChannel]]:
-        return [(n, c) for n, c in self.channels if isinstance(c, EmailChannel)]
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, v: str) -> str:
-        parse_cron(v, "UTC")  # the scheduler's own parser: what it would reject is rejected here
-        return v
-
-
-class FtssConfig(Strict):
-    """``ftss``: how signals read in UNDP's Future Trends and Signals System (``scanner export signals
-    --format ftss``, ``scanner publish ftss``). The API address and token are given on the command line
-    and in an environment variable, never here."""
-
-    created_unit: str = Field(default="UNDP Thailand Accelerator Lab", min_length=1, max_length=200)
-    location: str = Field(default="Thailand", min_length=1, max_length=200)
-    language: Literal["en", "th"] = "en"  # of the description FTSS shows (keywords lead in it too)
-
-    @field_validator("created_unit", "location")
-    @classmethod
-    def _text(cls, v: str) -> str:
-        v = " ".join(v.split())
-        if not v:
-            raise ValueError("is empty: write the unit's name as FTSS should show it, or leave the line out")
-        return v
 
 
 class Config(Strict):
