@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from markupsafe import escape
 
 from scanner.analysis.analyse import analyse
-from scanner.analysis.novelty import nearest_earlier
+from scanner.analysis.novelty import horizon_start, nearest_earlier
 from scanner.analysis.replay import replay
 from scanner.cli import cli
 from scanner.clock import UTC, as_of_datetime, iso_week
@@ -98,6 +98,33 @@ def test_nearest_earlier_counts_only_the_past_whatever_the_chunks() -> None:
     assert expected_novelty[7] == 0.0 and expected_nearest[7] == 103  # the copy of an earlier item
     assert expected_novelty[21] == 0.0 and expected_nearest[21] == 99  # ties of time go by id
     assert expected_novelty[22] > 0.0  # the first of the pair does not see its later twin
+
+
+def test_the_horizon_leaves_out_older_items_whatever_the_chunks() -> None:
+    """With ``starts``, an item sees only the earlier items published from its start on."""
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(30, 16)).astype(np.float32)
+    vectors[25] = vectors[2]  # a copy of an item from long before
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    keys = [(f"20{10 + k // 3:02d}-06-01T03:00:00+00:00", k) for k in range(30)]  # three items a year
+    starts = [horizon_start(p, 3) for p, _ in keys]
+    expected_novelty, expected_nearest = [], []
+    for k, key in enumerate(keys):
+        seen = [j for j, other in enumerate(keys) if other < key and other[0] >= starts[k]]
+        sims = [float(vectors[k] @ vectors[j]) for j in seen]
+        best = max(sims, default=0.0)
+        expected_novelty.append(round(1 - max(0.0, best), 4))
+        expected_nearest.append(keys[seen[int(np.argmax(sims))]][1] if seen and best > 0 else -1)
+    for size in (1, 4, 30):
+        chunks = [VectorChunk(keys=keys[s:s + size], vectors=vectors[s:s + size]) for s in range(0, 30, size)]
+        found = nearest_earlier(vectors, keys, chunks, starts)
+        assert found.novelty.tolist() == expected_novelty
+        assert found.item_id.tolist() == expected_nearest
+        assert found.earlier.tolist() == [sum(1 for o in keys if o < key and o[0] >= start)
+                                          for key, start in zip(keys, starts, strict=True)]
+        assert found.earlier.tolist()[-1] == 11  # three years of three items a year, and its own year's two
+    assert expected_novelty[25] > 0.0  # its copy is eight years older: outside the horizon
+    assert nearest_earlier(vectors, keys, [VectorChunk(keys, vectors)]).novelty[25] == 0.0  # no horizon: a copy
 
 
 # --------------------------------------------------------------------------- the analysis stage
@@ -268,3 +295,25 @@ def test_a_signal_card_carries_the_median_novelty_of_its_first_items(
         if values:
             assert f"Novelty of its first items {card.novelty:.2f}" in card.scores_text
     assert any(c.novelty is not None for c in cards)
+
+
+@pytest.mark.parametrize(("years", "finds_it"), [(1, False), (3, True)])
+def test_an_item_is_compared_with_the_years_of_its_horizon(
+        tmp_path: Path, make_config: Callable[[str], Config], thaigov: list[dict[str, Any]], years: int,
+        finds_it: bool) -> None:
+    """A repost 18 months after the original: within the default three years it is old news; with
+    ``analysis.novelty_years: 1`` the original is beyond its horizon and not compared."""
+    config = make_config(f"analysis:\n  embedder: hashing\n  novelty_years: {years}\nsources: []\n")
+    assert config.analysis.novelty_years == years
+    rows = by_date(thaigov)[:60]  # September 2024
+    original = next(r for r in rows if r["relevant"] and len(r["body"]) > 400)
+    with Store.open(tmp_path / "signals.db") as store:
+        ids = store_rows(store, rows)
+        (repost,) = store_rows(store, [{**original, "url": original["url"] + "?repost=2", "published": "2026-03-25",
+                                        "title": "(เผยแพร่ซ้ำ) " + original["title"], "relevant": True}])
+        analyse(config, store, as_of_datetime("2026-03-30", TZ), relevance=False)
+        novelty, nearest, earlier = novelty_of(store)[repost]
+    if finds_it:
+        assert nearest == ids[rows.index(original)] and novelty < 0.15 and earlier == len(rows)
+    else:
+        assert nearest is None and novelty == 1.0 and earlier == 0

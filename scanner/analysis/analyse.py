@@ -100,7 +100,8 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     items, vectors = _window_items(store, embedder, window, progress)
     result.relevant = len(items)
     timer.lap("embed")
-    result.novelty = score_novelty(store, embedder, items, vectors, progress=progress)
+    result.novelty = score_novelty(store, embedder, items, vectors, progress=progress,
+                                   years=config.analysis.novelty_years)
     timer.lap("novelty")
     story_of = _stories(store, items, vectors)
     result.stories = len(set(story_of.values()))

@@ -2,9 +2,11 @@
 
 ``novelty(x) = 1 − max(0, max cos(v_x, v_e))`` over every **earlier** item ``e``: every stored item
 published strictly before ``x``, or at the same instant with a smaller id (the ``(published, id)``
-order), relevant or not and inside the analysis window or years before it, embedded with the same
-model as ``x``. So it lies in [0, 1]: 1 for the first item ever (or one unlike anything before
-it), 0 for an exact copy of an earlier item. Only the past counts, never a later item.
+order), and no more than ``analysis.novelty_years`` (3) years before it, relevant or not and inside
+the analysis window or years before it, embedded with the same model as ``x``. So it lies in [0, 1]:
+1 for the first item ever (or one unlike anything in those years), 0 for an exact copy of an
+earlier item. Only the past counts, never a later item. The horizon keeps a run's cost bounded: a
+week's items are compared with about three years of items however long the archive grows.
 
 Rules of the stage (``score_novelty``, run by ``scanner analyse`` after the embeddings):
 
@@ -27,11 +29,12 @@ import logging
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 
 from scanner.analysis.embed import Embedder, embed_items
-from scanner.clock import iso, now_utc
+from scanner.clock import iso, now_utc, parse_iso
 from scanner.store import Store
 from scanner.store import novelty as q
 from scanner.store.novelty import Key, NoveltyRow, VectorChunk
@@ -58,10 +61,12 @@ class Nearest:
         return np.asarray(np.round(1.0 - np.clip(self.similarity, 0.0, 1.0), NOVELTY_DIGITS), dtype=np.float64)
 
 
-def nearest_earlier(vectors: np.ndarray, keys: Sequence[Key], chunks: Iterable[VectorChunk]) -> Nearest:
+def nearest_earlier(vectors: np.ndarray, keys: Sequence[Key], chunks: Iterable[VectorChunk],
+                    starts: Sequence[str] | None = None) -> Nearest:
     """The nearest earlier item of each row of ``vectors`` (unit rows; ``keys[k]`` is row k's
     ``(published, id)``) among the ``chunks`` of earlier vectors, each in ascending key order and
-    following one another in that order. Within a chunk, a row only sees the items before its own key."""
+    following one another in that order. Within a chunk, a row only sees the items before its own key
+    and, with ``starts``, published at ``starts[k]`` or later (its horizon)."""
     n = len(keys)
     best = np.zeros(n, dtype=np.float64)
     who = np.full(n, -1, dtype=np.int64)
@@ -73,16 +78,18 @@ def nearest_earlier(vectors: np.ndarray, keys: Sequence[Key], chunks: Iterable[V
         if not chunk.keys:
             continue
         cut = np.array([bisect_left(chunk.keys, k) for k in keys], dtype=np.int64)  # earlier rows of the chunk
-        count += cut
         if not cut.any():
             break  # chunks come in key order: nothing further is earlier than any item
+        low = (np.zeros(n, dtype=np.int64) if starts is None else  # rows of the chunk before the horizon
+               np.minimum(np.array([bisect_left(chunk.keys, (s, -1)) for s in starts], dtype=np.int64), cut))
+        count += cut - low
         refs = np.asarray(chunk.vectors, dtype=np.float64)
         ids = np.array([i for _, i in chunk.keys], dtype=np.int64)
         columns = np.arange(len(chunk.keys))
         for start in range(0, n, QUERY_BLOCK):
             rows = slice(start, start + QUERY_BLOCK)
             sims = np.round(queries[rows] @ refs.T, SIM_DIGITS)
-            sims[columns[None, :] >= cut[rows, None]] = -np.inf
+            sims[(columns[None, :] >= cut[rows, None]) | (columns[None, :] < low[rows, None])] = -np.inf
             j = np.argmax(sims, axis=1)  # the first of equals: the earliest
             s = sims[np.arange(len(j)), j]
             better = s > best[rows]
@@ -91,8 +98,13 @@ def nearest_earlier(vectors: np.ndarray, keys: Sequence[Key], chunks: Iterable[V
     return Nearest(best, who, count)
 
 
+def horizon_start(published: str, years: int) -> str:
+    """The earliest ``published`` an item published at ``published`` is compared with."""
+    return iso(parse_iso(published) - timedelta(days=round(365.25 * years)))
+
+
 def score_novelty(store: Store, embedder: Embedder, items: Sequence[WindowItem], vectors: np.ndarray,
-                  progress: bool = False) -> int:
+                  progress: bool = False, years: int = 3) -> int:
     """Compute and store the novelty of those of ``items`` (rows of ``vectors``) that have none for
     this model and their current text; returns how many were computed (the rules: module docstring)."""
     model = embedder.model_id
@@ -103,8 +115,10 @@ def score_novelty(store: Store, embedder: Embedder, items: Sequence[WindowItem],
         return 0
     keys = [(items[k].published, items[k].id) for k in rows]
     last = max(keys)
-    embed_items(store, embedder, q.ids_without_vectors_before(store, model, last), progress=progress)
-    nearest = nearest_earlier(vectors[rows], keys, q.earlier_vectors(store, model, last))
+    starts = [horizon_start(p, years) for p, _ in keys]
+    since = min(starts)
+    embed_items(store, embedder, q.ids_without_vectors_before(store, model, last, since), progress=progress)
+    nearest = nearest_earlier(vectors[rows], keys, q.earlier_vectors(store, model, last, since=since), starts)
     stamp = iso(now_utc())
     novelty = nearest.novelty
     q.save_novelty(store, [
@@ -116,4 +130,4 @@ def score_novelty(store: Store, embedder: Embedder, items: Sequence[WindowItem],
     return len(rows)
 
 
-__all__ = ["Nearest", "nearest_earlier", "score_novelty"]
+__all__ = ["Nearest", "horizon_start", "nearest_earlier", "score_novelty"]

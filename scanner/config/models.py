@@ -270,6 +270,9 @@ class AnalysisConfig(Strict):
     # Trends group signals whose mean vectors are this similar on average (scanner.analysis.trends);
     # a new signal joins a trend at 0.10 less.
     trend_threshold: float = Field(default=0.62, gt=0.1, lt=1)
+    # An item's novelty compares it with every item of the last novelty_years years before it, so its cost
+    # stays bounded however long the archive (scanner.analysis.novelty).
+    novelty_years: int = Field(default=3, ge=1, le=100)
     # Zero-shot thematic tags: {group: {tag: description}}; omitted groups use scanner.analysis.tags.DEFAULT_TAGS.
     tags: dict[str, dict[str, str]] | None = None
     # Names of signals and trends: from their keyphrases, or (llm) a short name and a one-paragraph summary

@@ -77,19 +77,23 @@ def save_novelty(store: Store, rows: Sequence[NoveltyRow]) -> None:
         )
 
 
-def ids_without_vectors_before(store: Store, model_id: str, until: Key) -> list[int]:
-    """Items before ``until`` in ``(published, id)`` order with no vector for ``model_id``, by id."""
+def ids_without_vectors_before(store: Store, model_id: str, until: Key, since: str = "") -> list[int]:
+    """Items published from ``since`` on and before ``until`` in ``(published, id)`` order with no
+    vector for ``model_id``, by id."""
     sql = ("SELECT items.id FROM items LEFT JOIN embeddings e ON e.content_hash = items.content_hash AND e.model = ? "
-           "WHERE e.content_hash IS NULL AND (items.published, items.id) < (?, ?) ORDER BY items.id")
-    return [int(r[0]) for r in store.db.execute(sql, (model_id, *until))]
+           "WHERE e.content_hash IS NULL AND items.published >= ? AND (items.published, items.id) < (?, ?) "
+           "ORDER BY items.id")
+    return [int(r[0]) for r in store.db.execute(sql, (model_id, since, *until))]
 
 
-def earlier_vectors(store: Store, model_id: str, until: Key, size: int = CHUNK) -> Iterator[VectorChunk]:
-    """The vectors of every item before ``until`` (``(published, id)`` order), ``size`` rows at a time.
+def earlier_vectors(store: Store, model_id: str, until: Key, size: int = CHUNK, since: str = "") -> Iterator[
+        VectorChunk]:
+    """The vectors of every item published from ``since`` on and before ``until`` (``(published, id)``
+    order), ``size`` rows at a time.
 
     Keyset pages, so memory stays at one chunk however long the history; items without a vector
     for ``model_id`` are not in it."""
-    after: Key = ("", -1)
+    after: Key = (since, -1)
     while True:
         rows = store.db.execute(
             "SELECT items.published, items.id, e.vector FROM items JOIN embeddings e "
