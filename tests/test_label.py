@@ -161,3 +161,21 @@ def test_a_lowercase_two_letter_word_is_left_out_of_a_name() -> None:
 
     assert signal_name(["อันตราย", "cc", "ข้อมูลส่วนตัว"], ["เตือน อันตราย cc"]) == "อันตราย · ข้อมูลส่วนตัว"
     assert signal_name(["ai", "ภาครัฐ"], ["AI ในภาครัฐ"]) == "AI · ภาครัฐ"
+
+
+def test_an_english_phrase_the_titles_write_is_kept_whole() -> None:
+    """prime + minister and mobile + banking, side by side wherever they appear and written so in the
+    titles, are one keyword each; in a name they are written as the titles write them."""
+    from scanner.analysis.label import signal_name
+
+    titles = ["Prime Minister opens Mobile Banking week", "Mobile Banking fraud: Prime Minister orders checks",
+              "Prime Minister meets banks on Mobile Banking scams"]
+    ours = [tokenize(f"{t} story{k}") for k, t in enumerate(titles * 2)]
+    rest = [tokenize(f"ministry budget {w} review") for w in ("prime", "minister", "mobile", "banking", "rail")]
+    rest += [tokenize("tourism festival province") for _ in range(30)]
+    kw, _ = ctfidf_keywords([ours, rest], written=titles)
+    assert {"prime minister", "mobile banking"} <= set(kw["en"]) and "minister" not in kw["en"]
+    name = signal_name(kw["all"], titles)
+    assert name.startswith(("Prime Minister · Mobile Banking", "Mobile Banking · Prime Minister")), name
+    apart, _ = ctfidf_keywords([ours, rest], written=["Prime. Minister"])  # never written as a phrase
+    assert "prime minister" not in apart["en"]

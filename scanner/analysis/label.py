@@ -84,6 +84,8 @@ def is_keyword(token: str) -> bool:
     if THAI_RE.search(token):
         consonants = sum(1 for ch in token if "\u0e01" <= ch <= "\u0e2e")
         return consonants >= 2 and (consonants >= 4 or token in thai_dictionary())
+    if " " in token:  # an English phrase the titles write as one (``thai_compounds``): prime minister
+        return all(is_keyword(part) for part in token.split(" "))
     return bool(LATIN_RE.match(token)) and any(ch.isalpha() for ch in token) and len(token) >= 2
 
 
@@ -129,22 +131,37 @@ def thai_compounds(docs: Sequence[Sequence[str]], written: Sequence[str]) -> dic
     puts before "เตือน" with a space between that newmm drops) or longer than ``COMPOUND_PART``
     characters. The joined word must also be written as one somewhere in ``written`` (the items'
     titles): the tokens lost the spaces of the text, and two words a space apart are not one.
-    Each compound maps to its bond (its share of the rarer word's occurrences)."""
+    Each compound maps to its bond (its share of the rarer word's occurrences).
+
+    English phrases are found the same way (prime + minister, mobile + banking): two Latin keywords
+    side by side, bound as tightly, that the titles write with one space between them; they are
+    joined with that space."""
     words: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
     pair_docs: Counter[tuple[str, str]] = Counter()
     for toks in docs:
         words.update(toks)
-        here = [(a, b) for a, b in pairwise(toks) if THAI_RE.search(a) and THAI_RE.search(b)]
+        here = [(a, b) for a, b in pairwise(toks) if (THAI_RE.search(a) and THAI_RE.search(b))
+                or (LATIN_RE.match(a) and LATIN_RE.match(b))]
         pairs.update(here)
         pair_docs.update(set(here))
     stop, function = stop_words(), thai_function_words() | SPELLED_LETTERS
     text = "\n".join(written)
+    lower = text.lower()
+
+    def bound(a: str, b: str, n: int) -> bool:
+        return pair_docs[(a, b)] >= COMPOUND_DOCS and n >= COMPOUND_BOND * min(words[a], words[b])
+
+    def thai(a: str, b: str) -> bool:
+        return (bool(THAI_RE.search(a)) and (is_keyword(a) or is_keyword(b)) and a + b not in stop
+                and a not in function and b not in function and max(len(a), len(b)) <= COMPOUND_PART
+                and a + b in text)
+
+    def english(a: str, b: str) -> bool:
+        return not THAI_RE.search(a) and is_keyword(a) and is_keyword(b) and f"{a} {b}" in lower
+
     return {(a, b): n / min(words[a], words[b]) for (a, b), n in pairs.items()
-            if pair_docs[(a, b)] >= COMPOUND_DOCS and n >= COMPOUND_BOND * min(words[a], words[b])
-            and (is_keyword(a) or is_keyword(b)) and a + b not in stop
-            and a not in function and b not in function and max(len(a), len(b)) <= COMPOUND_PART
-            and a + b in text}
+            if bound(a, b, n) and (thai(a, b) or english(a, b))}
 
 
 def merge_compounds(docs: Sequence[Sequence[str]], compounds: dict[tuple[str, str], float]) -> list[list[str]]:
@@ -158,7 +175,8 @@ def merge_compounds(docs: Sequence[Sequence[str]], compounds: dict[tuple[str, st
             bond = compounds.get((toks[k], toks[k + 1])) if k + 1 < len(toks) else None
             after = compounds.get((toks[k + 1], toks[k + 2])) if k + 2 < len(toks) else None
             if bond is not None and (after is None or bond >= after):
-                merged.append(toks[k] + toks[k + 1])
+                glue = "" if THAI_RE.search(toks[k]) else " "  # Thai compounds are one word, English phrases two
+                merged.append(toks[k] + glue + toks[k + 1])
                 k += 2
             else:
                 merged.append(toks[k])
@@ -303,6 +321,11 @@ def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAM
         for word in re.findall(r"[A-Za-z][A-Za-z0-9\-\.]*", title):
             if word.lower() not in written and word != word.lower():
                 written[word.lower()] = word
+    for k in keywords:  # an English phrase as the titles write it: Prime Minister
+        if " " in k and k not in written:
+            found = next((m.group(0) for t in titles if (m := re.search(re.escape(k), t, re.IGNORECASE))), None)
+            if found is not None and found != found.lower():
+                written[k] = found
     named = [written[k] for k in keywords if k in written and written[k][1:] != written[k][1:].lower()]
     # a two-letter Latin word names nothing unless the titles write it in capitals (AI, EU; not cc)
     plain = [k for k in keywords if not (lang_of(k) == "en" and len(k) <= 2 and k not in written)]
