@@ -267,6 +267,11 @@ def build_payloads(store: Store, config: Config, verdict: str = "keep") -> list[
 # --------------------------------------------------------------------------- publishing
 
 
+class MaybeCreatedError(HTTPStatusError):
+    """FTSS answered a create (``POST /signals``) with a 5xx other than 503: it may have made the
+    signal all the same, so the request is not sent again."""
+
+
 def publish_signals(store: Store | None, client: HttpClient, base_url: str, token: str,
                     signals: Sequence[FtssSignal], now: datetime, dry_run: bool = False) -> list[PublishResult]:
     """Create each signal in FTSS at ``base_url`` (``POST /signals``), or update it when it was
@@ -289,7 +294,10 @@ def publish_signals(store: Store | None, client: HttpClient, base_url: str, toke
         try:
             action, new_id = _send(client, base, s, rid, label, headers, token)
         except HTTPStatusError as e:
-            results.append(PublishResult(s.signal_id, s.name, "failed", rid, error=explain_error(label, e)))
+            error = explain_error(label, e)
+            if isinstance(e, MaybeCreatedError):
+                error += f"; FTSS may have created it anyway: look for “{s.name}” there before publishing again"
+            results.append(PublishResult(s.signal_id, s.name, "failed", rid, error=error))
             continue
         except FetchError as e:
             error = str(e) if str(e).startswith(label) else f"{label}: {e}"  # the address guard names the host
@@ -318,8 +326,13 @@ def _send(client: HttpClient, base: str, s: FtssSignal, rid: int | None, label: 
             client.send_json("PUT", f"{base}/signals/{rid}", _encode(body), label=label, headers=headers,
                              secrets=(token,))
             return "updated", rid
-    created = _json(client.send_json("POST", f"{base}/signals", _encode(s.payload), label=label, headers=headers,
-                                     secrets=(token,)).content)
+    try:
+        created = _json(client.send_json("POST", f"{base}/signals", _encode(s.payload), label=label, headers=headers,
+                                         secrets=(token,), creates=True).content)
+    except HTTPStatusError as e:
+        if e.status >= 500:  # it may have been made, so it was not sent twice (``HttpClient.send_json``)
+            raise MaybeCreatedError(str(e), e.status, e.body) from e
+        raise
     new_id = created.get("id") if isinstance(created, dict) else None
     if not isinstance(new_id, int) or isinstance(new_id, bool):
         raise FetchError(f"{label}: FTSS answered without the new signal's id: is {base} the FTSS API?")

@@ -57,6 +57,9 @@ from scanner.normalize import http_url
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# Answers that say a request was not processed, so even a request that creates something is safe to
+# send again: too many requests, and the server unavailable. After a 500, 502 or 504 it may have been.
+NOT_PROCESSED_STATUSES = (429, 503)
 MAX_RETRY_AFTER = 60.0
 ROBOTS_TTL = 24 * 3600.0
 
@@ -276,7 +279,7 @@ class HttpClient:
 
     def send_json(self, method: str, url: str, body: bytes | None, *, label: str, retries: int = 3,
                   secret: bool = False, deadline: Deadline | None = None, headers: dict[str, str] | None = None,
-                  secrets: tuple[str, ...] = ()) -> HttpResponse:
+                  secrets: tuple[str, ...] = (), creates: bool = False) -> HttpResponse:
         """Send ``body`` (UTF-8 JSON; ``None`` for a GET) to ``url`` with ``method`` (POST, PUT or GET)
         and extra ``headers`` within ``deadline`` (default: five times ``timeout``); raise
         ``FetchError`` (or a subclass; ``HTTPStatusError`` carries the start of the error body) on any
@@ -288,6 +291,11 @@ class HttpClient:
         is not crawling) and redirects are not followed. Error messages name ``label``, never the URL;
         with ``secret`` the URL is also kept out of urllib3's log lines. ``secrets`` (an API token sent
         in ``headers``) are cut out of every message and log line.
+
+        ``creates``: the request makes a new record each time it is processed (FTSS's ``POST
+        /signals``), so it is sent again only when it cannot have been processed: a connection that
+        never opened, or an answer in ``NOT_PROCESSED_STATUSES``; never after a read timeout or
+        another 5xx, where a second copy could be made.
         """
         if http_url(url) is None:
             raise FetchError(f"{label}: the webhook address is not an http(s) URL")
@@ -298,8 +306,9 @@ class HttpClient:
         session.headers.update({"User-Agent": self.user_agent, "Content-Type": "application/json; charset=utf-8",
                                 "Accept": "application/json", **(headers or {})})
         adapter = _GuardedAdapter(max_retries=_CappedRetry(
-            total=retries, connect=retries, read=retries, status=retries, other=0, redirect=0,
-            backoff_factor=self.backoff, backoff_max=30, status_forcelist=RETRY_STATUSES,
+            total=retries, connect=retries, read=0 if creates else retries, status=retries, other=0, redirect=0,
+            backoff_factor=self.backoff, backoff_max=30,
+            status_forcelist=NOT_PROCESSED_STATUSES if creates else RETRY_STATUSES,
             allowed_methods=frozenset({"POST", "PUT", "GET"}), respect_retry_after_header=True, raise_on_status=False,
             raise_on_redirect=False))
         session.mount("http://", adapter)

@@ -238,13 +238,25 @@ def test_too_many_keywords_rejected(lab: tuple[Path, dict[str, int]], server: Fa
     assert "field keywords: List should have at most 3 items" in result.stderr
 
 
-def test_server_error_is_retried(lab: tuple[Path, dict[str, int]], server: FakeFtss) -> None:
-    server.fail_next = [503, 502]
+def test_a_create_is_sent_again_only_when_it_cannot_have_been_made(lab: tuple[Path, dict[str, int]],
+                                                                    server: FakeFtss) -> None:
+    server.fail_next = [503, 429]  # unavailable, too many requests: nothing was made
     result = run(lab[0], "publish", "ftss", "--url", server.url, env={"FTSS_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output
-    assert [(r.method, r.status) for r in server.requests] == [("POST", 503), ("POST", 502), ("POST", 201),
+    assert [(r.method, r.status) for r in server.requests] == [("POST", 503), ("POST", 429), ("POST", 201),
                                                                ("POST", 201)]
     assert sorted(server.signals) == [100, 101]
+
+
+def test_a_create_answered_with_502_is_not_sent_twice(lab: tuple[Path, dict[str, int]], server: FakeFtss) -> None:
+    """After a 502 (or 500, 504) FTSS may have made the signal: sending it again could make two."""
+    server.fail_next = [502]
+    result = run(lab[0], "publish", "ftss", "--url", server.url, env={"FTSS_TOKEN": TOKEN})
+    assert result.exit_code != 0
+    assert [(r.method, r.status) for r in server.requests] == [("POST", 502), ("POST", 201)]  # one try each
+    assert "FTSS may have created it anyway" in result.output
+    with Store.open(lab[0].parent / "signals.db") as store:  # the failed one got no remote id
+        assert len(store.query("SELECT * FROM ftss_signals")) == 1
 
 
 def test_wrong_token_and_missing_token(lab: tuple[Path, dict[str, int]], server: FakeFtss) -> None:

@@ -33,7 +33,8 @@ def publish_ftss_cmd(app: App, base_url: str, token_env: str, verdict: str, dry_
 
     A signal is created once (POST BASE/signals) and FTSS's id is stored; publishing it again
     updates it (PUT BASE/signals/ID), keeping the status FTSS gave it. Failures are retried with
-    back-off (429, 5xx, lost connections); a rejected signal is named with the fields FTSS
+    back-off (429, 5xx, lost connections; a create only after 429, 503 or a connection that never
+    opened, so no signal is made twice); a rejected signal is named with the fields FTSS
     rejected, and the others are still sent. The address must be public, or listed in
     settings.allow_hosts.
     """
