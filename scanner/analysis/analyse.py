@@ -1,7 +1,8 @@
 """``scanner analyse``: relevance → embeddings → novelty → stories → clustering and tracking → labels → scores.
 
 Every similarity threshold is written in USE units and mapped to the embedder's own scale here, once
-per run (``scanner.analysis.calibration``): the story threshold, the signal and the trend parameters.
+per run (``scanner.analysis.calibration``): the story threshold and the signal parameters on the scale
+of item pairs, the trend parameters on that of signal means.
 
 Labels include each signal's and trend's name, from keyphrases or a language model (``scanner.analysis.namer``).
 
@@ -19,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
-from scanner.analysis.calibration import SimilarityCalibration, similarity_calibration
+from scanner.analysis.calibration import ModelCalibration, similarity_calibration
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
 from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
 from scanner.analysis.namer import Namer, apply_names, get_namer, naming_input
@@ -109,11 +110,11 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result.novelty = score_novelty(store, embedder, items, vectors, progress=progress,
                                    years=config.analysis.novelty_years)
     timer.lap("novelty")
-    story_of = _stories(store, items, vectors, calibration.to_model(STORY_THRESHOLD))
+    story_of = _stories(store, items, vectors, calibration.items.to_model(STORY_THRESHOLD))
     result.stories = len(set(story_of.values()))
     timer.lap("stories")
     stamp = iso(now_utc())
-    params = calibration.track_params(
+    params = calibration.items.track_params(
         TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join))
     tracked, lost = _track(store, embedder, window, items, vectors, story_of, params, stamp)
     result.born = sum(1 for e in tracked.events if e.event == "born")
@@ -273,7 +274,7 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
     return first, last
 
 
-def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, calibration: SimilarityCalibration,
+def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, calibration: ModelCalibration,
             window: Window,
             items: list[db.WindowItem], vectors: np.ndarray, signal_data: WindowData, tracked: TrackResult,
             tokens: dict[int, list[str]], stamp: str) -> int:
@@ -283,7 +284,7 @@ def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, cali
     sids = sorted(tracked.means)
     found = track_trends(sids, np.stack([tracked.means[s] for s in sids]) if sids else np.zeros((0, 0)),
                          tdb.signal_trends(store), tdb.load_trend_refs(store), tdb.next_trend_id(store),
-                         calibration.track_params(trend_params(config.analysis.trend_threshold)),
+                         calibration.means.track_params(trend_params(config.analysis.trend_threshold)),
                          tdb.pinned_trends(store))
     tdb.save_trend_tracking(store, week=window.week, now=stamp, model=embedder.model_id, signal_ids=sids,
                             born=found.born, means=found.means, merged=found.merged, assignment=found.assignment,

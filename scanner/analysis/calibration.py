@@ -23,6 +23,13 @@ USE cosines and those of the built-in models, so no run computes them. Another m
 ``sentence-transformers`` one) embeds the 200 short texts once, on first use, and its cosines are
 kept in the database (``scanner.store.calibration``) under its model id and the pairs' hash.
 
+Trends compare signals by the unit means of their members, and averaging changes the spread of
+cosines differently per model (e5's vectors share a large common part that averaging keeps while
+the rest shrinks: USE's trend threshold 0.62 is 0.900 on e5's item pairs but 0.949 on group means).
+So the trend level has its own reference: groups of four reference items (each item with its three
+nearest, and random same-label groups) and pairs of groups, compared by their unit means
+(``ModelCalibration.means``); stories and signals use the item pairs (``ModelCalibration.items``).
+
 Margins are differences, so they are mapped as differences at the point where they act: merging
 happens at ``threshold + merge_margin``, so the model's margin is ``map(t + m) - map(t)``; splitting
 at ``threshold - split_margin``, so ``map(t) - map(t - m)``. The trend join (threshold − 0.10) is
@@ -53,6 +60,7 @@ import numpy as np
 
 from scanner.analysis.embed import Embedder, UseEmbedder
 from scanner.analysis.track import TrackParams
+from scanner.analysis.vectors import unit_rows
 from scanner.store import Store
 from scanner.store.calibration import load_pair_cosines, save_pair_cosines
 
@@ -129,37 +137,66 @@ def reference_pairs() -> dict[str, Any]:
 
 def pairs_digest(data: dict[str, Any]) -> str:
     """What a cached model's cosines are valid for: the texts and pairs of the reference set."""
-    blob = json.dumps([data["texts"], [p[:2] for p in data["pairs"]]], ensure_ascii=False)
+    blob = json.dumps([data["texts"], [p[:2] for p in data["pairs"]], data["groups"], data["group_pairs"]],
+                      ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def pair_cosines(embedder: Embedder, texts: Sequence[str], pairs: Sequence[Sequence[Any]]) -> np.ndarray:
-    """Cosine similarity of each pair ``(i, j, ...)`` of ``texts`` under ``embedder``."""
-    vectors = embedder.embed(list(texts))
-    a = np.array([p[0] for p in pairs], dtype=np.int64)
-    b = np.array([p[1] for p in pairs], dtype=np.int64)
-    return np.asarray(np.einsum("ij,ij->i", vectors[a], vectors[b]), dtype=np.float64)
+@dataclass(frozen=True)
+class ModelCalibration:
+    """One model's maps: ``items`` for stories and signals, ``means`` for trends (signal means)."""
+
+    items: SimilarityCalibration
+    means: SimilarityCalibration
+
+    @classmethod
+    def identity(cls, model_id: str = REFERENCE) -> ModelCalibration:
+        return cls(SimilarityCalibration.identity(model_id), SimilarityCalibration.identity(model_id))
+
+    @property
+    def is_identity(self) -> bool:
+        return self.items.is_identity and self.means.is_identity
 
 
-def similarity_calibration(store: Store, embedder: Embedder) -> SimilarityCalibration:
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray(np.einsum("ij,ij->i", a, b), dtype=np.float64)
+
+
+def reference_cosines(embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``embedder``'s cosines over the reference ``pairs`` and over the ``group_pairs`` (unit group means)."""
+    vectors = np.asarray(embedder.embed(list(data["texts"])), dtype=np.float64)
+    pairs = np.array([p[:2] for p in data["pairs"]], dtype=np.int64)
+    means = unit_rows(np.stack([vectors[list(g)].mean(axis=0) for g in data["groups"]]))
+    group_pairs = np.array(data["group_pairs"], dtype=np.int64)
+    return (_cosines(vectors[pairs[:, 0]], vectors[pairs[:, 1]]),
+            _cosines(means[group_pairs[:, 0]], means[group_pairs[:, 1]]))
+
+
+def similarity_calibration(store: Store, embedder: Embedder) -> ModelCalibration:
     """The calibration of ``embedder``: identity for USE and hashing, the shipped cosines for the
     built-in models, otherwise cosines computed once and cached in ``store``."""
     model_id = embedder.model_id
     if is_uncalibrated(model_id):
-        return SimilarityCalibration.identity(model_id)
+        return ModelCalibration.identity(model_id)
     data = reference_pairs()
-    cosines = data["cosines"].get(model_id)
-    if cosines is None:
+    cosines, group_cosines = data["cosines"].get(model_id), data["group_cosines"].get(model_id)
+    if cosines is None or group_cosines is None:
         digest = pairs_digest(data)
-        cosines = load_pair_cosines(store, model_id, digest)
-        if cosines is None:
+        cached = load_pair_cosines(store, model_id, digest)
+        if cached is None:
             logger.info("calibrating %s on %d reference pairs", model_id, len(data["pairs"]))
-            cosines = pair_cosines(embedder, data["texts"], data["pairs"]).tolist()
-            save_pair_cosines(store, model_id, digest, cosines)
-    calibration = SimilarityCalibration.from_cosines(model_id, data["cosines"][REFERENCE], cosines)
-    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f", model_id,
-                calibration.to_model(0.5), calibration.to_model(0.6), calibration.to_model(0.93))
+            computed = reference_cosines(embedder, data)
+            cached = {"pairs": computed[0].tolist(), "means": computed[1].tolist()}
+            save_pair_cosines(store, model_id, digest, cached)
+        cosines, group_cosines = cached["pairs"], cached["means"]
+    calibration = ModelCalibration(
+        SimilarityCalibration.from_cosines(model_id, data["cosines"][REFERENCE], cosines),
+        SimilarityCalibration.from_cosines(model_id, data["group_cosines"][REFERENCE], group_cosines))
+    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends 0.62 → %.3f", model_id,
+                calibration.items.to_model(0.5), calibration.items.to_model(0.6), calibration.items.to_model(0.93),
+                calibration.means.to_model(0.62))
     return calibration
 
 
-__all__ = ["SimilarityCalibration", "is_uncalibrated", "pair_cosines", "reference_pairs", "similarity_calibration"]
+__all__ = ["ModelCalibration", "SimilarityCalibration", "is_uncalibrated", "reference_cosines", "reference_pairs",
+           "similarity_calibration"]

@@ -501,7 +501,7 @@ def m017_similarity_calibration(db: sqlite_utils.Database) -> None:
         CREATE TABLE similarity_calibration (
             model TEXT PRIMARY KEY,                    -- Embedder.model_id
             pairs_digest TEXT NOT NULL,                -- which reference pairs (their texts' and indices' hash)
-            cosines TEXT NOT NULL,                     -- JSON list, one cosine per reference pair, in file order
+            cosines TEXT NOT NULL,                     -- JSON {"pairs": [...], "means": [...]}, in file order
             created_at TEXT NOT NULL
         );
         """
