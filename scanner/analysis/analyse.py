@@ -1,5 +1,9 @@
 """``scanner analyse``: relevance → embeddings → novelty → stories → clustering and tracking → labels → scores.
 
+Every similarity threshold is written in USE units and mapped to the embedder's own scale here, once
+per run (``scanner.analysis.calibration``): the story threshold and the signal parameters on the scale
+of item pairs, the trend parameters on that of signal means.
+
 Labels include each signal's and trend's name, from keyphrases or a language model (``scanner.analysis.namer``).
 
 Everything is computed "as of" ``now`` (``--as-of DATE``) over one ``Window`` (``analysis_window``),
@@ -16,12 +20,14 @@ from datetime import datetime
 
 import numpy as np
 
+from scanner.analysis.calibration import ModelCalibration, similarity_calibration
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
 from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
 from scanner.analysis.namer import Namer, apply_names, get_namer, naming_input
 from scanner.analysis.novelty import score_novelty
 from scanner.analysis.relevance import score_relevance
 from scanner.analysis.score import WindowData, score_keywords, score_signals
+from scanner.analysis.stories import THRESHOLD as STORY_THRESHOLD
 from scanner.analysis.stories import group_stories
 from scanner.analysis.tags import Tagger
 from scanner.analysis.track import TrackParams, TrackResult, track_signals
@@ -88,6 +94,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     run_id = db.start_run(store, "analyse", iso(now), iso(now_utc()))
     embedder = embedder or get_embedder(config.analysis, config.base_dir)
     namer = get_namer(config.analysis, store)
+    calibration = similarity_calibration(store, embedder)
     timer.lap("load model")
     # Relevance of the window's items only: older items keep their decision, so the cost of a run
     # (and of changing the topics) does not grow with the years of history.
@@ -103,11 +110,13 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result.novelty = score_novelty(store, embedder, items, vectors, progress=progress,
                                    years=config.analysis.novelty_years)
     timer.lap("novelty")
-    story_of = _stories(store, items, vectors)
+    story_of = _stories(store, items, vectors, calibration.items.to_model(STORY_THRESHOLD))
     result.stories = len(set(story_of.values()))
     timer.lap("stories")
     stamp = iso(now_utc())
-    tracked, lost = _track(config, store, embedder, window, items, vectors, story_of, stamp)
+    params = calibration.items.track_params(
+        TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join))
+    tracked, lost = _track(store, embedder, window, items, vectors, story_of, params, stamp)
     result.born = sum(1 for e in tracked.events if e.event == "born")
     result.split, result.merged, result.unassigned = len(tracked.split), len(tracked.merged), tracked.unassigned
     timer.lap("cluster+track")
@@ -117,7 +126,8 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     data = _window_data(config, window, items, story_of, tracked)
     result.states = _score(config, store, window, items, data, tracked, lost, tokens, keywords, stamp)
     timer.lap("scores")
-    result.trends = _trends(config, store, embedder, namer, window, items, vectors, data, tracked, tokens, stamp)
+    result.trends = _trends(config, store, embedder, namer, calibration, window, items, vectors, data, tracked,
+                            tokens, stamp)
     timer.lap("trends")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, config.analysis.window_weeks)
@@ -140,29 +150,30 @@ def _window_items(store: Store, embedder: Embedder, window: Window,
     return items, vectors[[row[it.id] for it in items]] if items else np.zeros((0, 0), np.float32)
 
 
-def _stories(store: Store, items: list[db.WindowItem], vectors: np.ndarray) -> dict[int, int]:
-    """Group the window's items into stories; store the groupings that changed."""
+def _stories(store: Store, items: list[db.WindowItem], vectors: np.ndarray, threshold: float) -> dict[int, int]:
+    """Group the window's items into stories (near-duplicates at ``threshold``, the model's units);
+    store the groupings that changed."""
     ids = [it.id for it in items]
     existing = db.load_stories(store, ids)
     story_of = group_stories(ids, [it.content_hash for it in items], [it.duplicate_of for it in items],
-                             [it.published for it in items], vectors, existing)
+                             [it.published for it in items], vectors, existing, threshold=threshold)
     changed = {i: s for i, s in story_of.items() if existing.get(i) != s}
     if changed:
         db.save_stories(store, changed)
     return story_of
 
 
-def _track(config: Config, store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem],
-           vectors: np.ndarray, story_of: dict[int, int], stamp: str) -> tuple[TrackResult, set[int]]:
-    """Keep, assign, cluster, merge and split (``scanner.analysis.track``); store the result.
+def _track(store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem], vectors: np.ndarray,
+           story_of: dict[int, int], params: TrackParams, stamp: str) -> tuple[TrackResult, set[int]]:
+    """Keep, assign, cluster, merge and split (``scanner.analysis.track``) with ``params`` (calibrated to
+    the model); store the result.
 
     Returns the result as stored (merges an analyst made meanwhile followed) and the signals that
     lost members (their spans are read again when they are scored)."""
     ids = [it.id for it in items]
     tracked = track_signals(ids, [story_of[i] for i in ids], vectors, db.load_assignments(store, ids),
                             db.load_signal_refs(store), db.next_signal_id(store),
-                            TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join),
-                            no_split=frozenset(db.analyst_merged(store)), pinned=pinned_items(store, ids))
+                            params, no_split=frozenset(db.analyst_merged(store)), pinned=pinned_items(store, ids))
     saved = db.save_tracking(store, week=window.week, now=stamp, model=embedder.model_id, born=tracked.born,
                              means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,
                              similarity=tracked.similarity, events=tracked.events, window=window)
@@ -263,7 +274,8 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
     return first, last
 
 
-def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, window: Window,
+def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, calibration: ModelCalibration,
+            window: Window,
             items: list[db.WindowItem], vectors: np.ndarray, signal_data: WindowData, tracked: TrackResult,
             tokens: dict[int, list[str]], stamp: str) -> int:
     """Group the window's signals into trends (``scanner.analysis.trends``), then name and score the
@@ -272,7 +284,8 @@ def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, wind
     sids = sorted(tracked.means)
     found = track_trends(sids, np.stack([tracked.means[s] for s in sids]) if sids else np.zeros((0, 0)),
                          tdb.signal_trends(store), tdb.load_trend_refs(store), tdb.next_trend_id(store),
-                         trend_params(config.analysis.trend_threshold), tdb.pinned_trends(store))
+                         calibration.means.track_params(trend_params(config.analysis.trend_threshold)),
+                         tdb.pinned_trends(store))
     tdb.save_trend_tracking(store, week=window.week, now=stamp, model=embedder.model_id, signal_ids=sids,
                             born=found.born, means=found.means, merged=found.merged, assignment=found.assignment,
                             events=found.events)

@@ -493,6 +493,21 @@ def m016_llm_names(db: sqlite_utils.Database) -> None:
     )
 
 
+def m017_similarity_calibration(db: sqlite_utils.Database) -> None:
+    """The similarity calibration's reference cosines of a model that ships none (``scanner.analysis.calibration``):
+    a sentence-transformers model embeds the reference pairs once per database."""
+    db.executescript(
+        """
+        CREATE TABLE similarity_calibration (
+            model TEXT PRIMARY KEY,                    -- Embedder.model_id
+            pairs_digest TEXT NOT NULL,                -- which reference pairs (their texts' and indices' hash)
+            cosines TEXT NOT NULL,                     -- JSON {"pairs": [...], "means": [...]}, in file order
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_create_sources_fetches_items,
     m002_create_analysis,
@@ -510,6 +525,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m014_labels,  # `items --explain` and the item pages read it: not in READERS_DO_NOT_NEED
     m015_ftss,  # only `scanner publish ftss` reads it
     m016_llm_names,  # readers select signals.summary (export, the digest): not in READERS_DO_NOT_NEED
+    m017_similarity_calibration,  # only `scanner analyse` reads it
 ]
 
 # Migrations that only add what readers never select (an index, a column written by the engine, a
@@ -519,4 +535,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 READERS_DO_NOT_NEED = frozenset({
     "m004_signal_events_by", "m005_index_items_by_source_and_date", "m006_index_weekly_rows_by_week",
     "m007_items_body_dropped", "m009_digest_records", "m012_workspace", "m015_ftss",
+    "m017_similarity_calibration",
 })
