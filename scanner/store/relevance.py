@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -57,8 +57,7 @@ def save_relevance(store: Store, rows: Sequence[RelevanceRow]) -> None:
 
     The one place an analyst's relevance mark (``scanner.store.labels``) overrides the model: an
     item with a label is stored as the label says, and its explanation says who decided it."""
-    labels = latest_labels(store, "relevance", [r.item_id for r in rows])
-    rows = [apply_label(r, labels[r.item_id]) if r.item_id in labels else r for r in rows]
+    rows = with_labels(rows, latest_labels(store, "relevance", [r.item_id for r in rows]))
     with store.transaction():
         store.db.table("item_relevance").insert_all(
             ({**asdict(r), "relevance": float(r.relevance), "relevant": int(r.relevant),
@@ -83,37 +82,43 @@ def apply_label(row: RelevanceRow, label: Label) -> RelevanceRow:
     return replace(row, relevant=label.relevant, topics=topics, explain=explain)
 
 
+def with_labels(rows: Sequence[RelevanceRow], labels: Mapping[int, Label]) -> list[RelevanceRow]:
+    """``rows`` as each item's latest relevance mark (``labels``) decides it: the one rule by which
+    ``save_relevance`` stores decisions and the readers show a mark made since at once."""
+    return [apply_label(r, labels[r.item_id]) if r.item_id in labels else r for r in rows]
+
+
 def with_label(store: Store, row: RelevanceRow) -> RelevanceRow:
-    """``row`` as the item's latest relevance mark decides it: what ``save_relevance`` will store."""
-    label = latest_labels(store, "relevance", [row.item_id]).get(row.item_id)
-    return row if label is None else apply_label(row, label)
+    """``row`` as the item's latest relevance mark decides it (``with_labels`` for one row)."""
+    return with_labels([row], latest_labels(store, "relevance", [row.item_id]))[0]
 
 
-def decided_relevance(store: Store, item_id: int) -> RelevanceRow | None:
-    """The stored row of one item with a mark made since the analysis already applied, or ``None``."""
-    row = load_relevance(store, item_id)
-    return None if row is None else with_label(store, row)
+def decided_relevance(store: Store, item_ids: Sequence[int],
+                      labels: Mapping[int, Label] | None = None) -> dict[int, RelevanceRow]:
+    """The stored rows of those of ``item_ids`` that have one, with a mark made since the analysis
+    already applied; ``labels``: their latest relevance labels, when the caller has read them."""
+    if labels is None:
+        labels = latest_labels(store, "relevance", item_ids)
+    return {r.item_id: r for r in with_labels(load_relevance_rows(store, item_ids), labels)}
+
+
+def load_relevance_rows(store: Store, item_ids: Sequence[int]) -> list[RelevanceRow]:
+    """The stored relevance rows of those of ``item_ids`` that have one."""
+    out: list[RelevanceRow] = []
+    for chunk in chunked(list(dict.fromkeys(item_ids))):
+        out.extend(RelevanceRow(item_id=r[0], content_hash=r[1], model=r[2], relevance=float(r[3]),
+                                relevant=bool(r[4]), topics=json.loads(r[5]), explain=json.loads(r[6]),
+                                computed_at=r[7])
+                   for r in store.db.execute(
+                       "SELECT item_id, content_hash, model, relevance, relevant, topics, explain, computed_at "
+                       f"FROM item_relevance WHERE item_id IN ({placeholders(chunk)})", chunk))
+    return out
 
 
 def load_relevance(store: Store, item_id: int) -> RelevanceRow | None:
     """The stored relevance row of one item, or ``None``."""
-    row = store.db.execute(
-        "SELECT item_id, content_hash, model, relevance, relevant, topics, explain, computed_at "
-        "FROM item_relevance WHERE item_id = ?",
-        [item_id],
-    ).fetchone()
-    if row is None:
-        return None
-    return RelevanceRow(
-        item_id=row[0],
-        content_hash=row[1],
-        model=row[2],
-        relevance=float(row[3]),
-        relevant=bool(row[4]),
-        topics=json.loads(row[5]),
-        explain=json.loads(row[6]),
-        computed_at=row[7],
-    )
+    rows = load_relevance_rows(store, [item_id])
+    return rows[0] if rows else None
 
 
 def count_relevance(store: Store, item_ids: Sequence[int] | None = None) -> tuple[int, int]:

@@ -79,9 +79,10 @@ def item_entries(store: Store, items: list[Item]) -> list[dict[str, Any]]:
     ids = [i.id for i in items]
     placed = load_assignments(store, ids)
     labels = {kind: latest_labels(store, kind, ids) for kind in ("relevance", "signal")}
+    decided = decided_relevance(store, ids, labels["relevance"])
     out = []
     for i in items:
-        row = decided_relevance(store, i.id)
+        row = decided.get(i.id)
         out.append({"id": i.id, "source_id": i.source_id, "url": i.url, "title": i.title, "summary": i.summary,
                     "lang": i.lang, "published": i.published,
                     "relevant": None if row is None else row.relevant,

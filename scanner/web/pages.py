@@ -345,12 +345,12 @@ def items_page(request: Request, store: StoreDep, actor: Annotated[Actor, Depend
     relevance = relevance if relevance in RELEVANCE_FILTERS else ""
     items = store.items(since=day(since), until=day(until, 1), source_ids=[source] if source else (),
                         search=search.strip() or None, limit=100, relevance=relevance)
-    why = {it.id: decided_relevance(store, it.id) for it in items}
     sources = [r.id for r in store.source_rows()]
     ids = [it.id for it in items]
+    marks = latest_labels(store, "relevance", ids)
     signals = signal_records(store, with_members=False)[:500]
-    return render(request, "items.html.j2", {"items": items, "why": why, "sources": sources,
-                                             "marks": latest_labels(store, "relevance", ids),
+    return render(request, "items.html.j2", {"items": items, "why": decided_relevance(store, ids, marks),
+                                             "sources": sources, "marks": marks,
                                              "placed": load_assignments(store, ids), "signals": signals,
                                              "submitted": submitted,
                                              "f": {"search": search, "source": source, "since": since,
