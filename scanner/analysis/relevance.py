@@ -466,10 +466,7 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
                                               neighbours.vote(vector, item_id))
     decided = with_label(store, RelevanceRow(item_id, "", "", score, relevant, topics, explain, ""))
     row = load_relevance(store, item_id)
-    stored = None
-    if row is not None:
-        stored = {"relevance": row.relevance, "relevant": row.relevant, "computed_at": row.computed_at,
-                  "up_to_date": row.model == prepared.key and row.content_hash == item.content_hash}
+    stored = None if row is None else _stored(row, row.model == prepared.key and row.content_hash == item.content_hash)
     return _explanation(store, item, decided, stored, embedder.model_id)
 
 
@@ -484,9 +481,14 @@ def stored_explanation(store: Store, item_id: int) -> dict[str, Any] | None:
     row = load_relevance(store, item_id)
     if row is None:
         return None
-    stored = {"relevance": row.relevance, "relevant": row.relevant, "computed_at": row.computed_at,
-              "up_to_date": row.content_hash == item.content_hash}
-    return _explanation(store, item, with_label(store, row), stored, None)
+    return _explanation(store, item, with_label(store, row), _stored(row, row.content_hash == item.content_hash),
+                        None)
+
+
+def _stored(row: RelevanceRow, up_to_date: bool) -> dict[str, Any]:
+    """What an explanation says of the stored decision (before any later mark)."""
+    return {"relevance": row.relevance, "relevant": row.relevant, "computed_at": row.computed_at,
+            "up_to_date": up_to_date}
 
 
 def _explanation(store: Store, item: Item, decided: RelevanceRow, stored: dict[str, Any] | None,
