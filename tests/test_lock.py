@@ -145,10 +145,9 @@ print(done, flush=True)
 """
 
 
-def test_verdicts_written_while_analyse_runs_are_all_kept(tmp_path: Path, thaigov: list[dict[str, Any]]) -> None:
-    """`scanner review` in another process, again and again, while `scanner analyse` holds the lock."""
-    from datetime import UTC, datetime
-
+def analysed_sample(tmp_path: Path, thaigov: list[dict[str, Any]]) -> tuple[Path, CliRunner]:
+    """The 700 real releases as a file source in ``tmp_path``, fetched and analysed up to 2024-12-31
+    with the hashing embedder through the CLI; the sources file and the runner."""
     notes = tmp_path / "thaigov.jsonl"
     notes.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in thaigov), encoding="utf-8")
     cfg = tmp_path / "sources.yaml"
@@ -157,6 +156,14 @@ def test_verdicts_written_while_analyse_runs_are_all_kept(tmp_path: Path, thaigo
     runner = CliRunner()
     assert runner.invoke(cli, ["--config", str(cfg), "fetch"]).exit_code == 0
     assert runner.invoke(cli, ["--config", str(cfg), "analyse", "--as-of", "2024-12-31"]).exit_code == 0
+    return cfg, runner
+
+
+def test_verdicts_written_while_analyse_runs_are_all_kept(tmp_path: Path, thaigov: list[dict[str, Any]]) -> None:
+    """`scanner review` in another process, again and again, while `scanner analyse` holds the lock."""
+    from datetime import UTC, datetime
+
+    cfg, runner = analysed_sample(tmp_path, thaigov)
     with Store.open(tmp_path / "signals.db") as store:
         signal_id = store.query("SELECT min(id) AS id FROM signals")[0]["id"]
     stop = tmp_path / "stop"

@@ -4,7 +4,6 @@ stored, the analyses succeed, and the database is intact."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from click.testing import CliRunner
 
 from scanner.accounts import add_user
 from scanner.cli import cli
@@ -22,6 +20,7 @@ from scanner.config import load_config
 from scanner.store import Store
 from scanner.web.app import create_app
 from tests.test_digest_email import free_port
+from tests.test_lock import analysed_sample
 from tests.web_support import CSRF_RE
 
 pytestmark = pytest.mark.slow
@@ -49,14 +48,7 @@ def post_verdicts(base: str, name: str, signal_id: int, stop: threading.Event, o
 
 
 def test_five_clients_post_verdicts_while_analyse_runs(tmp_path: Path, thaigov: list[dict[str, Any]]) -> None:
-    notes = tmp_path / "thaigov.jsonl"
-    notes.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in thaigov), encoding="utf-8")
-    cfg = tmp_path / "sources.yaml"
-    cfg.write_text("sources:\n  - {id: thaigov, kind: file, path: thaigov.jsonl}\n"
-                   "analysis:\n  embedder: hashing\n", encoding="utf-8")
-    runner = CliRunner()
-    assert runner.invoke(cli, ["--config", str(cfg), "fetch"]).exit_code == 0
-    assert runner.invoke(cli, ["--config", str(cfg), "analyse", "--as-of", "2024-12-31"]).exit_code == 0
+    cfg, runner = analysed_sample(tmp_path, thaigov)
     db = tmp_path / "signals.db"
     names = [f"curator{i}" for i in range(WRITERS)]
     with Store.open(db) as store:
