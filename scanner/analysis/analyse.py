@@ -23,6 +23,7 @@ import numpy as np
 from scanner.analysis.calibration import ModelCalibration, similarity_calibration
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
 from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
+from scanner.analysis.lexical import tracking_vectors, tracking_weight
 from scanner.analysis.namer import Namer, apply_names, get_namer, naming_input
 from scanner.analysis.novelty import score_novelty
 from scanner.analysis.relevance import score_relevance
@@ -30,7 +31,7 @@ from scanner.analysis.score import WindowData, score_keywords, score_signals
 from scanner.analysis.stories import THRESHOLD as STORY_THRESHOLD
 from scanner.analysis.stories import group_stories
 from scanner.analysis.tags import Tagger
-from scanner.analysis.track import TrackParams, TrackResult, track_signals
+from scanner.analysis.track import TrackParams, TrackResult, story_means, track_signals
 from scanner.analysis.trends import track_trends, trend_params
 from scanner.clock import iso, iso_week, now_utc, parse_iso, week_start, weeks_between, weeks_ending
 from scanner.config import Config
@@ -94,7 +95,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     run_id = db.start_run(store, "analyse", iso(now), iso(now_utc()))
     embedder = embedder or get_embedder(config.analysis, config.base_dir)
     namer = get_namer(config.analysis, store)
-    calibration = similarity_calibration(store, embedder)
+    calibration = similarity_calibration(store, embedder, config.analysis.lexical_weight)
     timer.lap("load model")
     # Relevance of the window's items only: older items keep their decision, so the cost of a run
     # (and of changing the topics) does not grow with the years of history.
@@ -114,13 +115,14 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result.stories = len(set(story_of.values()))
     timer.lap("stories")
     stamp = iso(now_utc())
-    params = calibration.items.track_params(
+    params = calibration.tracking.track_params(
         TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join))
-    tracked, lost = _track(store, embedder, window, items, vectors, story_of, params, stamp)
+    tokens = db.item_tokens(store, [it.id for it in items])
+    weight = tracking_weight(embedder.model_id, config.analysis.lexical_weight)
+    tracked, lost = _track(store, embedder, window, items, vectors, tokens, weight, story_of, params, stamp)
     result.born = sum(1 for e in tracked.events if e.event == "born")
     result.split, result.merged, result.unassigned = len(tracked.split), len(tracked.merged), tracked.unassigned
     timer.lap("cluster+track")
-    tokens = db.item_tokens(store, [it.id for it in items])
     keywords = _label(store, embedder, namer, config, items, vectors, tracked, tokens, stamp)
     timer.lap("labels+tags")
     data = _window_data(config, window, items, story_of, tracked)
@@ -164,22 +166,28 @@ def _stories(store: Store, items: list[db.WindowItem], vectors: np.ndarray, thre
 
 
 def _track(store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem], vectors: np.ndarray,
-           story_of: dict[int, int], params: TrackParams, stamp: str) -> tuple[TrackResult, set[int]]:
-    """Keep, assign, cluster, merge and split (``scanner.analysis.track``) with ``params`` (calibrated to
-    the model); store the result.
+           tokens: dict[int, list[str]], weight: float, story_of: dict[int, int], params: TrackParams,
+           stamp: str) -> tuple[TrackResult, set[int]]:
+    """Keep, assign, cluster, merge and split (``scanner.analysis.track``) on the items' embeddings next to
+    their keywords (``weight``, ``scanner.analysis.lexical``) with ``params`` (calibrated to that mix);
+    store the result.
 
-    Returns the result as stored (merges an analyst made meanwhile followed) and the signals that
-    lost members (their spans are read again when they are scored)."""
+    Returns the result as stored (merges an analyst made meanwhile followed), with each signal's mean
+    of its stories' *embeddings* (what labels, tags and trends compare), and the signals that lost
+    members (their spans are read again when they are scored). The stored centroids are means of the
+    tracking vectors: only the next run's tracking reads them."""
     ids = [it.id for it in items]
-    tracked = track_signals(ids, [story_of[i] for i in ids], vectors, db.load_assignments(store, ids),
+    stories = [story_of[i] for i in ids]
+    track_vecs = tracking_vectors(vectors, [tokens.get(i, []) for i in ids], weight) if ids else vectors
+    tracked = track_signals(ids, stories, track_vecs, db.load_assignments(store, ids),
                             db.load_signal_refs(store), db.next_signal_id(store),
                             params, no_split=frozenset(db.analyst_merged(store)), pinned=pinned_items(store, ids))
     saved = db.save_tracking(store, week=window.week, now=stamp, model=embedder.model_id, born=tracked.born,
                              means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,
                              similarity=tracked.similarity, events=tracked.events, window=window)
     tracked.assignment = saved.assignment
-    live = set(saved.assignment.values())
-    tracked.means = {s: v for s, v in tracked.means.items() if s in live}
+    tracked.means = story_means(ids, stories, vectors, tracked.assignment) if weight > 0 else {
+        s: v for s, v in tracked.means.items() if s in set(saved.assignment.values())}
     return tracked, saved.lost
 
 

@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from scanner.analysis.embed import Embedder, UseEmbedder
+from scanner.analysis.lexical import reference_keyword_cosines, tracking_weight
 from scanner.analysis.track import TrackParams
 from scanner.analysis.vectors import unit_rows
 from scanner.store import Store
@@ -144,18 +145,22 @@ def pairs_digest(data: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ModelCalibration:
-    """One model's maps: ``items`` for stories and signals, ``means`` for trends (signal means)."""
+    """One model's maps: ``items`` for stories, ``means`` for trends (signal means), ``tracking`` for
+    signals (items' model cosines mixed with their keyword cosines, ``scanner.analysis.lexical``; the
+    same as ``items`` when the keyword weight is 0)."""
 
     items: SimilarityCalibration
     means: SimilarityCalibration
+    tracking: SimilarityCalibration
 
     @classmethod
     def identity(cls, model_id: str = REFERENCE) -> ModelCalibration:
-        return cls(SimilarityCalibration.identity(model_id), SimilarityCalibration.identity(model_id))
+        same = SimilarityCalibration.identity(model_id)
+        return cls(same, same, same)
 
     @property
     def is_identity(self) -> bool:
-        return self.items.is_identity and self.means.is_identity
+        return self.items.is_identity and self.means.is_identity and self.tracking.is_identity
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -172,13 +177,37 @@ def reference_cosines(embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndar
             _cosines(means[group_pairs[:, 0]], means[group_pairs[:, 1]]))
 
 
-def similarity_calibration(store: Store, embedder: Embedder) -> ModelCalibration:
+def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: float = 0.0) -> ModelCalibration:
     """The calibration of ``embedder``: identity for USE and hashing, the shipped cosines for the
-    built-in models, otherwise cosines computed once and cached in ``store``."""
+    built-in models, otherwise cosines computed once and cached in ``store``. ``lexical_weight``
+    (``analysis.lexical_weight``) is the keyword share of the vectors signals are tracked with."""
     model_id = embedder.model_id
-    if is_uncalibrated(model_id):
+    weight = tracking_weight(model_id, lexical_weight)
+    if is_uncalibrated(model_id) and weight == 0:
         return ModelCalibration.identity(model_id)
     data = reference_pairs()
+    reference = np.asarray(data["cosines"][REFERENCE], dtype=np.float64)
+    if model_id == REFERENCE:
+        cosines = reference
+        items = means = SimilarityCalibration.identity(model_id)
+    else:
+        cosines, group_cosines = _model_cosines(store, embedder, data)
+        items = SimilarityCalibration.from_cosines(model_id, reference, cosines)
+        means = SimilarityCalibration.from_cosines(model_id, data["group_cosines"][REFERENCE], group_cosines)
+    tracking = items if weight == 0 else SimilarityCalibration.from_cosines(
+        model_id, reference, (1.0 - weight) * cosines + weight * reference_keyword_cosines())
+    calibration = ModelCalibration(items, means, tracking)
+    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends 0.62 → %.3f; "
+                "signals (keyword weight %.2f) 0.50/0.60 → %.3f/%.3f", model_id,
+                items.to_model(0.5), items.to_model(0.6), items.to_model(0.93), means.to_model(0.62), weight,
+                tracking.to_model(0.5), tracking.to_model(0.6))
+    return calibration
+
+
+def _model_cosines(store: Store, embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``embedder``'s cosines over the reference pairs and group pairs: shipped for the built-in models,
+    otherwise computed once and cached in ``store``."""
+    model_id = embedder.model_id
     cosines, group_cosines = data["cosines"].get(model_id), data["group_cosines"].get(model_id)
     if cosines is None or group_cosines is None:
         digest = pairs_digest(data)
@@ -189,13 +218,7 @@ def similarity_calibration(store: Store, embedder: Embedder) -> ModelCalibration
             cached = {"pairs": computed[0].tolist(), "means": computed[1].tolist()}
             save_pair_cosines(store, model_id, digest, cached)
         cosines, group_cosines = cached["pairs"], cached["means"]
-    calibration = ModelCalibration(
-        SimilarityCalibration.from_cosines(model_id, data["cosines"][REFERENCE], cosines),
-        SimilarityCalibration.from_cosines(model_id, data["group_cosines"][REFERENCE], group_cosines))
-    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends 0.62 → %.3f", model_id,
-                calibration.items.to_model(0.5), calibration.items.to_model(0.6), calibration.items.to_model(0.93),
-                calibration.means.to_model(0.62))
-    return calibration
+    return np.asarray(cosines, dtype=np.float64), np.asarray(group_cosines, dtype=np.float64)
 
 
 __all__ = ["ModelCalibration", "SimilarityCalibration", "is_uncalibrated", "reference_cosines", "reference_pairs",

@@ -106,6 +106,21 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     return result
 
 
+def story_means(item_ids: list[int], story_ids: list[int], vectors: np.ndarray,
+                assignment: dict[int, int]) -> dict[int, np.ndarray]:
+    """Each signal's mean of its stories' unit mean vectors (a story counts once, as in tracking), from
+    the rows of ``vectors`` aligned with ``item_ids``; a story split by an analyst's move counts in each
+    signal with the items it has there."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for row, (item_id, story_id) in enumerate(zip(item_ids, story_ids, strict=True)):
+        if item_id in assignment:
+            groups.setdefault((assignment[item_id], story_id), []).append(row)
+    by_signal: dict[int, list[np.ndarray]] = {}
+    for (sid, _story), rows in sorted(groups.items()):
+        by_signal.setdefault(sid, []).append(unit_rows(vectors[rows].mean(axis=0, keepdims=True))[0])
+    return {sid: np.mean(np.stack(vecs), axis=0).astype(np.float32) for sid, vecs in by_signal.items()}
+
+
 def _track_with_pins(item_ids: list[int], story_ids: list[int], vectors: np.ndarray, previous: dict[int, int],
                      signals: list[SignalRef], next_id: int, params: TrackParams | None, no_split: frozenset[int],
                      pinned: dict[int, int | None]) -> TrackResult:
@@ -283,4 +298,4 @@ def _split(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndarray, pr
     return next_id
 
 
-__all__ = ["TrackParams", "TrackResult", "track_signals"]
+__all__ = ["TrackParams", "TrackResult", "story_means", "track_signals"]

@@ -1,0 +1,119 @@
+"""Shared words next to shared meaning: the vectors signals are tracked with.
+
+Items of one matter share *names*: ควอนตัม, ThaID, AFNC, ทางรัฐ, a ministry's acronym. A multilingual
+sentence model sees their meaning but blurs the names (two releases about different cyber threats
+sit as close as two about the same one), so signals are tracked with both: each item's vector is its
+unit embedding next to a unit TF-IDF vector of its PyThaiNLP ``newmm`` keywords, weighted so that the
+dot product of two such vectors is
+
+    (1 − w) · cos(embeddings) + w · cos(keywords)
+
+with ``w`` = ``analysis.lexical_weight``. Everything ``scanner.analysis.track`` does (average linkage,
+joining, merging, splitting) works on dot products of unit rows, so it runs unchanged on these.
+
+The keyword vector:
+
+- **Tokens** are those stored at ingest (title and the start of the text), kept when
+  ``label.is_keyword`` (a dictionary word, a long token or a Latin word, so newmm's loose fragments
+  of unknown names drop out) and not a stop word.
+- **Weights** are sublinear term frequency (1 + log tf) times a fixed inverse document frequency,
+  counted over the 200 texts of the bundled calibration reference set (tune-month items of the
+  thaigov sample, ``scanner/data/calibration_pairs.json``); a word they never use gets the highest
+  weight. Fixed, so a signal's stored mean means the same thing next week, and a run's outcome does
+  not depend on what else is in the window.
+- **Hashed** into ``DIM`` signed buckets (the hashing trick), so any vocabulary fits one fixed-size
+  dense row; the collision noise on a cosine is about 1/√DIM ≈ 0.03, times ``w``.
+
+Thresholds stay in USE units: the combined cosine of the reference pairs is known exactly (their
+model cosine and their keyword cosine, mixed as above), so ``scanner.analysis.calibration`` maps every
+tracking threshold onto it as it maps any model's (``ModelCalibration.tracking``).
+
+Measured on the sample's tune months (``bench/signals_quality.py --lexical-weight``): at the same
+coverage the signals are purer (0.795 against 0.719 at coverage 0.844), and at the shipped thresholds
+more relevant items reach a signal. The ``hashing`` test embedder is itself a bag of words, so it is
+tracked by its own vectors alone (``tracking_weight``).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+
+from scanner.analysis.label import is_keyword, stop_words
+from scanner.analysis.vectors import unit_rows
+
+DIM = 1024
+
+
+def keywords_of(tokens: Sequence[str]) -> list[str]:
+    """The tokens that count as words of the matter (not stop words, not newmm's loose fragments)."""
+    stop = stop_words()
+    return [t for t in tokens if t not in stop and is_keyword(t)]
+
+
+@cache
+def _document_frequency() -> tuple[int, dict[str, int]]:
+    """Documents and document frequency of each keyword over the bundled reference texts."""
+    from scanner.analysis.calibration import reference_pairs
+    from scanner.normalize import tokenize
+
+    texts = reference_pairs()["texts"]
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update(set(keywords_of(tokenize(text))))
+    return len(texts), dict(df)
+
+
+def idf(word: str) -> float:
+    """Smoothed inverse document frequency of ``word`` over the reference texts (unseen words: the highest)."""
+    n, df = _document_frequency()
+    return math.log((1 + n) / (1 + df.get(word, 0))) + 1.0
+
+
+def lexical_vectors(docs: Sequence[Sequence[str]], dim: int = DIM) -> np.ndarray:
+    """Unit TF-IDF rows of the keywords of each token list in ``docs``, hashed into ``dim`` signed buckets.
+
+    A document with no keyword is a zero row (it then has keyword similarity 0 to everything)."""
+    out = np.zeros((len(docs), dim), dtype=np.float32)
+    for row, tokens in enumerate(docs):
+        for word, count in Counter(keywords_of(tokens)).items():
+            h = zlib.crc32(word.encode("utf-8"))
+            out[row, h % dim] += (1.0 + math.log(count)) * idf(word) * (1.0 if (h >> 16) & 1 else -1.0)
+    return unit_rows(out)
+
+
+def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: float) -> np.ndarray:
+    """Unit ``dense`` rows next to the keyword rows of ``docs``, so that a dot product is
+    ``(1 − weight) · dense cosine + weight · keyword cosine``; ``dense`` alone when ``weight`` is 0."""
+    x = unit_rows(np.asarray(dense, dtype=np.float32))
+    if weight <= 0 or not len(x):
+        return x
+    lexical = lexical_vectors(docs)
+    return np.hstack([math.sqrt(1.0 - weight) * x, math.sqrt(weight) * lexical]).astype(np.float32)
+
+
+def tracking_weight(model_id: str, weight: float) -> float:
+    """The keyword weight a model is tracked with: ``weight``, except for the ``hashing`` test embedder,
+    whose vectors already are hashed words (and whose test fixtures assert outcomes on them alone)."""
+    return 0.0 if model_id.startswith("hashing-") else weight
+
+
+@cache
+def reference_keyword_cosines() -> np.ndarray:
+    """Keyword cosine of each reference pair (``calibration_pairs.json``), in the pairs' order."""
+    from scanner.analysis.calibration import reference_pairs
+    from scanner.normalize import tokenize
+
+    data = reference_pairs()
+    rows = lexical_vectors([tokenize(t) for t in data["texts"]])
+    pairs = np.array([p[:2] for p in data["pairs"]], dtype=np.int64)
+    return np.asarray(np.einsum("ij,ij->i", rows[pairs[:, 0]], rows[pairs[:, 1]]), dtype=np.float64)
+
+
+__all__ = ["DIM", "idf", "keywords_of", "lexical_vectors", "reference_keyword_cosines", "tracking_vectors",
+           "tracking_weight"]
