@@ -186,8 +186,11 @@ def _track(store: Store, embedder: Embedder, window: Window, items: list[db.Wind
                              means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,
                              similarity=tracked.similarity, events=tracked.events, window=window)
     tracked.assignment = saved.assignment
-    tracked.means = story_means(ids, stories, vectors, tracked.assignment) if weight > 0 else {
-        s: v for s, v in tracked.means.items() if s in set(saved.assignment.values())}
+    if weight > 0:
+        tracked.means = story_means(ids, stories, vectors, tracked.assignment)
+    else:
+        live = set(saved.assignment.values())
+        tracked.means = {s: v for s, v in tracked.means.items() if s in live}
     return tracked, saved.lost
 
 

@@ -30,7 +30,7 @@ import logging
 
 import numpy as np
 
-from scanner.analysis.vectors import mean_rows, renumber, unit_rows
+from scanner.analysis.vectors import is_unit, mean_rows, renumber, unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def cluster_vectors(vectors: np.ndarray, threshold: float, seed: int = 0) -> np.
         return np.zeros(0, dtype=np.int64)
     if n == 1:
         return np.zeros(1, dtype=np.int64)
-    x = unit_rows(vectors)
+    x = vectors if vectors.dtype == np.float32 and is_unit(vectors) else unit_rows(vectors)
     labels = _upgma(x, threshold) if n <= DIRECT_MAX else _cluster_large(x, threshold, seed)
     return renumber(labels)
 
@@ -95,12 +95,14 @@ def _cluster_large(x: np.ndarray, threshold: float, seed: int) -> np.ndarray:
 def project_pca(x: np.ndarray, dims: int) -> np.ndarray:
     """Project rows on their top ``dims`` principal axes (eigenvectors of the d×d covariance:
     exact, deterministic up to sign, and far cheaper than an SVD of the n×d matrix)."""
-    centred = x - x.mean(axis=0, keepdims=True)
-    cov = (centred.T @ centred).astype(np.float64)
+    n = x.shape[0]
+    mean = x.mean(axis=0, dtype=np.float64)
+    # X'X − n·μμ' is the scatter of the centred rows, without an n × d centred copy
+    cov = (x.T @ x).astype(np.float64) - n * np.outer(mean, mean)
     _, vecs = np.linalg.eigh(cov)
     axes = vecs[:, ::-1][:, :dims].astype(np.float32)
-    signs = np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(dims)])
-    return np.asarray(centred @ (axes * signs), dtype=np.float32)
+    axes *= np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(dims)])
+    return np.asarray(x @ axes - (mean.astype(np.float32) @ axes)[None, :], dtype=np.float32)
 
 
 __all__ = ["cluster_vectors"]

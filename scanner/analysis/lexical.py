@@ -45,9 +45,10 @@ from functools import cache
 import numpy as np
 
 from scanner.analysis.label import is_keyword, stop_words
-from scanner.analysis.vectors import unit_rows
+from scanner.analysis.vectors import normalise_rows, unit_rows
 
 DIM = 1024
+CHUNK = 2048  # documents whose entries are gathered at once
 
 
 def keywords_of(tokens: Sequence[str]) -> list[str]:
@@ -80,21 +81,55 @@ def lexical_vectors(docs: Sequence[Sequence[str]], dim: int = DIM) -> np.ndarray
 
     A document with no keyword is a zero row (it then has keyword similarity 0 to everything)."""
     out = np.zeros((len(docs), dim), dtype=np.float32)
-    for row, tokens in enumerate(docs):
-        for word, count in Counter(keywords_of(tokens)).items():
-            h = zlib.crc32(word.encode("utf-8"))
-            out[row, h % dim] += (1.0 + math.log(count)) * idf(word) * (1.0 if (h >> 16) & 1 else -1.0)
-    return unit_rows(out)
+    _fill_lexical(out, docs)
+    return out
 
 
 def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: float) -> np.ndarray:
     """Unit ``dense`` rows next to the keyword rows of ``docs``, so that a dot product is
-    ``(1 − weight) · dense cosine + weight · keyword cosine``; ``dense`` alone when ``weight`` is 0."""
-    x = unit_rows(np.asarray(dense, dtype=np.float32))
-    if weight <= 0 or not len(x):
-        return x
-    lexical = lexical_vectors(docs)
-    return np.hstack([math.sqrt(1.0 - weight) * x, math.sqrt(weight) * lexical]).astype(np.float32)
+    ``(1 − weight) · dense cosine + weight · keyword cosine``; ``dense`` alone when ``weight`` is 0.
+
+    Built in one array, in place (a 50,000-item window is 300 MB, not three copies of it)."""
+    if weight <= 0 or not len(dense):
+        return unit_rows(dense)
+    n, d = dense.shape
+    out = np.zeros((n, d + DIM), dtype=np.float32)
+    out[:, :d] = dense
+    normalise_rows(out[:, :d], math.sqrt(1.0 - weight))
+    _fill_lexical(out[:, d:], docs, math.sqrt(weight))
+    return out
+
+
+def _fill_lexical(out: np.ndarray, docs: Sequence[Sequence[str]], length: float = 1.0) -> None:
+    """Write the hashed TF-IDF rows of ``docs`` into the zeroed view ``out``, each scaled to ``length``.
+
+    Each distinct word is checked, hashed and weighed once per call, so the cost is one pass of
+    ``Counter`` over the tokens; the entries are gathered ``CHUNK`` documents at a time, so memory
+    beyond ``out`` stays small however long the window."""
+    dim = out.shape[1]
+    stop = stop_words()
+    slot: dict[str, tuple[int, float] | None] = {}
+    for start in range(0, len(docs), CHUNK):
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for row, tokens in enumerate(docs[start : start + CHUNK]):
+            for word, count in Counter(tokens).items():
+                if word not in slot:
+                    if word in stop or not is_keyword(word):
+                        slot[word] = None
+                    else:
+                        h = zlib.crc32(word.encode("utf-8"))
+                        slot[word] = (h % dim, idf(word) * (1.0 if (h >> 16) & 1 else -1.0))
+                found = slot[word]
+                if found is not None:
+                    rows.append(row)
+                    cols.append(found[0])
+                    vals.append((1.0 + math.log(count)) * found[1])
+        if rows:
+            np.add.at(out[start : start + CHUNK], (np.asarray(rows), np.asarray(cols)),
+                      np.asarray(vals, dtype=np.float32))
+    normalise_rows(out, length)
 
 
 def tracking_weight(model_id: str, weight: float) -> float:

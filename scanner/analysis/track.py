@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scanner.analysis.cluster import cluster_vectors
-from scanner.analysis.vectors import linked_groups, mean_rows, unit_rows
+from scanner.analysis.vectors import linked_groups, mean_rows, normalise_rows, unit_rows
 from scanner.models import SignalEvent
 from scanner.store.signals import SignalRef
 
@@ -85,7 +85,7 @@ def track_signals(item_ids: list[int], story_ids: list[int], vectors: np.ndarray
     story_list = sorted(set(story_ids))
     story_index = {s: k for k, s in enumerate(story_list)}
     item_story = np.array([story_index[s] for s in story_ids], dtype=np.int64)
-    story_vecs = unit_rows(mean_rows(vectors, item_story, len(story_list)))
+    story_vecs = normalise_rows(mean_rows(vectors, item_story, len(story_list)))
     story_size = np.bincount(item_story, minlength=len(story_list))
     label = _keep(item_ids, item_story, len(story_list), previous, {s.id for s in signals})
     prev_label = label.copy()
@@ -180,7 +180,7 @@ def _cluster_rest(story_vecs: np.ndarray, story_size: np.ndarray, label: np.ndar
     todo = np.nonzero(label < 0)[0]
     if not len(todo):
         return next_id
-    groups = cluster_vectors(story_vecs[todo], p.threshold)
+    groups = cluster_vectors(story_vecs if len(todo) == len(story_vecs) else story_vecs[todo], p.threshold)
     k_groups = int(groups.max()) + 1
     g_means = mean_rows(story_vecs[todo], groups, k_groups)
     means = _signal_means(story_vecs, label, stored)
