@@ -90,7 +90,8 @@ class SimilarityCalibration:
         return cls(model_id, np.zeros(0), np.zeros(0))
 
     @classmethod
-    def from_cosines(cls, model_id: str, reference: Sequence[float], model: Sequence[float]) -> SimilarityCalibration:
+    def from_cosines(cls, model_id: str, reference: Sequence[float] | np.ndarray,
+                     model: Sequence[float] | np.ndarray) -> SimilarityCalibration:
         ref, mod = np.sort(np.asarray(reference, float)), np.sort(np.asarray(model, float))
         if ref.shape != mod.shape or ref.size < 10:
             raise ValueError("the calibration needs the same 10 or more pairs under both models")
