@@ -129,3 +129,22 @@ def test_analyse_tracks_on_words_and_meaning_and_labels_on_meaning(tmp_path: Pat
         assert any(any(t.values()) for _, t in labels)  # tags compare the embedding means (512), not the tracking ones
         sims = [s for (s,) in store.db.execute("SELECT similarity FROM signal_items")]
         assert sims and all(0.0 < s <= 1.0001 for s in sims)
+
+
+def test_a_database_tracked_on_embeddings_alone_keeps_its_signals_when_words_join(
+        tmp_path: Path, thaigov: list[dict[str, Any]], use_embedder: Any) -> None:
+    """An older database (centroids of 512 dimensions) analysed again with the keyword mix: its
+    signals keep their ids and members, and their centroids become the mix's."""
+    rows = [r for r in thaigov if "2024-10-01" <= r["published"] < "2024-12-01"]
+    before = Config(analysis=AnalysisConfig(lexical_weight=0.0))
+    after = Config(analysis=AnalysisConfig(lexical_weight=0.5))
+    with _stored_sample(tmp_path / "signals.db", rows) as store:
+        analyse(before, store, as_of_datetime("2024-11-30", before.settings.timezone), embedder=use_embedder)
+        members = dict(store.db.execute("SELECT item_id, signal_id FROM signal_items").fetchall())
+        analyse(after, store, as_of_datetime("2024-11-30", after.settings.timezone), embedder=use_embedder)
+        again = dict(store.db.execute("SELECT item_id, signal_id FROM signal_items").fetchall())
+        kept = sum(1 for i, s in members.items() if again.get(i) == s)
+        assert len(members) >= 50 and kept / len(members) >= 0.9, (kept, len(members))
+        dims = {len(blob) // 4 for (blob,) in store.db.execute(
+            "SELECT centroid FROM signals WHERE id IN (SELECT signal_id FROM signal_items)")}
+        assert dims == {512 + DIM}
