@@ -19,6 +19,7 @@ from scanner.analysis.lexical import (
     idf,
     keywords_of,
     lexical_vectors,
+    reference_group_keyword_cosines,
     reference_keyword_cosines,
     tracking_vectors,
     tracking_weight,
@@ -83,7 +84,7 @@ def test_tracking_thresholds_in_use_units_map_onto_the_mixed_scale(store: Store)
     plain = similarity_calibration(store, use, 0.0)
     assert plain.is_identity
     mixed = similarity_calibration(store, use, 0.5)
-    assert mixed.items.is_identity and mixed.means.is_identity  # stories and trends: USE as written
+    assert mixed.items.is_identity  # stories: USE as written
     assert not mixed.tracking.is_identity
     data = reference_pairs()
     reference = np.asarray(data["cosines"][REFERENCE])
@@ -93,6 +94,9 @@ def test_tracking_thresholds_in_use_units_map_onto_the_mixed_scale(store: Store)
         passed_mixed = np.mean(combined >= mixed.tracking.to_model(t))
         assert abs(passed_use - passed_mixed) <= 2 / len(reference)
     assert mixed.tracking.to_model(0.5) < mixed.tracking.to_model(0.6) < 0.6  # keyword cosines are low
+    groups = 0.5 * np.asarray(data["group_cosines"][REFERENCE]) + 0.5 * reference_group_keyword_cosines()
+    t = mixed.means.to_model(0.64)  # trends: the same map on pairs of reference groups' unit means
+    assert abs(np.mean(np.asarray(data["group_cosines"][REFERENCE]) >= 0.64) - np.mean(groups >= t)) <= 2 / len(groups)
     hashing = similarity_calibration(store, HashingEmbedder(), 0.5)
     assert hashing.is_identity
 
@@ -127,6 +131,8 @@ def test_analyse_tracks_on_words_and_meaning_and_labels_on_meaning(tmp_path: Pat
         labels = [(json.loads(k), json.loads(t)) for k, t in store.db.execute("SELECT keywords, tags FROM signals")]
         assert all(k.get("all") for k, _ in labels)
         assert any(any(t.values()) for _, t in labels)  # tags compare the embedding means (512), not the tracking ones
+        trend_dims = {len(blob) // 4 for (blob,) in store.db.execute("SELECT centroid FROM trends")}
+        assert trend_dims == {512 + (DIM if weight else 0)}  # trends compare signals as signals are tracked
         sims = [s for (s,) in store.db.execute("SELECT similarity FROM signal_items")]
         assert sims and all(0.0 < s <= 1.0001 for s in sims)
 

@@ -23,7 +23,7 @@ import numpy as np
 from scanner.analysis.calibration import ModelCalibration, similarity_calibration
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
 from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
-from scanner.analysis.lexical import tracking_vectors, tracking_weight
+from scanner.analysis.lexical import lexical_vectors, mixed_rows, tracking_vectors, tracking_weight
 from scanner.analysis.namer import Namer, apply_names, get_namer, naming_input
 from scanner.analysis.novelty import score_novelty
 from scanner.analysis.relevance import score_relevance
@@ -129,7 +129,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result.states = _score(config, store, window, items, data, tracked, lost, tokens, keywords, stamp)
     timer.lap("scores")
     result.trends = _trends(config, store, embedder, namer, calibration, window, items, vectors, data, tracked,
-                            tokens, stamp)
+                            tokens, weight, story_of, stamp)
     timer.lap("trends")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, config.analysis.window_weeks)
@@ -285,15 +285,30 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
     return first, last
 
 
+def _signal_vectors(items: list[db.WindowItem], vectors: np.ndarray, tokens: dict[int, list[str]], weight: float,
+                    story_of: dict[int, int], tracked: TrackResult, sids: list[int]) -> np.ndarray:
+    """The rows trends compare, one per signal in ``sids``: its mean embedding, next to the mean of its
+    stories' keyword rows when signals are tracked on words too (``weight``)."""
+    if not sids:
+        return np.zeros((0, 0), np.float32)
+    dense = np.stack([tracked.means[s] for s in sids])
+    if weight <= 0:
+        return dense
+    ids = [it.id for it in items]
+    keyword_means = story_means(ids, [story_of[i] for i in ids], lexical_vectors([tokens.get(i, []) for i in ids]),
+                                tracked.assignment)
+    return mixed_rows(dense, np.stack([keyword_means[s] for s in sids]), weight)
+
+
 def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, calibration: ModelCalibration,
-            window: Window,
-            items: list[db.WindowItem], vectors: np.ndarray, signal_data: WindowData, tracked: TrackResult,
-            tokens: dict[int, list[str]], stamp: str) -> int:
+            window: Window, items: list[db.WindowItem], vectors: np.ndarray, signal_data: WindowData,
+            tracked: TrackResult, tokens: dict[int, list[str]], weight: float, story_of: dict[int, int],
+            stamp: str) -> int:
     """Group the window's signals into trends (``scanner.analysis.trends``), then name and score the
     trends as signals are named and scored, over the items of their signals. Returns how many trends
     have items in the window."""
     sids = sorted(tracked.means)
-    found = track_trends(sids, np.stack([tracked.means[s] for s in sids]) if sids else np.zeros((0, 0)),
+    found = track_trends(sids, _signal_vectors(items, vectors, tokens, weight, story_of, tracked, sids),
                          tdb.signal_trends(store), tdb.load_trend_refs(store), tdb.next_trend_id(store),
                          calibration.means.track_params(trend_params(config.analysis.trend_threshold)),
                          tdb.pinned_trends(store))

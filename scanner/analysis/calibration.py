@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from scanner.analysis.embed import Embedder, UseEmbedder
-from scanner.analysis.lexical import reference_keyword_cosines, tracking_weight
+from scanner.analysis.lexical import reference_group_keyword_cosines, reference_keyword_cosines, tracking_weight
 from scanner.analysis.track import TrackParams
 from scanner.analysis.vectors import unit_rows
 from scanner.store import Store
@@ -146,9 +146,9 @@ def pairs_digest(data: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ModelCalibration:
-    """One model's maps: ``items`` for stories, ``means`` for trends (signal means), ``tracking`` for
-    signals (items' model cosines mixed with their keyword cosines, ``scanner.analysis.lexical``; the
-    same as ``items`` when the keyword weight is 0)."""
+    """One model's maps: ``items`` for stories, ``tracking`` for signals (items' model cosines mixed with
+    their keyword cosines, ``scanner.analysis.lexical``) and ``means`` for trends (signals' unit means,
+    mixed the same way); with keyword weight 0, ``tracking`` is ``items`` and ``means`` the model's own."""
 
     items: SimilarityCalibration
     means: SimilarityCalibration
@@ -195,14 +195,27 @@ def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: flo
         cosines, group_cosines = _model_cosines(store, embedder, data)
         items = SimilarityCalibration.from_cosines(model_id, reference, cosines)
         means = SimilarityCalibration.from_cosines(model_id, data["group_cosines"][REFERENCE], group_cosines)
-    tracking = items if weight == 0 else SimilarityCalibration.from_cosines(
-        model_id, reference, (1.0 - weight) * cosines + weight * reference_keyword_cosines())
+    if weight > 0:
+        tracking = SimilarityCalibration.from_cosines(
+            model_id, reference, (1.0 - weight) * cosines + weight * reference_keyword_cosines())
+        means = SimilarityCalibration.from_cosines(
+            model_id, data["group_cosines"][REFERENCE],
+            (1.0 - weight) * _group_cosines(store, embedder, data) + weight * reference_group_keyword_cosines())
+    else:
+        tracking = items
     calibration = ModelCalibration(items, means, tracking)
-    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends 0.62 → %.3f; "
+    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends 0.64 → %.3f; "
                 "signals (keyword weight %.2f) 0.50/0.60 → %.3f/%.3f", model_id,
-                items.to_model(0.5), items.to_model(0.6), items.to_model(0.93), means.to_model(0.62), weight,
+                items.to_model(0.5), items.to_model(0.6), items.to_model(0.93), means.to_model(0.64), weight,
                 tracking.to_model(0.5), tracking.to_model(0.6))
     return calibration
+
+
+def _group_cosines(store: Store, embedder: Embedder, data: dict[str, Any]) -> np.ndarray:
+    """``embedder``'s cosines over the reference group pairs (USE's are the reference's own)."""
+    if embedder.model_id == REFERENCE:
+        return np.asarray(data["group_cosines"][REFERENCE], dtype=np.float64)
+    return _model_cosines(store, embedder, data)[1]
 
 
 def _model_cosines(store: Store, embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

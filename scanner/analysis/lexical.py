@@ -28,6 +28,10 @@ Thresholds stay in USE units: the combined cosine of the reference pairs is know
 model cosine and their keyword cosine, mixed as above), so ``scanner.analysis.calibration`` maps every
 tracking threshold onto it as it maps any model's (``ModelCalibration.tracking``).
 
+Trends compare signals the same way, one level up: each signal's mean embedding next to the mean of
+its stories' keyword rows (``mixed_rows``), with the trend thresholds mapped on the reference groups'
+mixed cosines (``ModelCalibration.means``). Labels, tags, novelty and stories use the embeddings alone.
+
 Measured on the sample's tune months (``bench/signals_quality.py --lexical-weight``): at the same
 coverage the signals are purer (0.795 against 0.719 at coverage 0.844), and at the shipped thresholds
 more relevant items reach a signal. The ``hashing`` test embedder is itself a bag of words, so it is
@@ -100,6 +104,18 @@ def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: f
     return out
 
 
+def mixed_rows(dense: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
+    """Rows of ``dense`` and of ``lexical`` (any lengths) side by side as ``tracking_vectors`` sets them:
+    each part to unit length, weighted, so a dot product mixes the two cosines by ``weight``."""
+    if weight <= 0 or not len(dense):
+        return unit_rows(dense)
+    out = np.hstack([np.asarray(dense, dtype=np.float32), np.asarray(lexical, dtype=np.float32)])
+    d = dense.shape[1]
+    normalise_rows(out[:, :d], math.sqrt(1.0 - weight))
+    normalise_rows(out[:, d:], math.sqrt(weight))
+    return out
+
+
 def _fill_lexical(out: np.ndarray, docs: Sequence[Sequence[str]], length: float = 1.0) -> None:
     """Write the hashed TF-IDF rows of ``docs`` into the zeroed view ``out``, each scaled to ``length``.
 
@@ -139,6 +155,20 @@ def tracking_weight(model_id: str, weight: float) -> float:
 
 
 @cache
+def reference_group_keyword_cosines() -> np.ndarray:
+    """Keyword cosine of each pair of reference groups (``group_pairs``), compared by their unit means,
+    as trends compare signals."""
+    from scanner.analysis.calibration import reference_pairs
+    from scanner.normalize import tokenize
+
+    data = reference_pairs()
+    rows = lexical_vectors([tokenize(t) for t in data["texts"]])
+    means = unit_rows(np.stack([rows[list(g)].mean(axis=0) for g in data["groups"]]))
+    pairs = np.array(data["group_pairs"], dtype=np.int64)
+    return np.asarray(np.einsum("ij,ij->i", means[pairs[:, 0]], means[pairs[:, 1]]), dtype=np.float64)
+
+
+@cache
 def reference_keyword_cosines() -> np.ndarray:
     """Keyword cosine of each reference pair (``calibration_pairs.json``), in the pairs' order."""
     from scanner.analysis.calibration import reference_pairs
@@ -150,5 +180,5 @@ def reference_keyword_cosines() -> np.ndarray:
     return np.asarray(np.einsum("ij,ij->i", rows[pairs[:, 0]], rows[pairs[:, 1]]), dtype=np.float64)
 
 
-__all__ = ["DIM", "idf", "keywords_of", "lexical_vectors", "reference_keyword_cosines", "tracking_vectors",
-           "tracking_weight"]
+__all__ = ["DIM", "idf", "keywords_of", "lexical_vectors", "mixed_rows", "reference_group_keyword_cosines",
+           "reference_keyword_cosines", "tracking_vectors", "tracking_weight"]

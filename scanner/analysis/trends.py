@@ -19,11 +19,9 @@ import numpy as np
 
 from scanner.analysis.track import TrackParams, TrackResult, track_signals
 from scanner.analysis.vectors import unit_rows
+from scanner.config.models import TREND_THRESHOLD
 from scanner.store.signals import SignalRef
 
-# Signal means are averages of tight clusters, so matters a reader would group (the hotline, the
-# AFNC and the SIM rules against scams) sit lower than the items of one signal do.
-TREND_THRESHOLD = 0.62
 TREND_JOIN_GAP = 0.10  # a signal joins an existing trend at threshold - gap (as items join signals)
 
 

@@ -250,6 +250,11 @@ NAMER_PACKAGES = {"llm": ("llm", "pip install 'scanner[llm]'")}
 # one standard error (88 % of 173 items), so that another month's sampling noise does not push it under
 # (bench/signals_quality.py; README "Signals quality").
 JOIN_GAP = 0.05
+# Signal means are averages of tight clusters, so matters a reader would group (the hotline, the AFNC and
+# the SIM rules against scams) sit lower than the items of one signal do. USE units, with keywords in the
+# mix (lexical_weight 0.5); chosen on the sample's tune months as the best BCubed F1 among settings giving
+# at least five trends (bench/signals_quality.py --trend-threshold).
+TREND_THRESHOLD = 0.64
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
@@ -274,9 +279,9 @@ class AnalysisConfig(Strict):
     # Signals are tracked on shared meaning and shared words: the keyword (TF-IDF of newmm words) share of
     # the similarity, 0 for the embedding alone (scanner.analysis.lexical). Thresholds stay in USE units.
     lexical_weight: float = Field(default=0.5, ge=0, lt=1)
-    # Trends group signals whose mean vectors are this similar on average (scanner.analysis.trends);
-    # a new signal joins a trend at 0.10 less.
-    trend_threshold: float = Field(default=0.62, gt=0.1, lt=1)
+    # Trends group signals whose mean vectors (embedding and keywords, as signals are tracked) are this
+    # similar on average (scanner.analysis.trends); a new signal joins a trend at 0.10 less.
+    trend_threshold: float = Field(default=TREND_THRESHOLD, gt=0.1, lt=1)
     # An item's novelty compares it with every item of the last novelty_years years before it, so its cost
     # stays bounded however long the archive (scanner.analysis.novelty).
     novelty_years: int = Field(default=3, ge=1, le=100)
