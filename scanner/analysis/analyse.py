@@ -23,7 +23,7 @@ import numpy as np
 from scanner.analysis.calibration import ModelCalibration, similarity_calibration
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
 from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
-from scanner.analysis.lexical import lexical_vectors, mixed_rows, tracking_vectors, tracking_weight
+from scanner.analysis.lexical import keyword_part, mixed_rows, tracking_vectors, tracking_weight
 from scanner.analysis.namer import Namer, apply_names, get_namer, naming_input
 from scanner.analysis.novelty import score_novelty
 from scanner.analysis.relevance import score_relevance
@@ -119,7 +119,8 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
         TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join))
     tokens = db.item_tokens(store, [it.id for it in items])
     weight = tracking_weight(embedder.model_id, config.analysis.lexical_weight)
-    tracked, lost = _track(store, embedder, window, items, vectors, tokens, weight, story_of, params, stamp)
+    track_vecs = tracking_vectors(vectors, [tokens.get(it.id, []) for it in items], weight)
+    tracked, lost = _track(store, embedder, window, items, vectors, track_vecs, weight, story_of, params, stamp)
     result.born = sum(1 for e in tracked.events if e.event == "born")
     result.split, result.merged, result.unassigned = len(tracked.split), len(tracked.merged), tracked.unassigned
     timer.lap("cluster+track")
@@ -129,7 +130,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     result.states = _score(config, store, window, items, data, tracked, lost, tokens, keywords, stamp)
     timer.lap("scores")
     result.trends = _trends(config, store, embedder, namer, calibration, window, items, vectors, data, tracked,
-                            tokens, weight, story_of, stamp)
+                            tokens, track_vecs, weight, story_of, stamp)
     timer.lap("trends")
     result.signals = sum(result.states.values())
     result.lines = _summary(result, config.analysis.window_weeks)
@@ -166,11 +167,11 @@ def _stories(store: Store, items: list[db.WindowItem], vectors: np.ndarray, thre
 
 
 def _track(store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem], vectors: np.ndarray,
-           tokens: dict[int, list[str]], weight: float, story_of: dict[int, int], params: TrackParams,
+           track_vecs: np.ndarray, weight: float, story_of: dict[int, int], params: TrackParams,
            stamp: str) -> tuple[TrackResult, set[int]]:
-    """Keep, assign, cluster, merge and split (``scanner.analysis.track``) on the items' embeddings next to
-    their keywords (``weight``, ``scanner.analysis.lexical``) with ``params`` (calibrated to that mix);
-    store the result.
+    """Keep, assign, cluster, merge and split (``scanner.analysis.track``) on ``track_vecs``, the items'
+    embeddings next to their keywords (``weight``, ``scanner.analysis.lexical.tracking_vectors``), with
+    ``params`` (calibrated to that mix); store the result.
 
     Returns the result as stored (merges an analyst made meanwhile followed), with each signal's mean
     of its stories' *embeddings* (what labels, tags and trends compare), and the signals that lost
@@ -178,7 +179,6 @@ def _track(store: Store, embedder: Embedder, window: Window, items: list[db.Wind
     tracking vectors: only the next run's tracking reads them."""
     ids = [it.id for it in items]
     stories = [story_of[i] for i in ids]
-    track_vecs = tracking_vectors(vectors, [tokens.get(i, []) for i in ids], weight) if ids else vectors
     tracked = track_signals(ids, stories, track_vecs, db.load_assignments(store, ids),
                             db.load_signal_refs(store), db.next_signal_id(store),
                             params, no_split=frozenset(db.analyst_merged(store)), pinned=pinned_items(store, ids))
@@ -285,30 +285,29 @@ def _spans(store: Store, window: Window, items: list[db.WindowItem], item_week: 
     return first, last
 
 
-def _signal_vectors(items: list[db.WindowItem], vectors: np.ndarray, tokens: dict[int, list[str]], weight: float,
-                    story_of: dict[int, int], tracked: TrackResult, sids: list[int]) -> np.ndarray:
+def _signal_vectors(items: list[db.WindowItem], track_vecs: np.ndarray, weight: float, story_of: dict[int, int],
+                    tracked: TrackResult, sids: list[int]) -> np.ndarray:
     """The rows trends compare, one per signal in ``sids``: its mean embedding, next to the mean of its
-    stories' keyword rows when signals are tracked on words too (``weight``)."""
+    stories' keyword rows (the keyword part of ``track_vecs``) when signals are tracked on words too."""
     if not sids:
         return np.zeros((0, 0), np.float32)
     dense = np.stack([tracked.means[s] for s in sids])
     if weight <= 0:
         return dense
     ids = [it.id for it in items]
-    keyword_means = story_means(ids, [story_of[i] for i in ids], lexical_vectors([tokens.get(i, []) for i in ids]),
-                                tracked.assignment)
+    keyword_means = story_means(ids, [story_of[i] for i in ids], keyword_part(track_vecs), tracked.assignment)
     return mixed_rows(dense, np.stack([keyword_means[s] for s in sids]), weight)
 
 
 def _trends(config: Config, store: Store, embedder: Embedder, namer: Namer, calibration: ModelCalibration,
             window: Window, items: list[db.WindowItem], vectors: np.ndarray, signal_data: WindowData,
-            tracked: TrackResult, tokens: dict[int, list[str]], weight: float, story_of: dict[int, int],
-            stamp: str) -> int:
+            tracked: TrackResult, tokens: dict[int, list[str]], track_vecs: np.ndarray, weight: float,
+            story_of: dict[int, int], stamp: str) -> int:
     """Group the window's signals into trends (``scanner.analysis.trends``), then name and score the
     trends as signals are named and scored, over the items of their signals. Returns how many trends
     have items in the window."""
     sids = sorted(tracked.means)
-    found = track_trends(sids, _signal_vectors(items, vectors, tokens, weight, story_of, tracked, sids),
+    found = track_trends(sids, _signal_vectors(items, track_vecs, weight, story_of, tracked, sids),
                          tdb.signal_trends(store), tdb.load_trend_refs(store), tdb.next_trend_id(store),
                          calibration.means.track_params(trend_params(config.analysis.trend_threshold)),
                          tdb.pinned_trends(store))

@@ -188,19 +188,19 @@ def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: flo
         return ModelCalibration.identity(model_id)
     data = reference_pairs()
     reference = np.asarray(data["cosines"][REFERENCE], dtype=np.float64)
+    group_reference = np.asarray(data["group_cosines"][REFERENCE], dtype=np.float64)
     if model_id == REFERENCE:
-        cosines = reference
+        cosines, group_cosines = reference, group_reference
         items = means = SimilarityCalibration.identity(model_id)
     else:
         cosines, group_cosines = _model_cosines(store, embedder, data)
         items = SimilarityCalibration.from_cosines(model_id, reference, cosines)
-        means = SimilarityCalibration.from_cosines(model_id, data["group_cosines"][REFERENCE], group_cosines)
+        means = SimilarityCalibration.from_cosines(model_id, group_reference, group_cosines)
     if weight > 0:
         tracking = SimilarityCalibration.from_cosines(
             model_id, reference, (1.0 - weight) * cosines + weight * reference_keyword_cosines())
         means = SimilarityCalibration.from_cosines(
-            model_id, data["group_cosines"][REFERENCE],
-            (1.0 - weight) * _group_cosines(store, embedder, data) + weight * reference_group_keyword_cosines())
+            model_id, group_reference, (1.0 - weight) * group_cosines + weight * reference_group_keyword_cosines())
     else:
         tracking = items
     calibration = ModelCalibration(items, means, tracking)
@@ -209,13 +209,6 @@ def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: flo
                 items.to_model(0.5), items.to_model(0.6), items.to_model(0.93), means.to_model(0.64), weight,
                 tracking.to_model(0.5), tracking.to_model(0.6))
     return calibration
-
-
-def _group_cosines(store: Store, embedder: Embedder, data: dict[str, Any]) -> np.ndarray:
-    """``embedder``'s cosines over the reference group pairs (USE's are the reference's own)."""
-    if embedder.model_id == REFERENCE:
-        return np.asarray(data["group_cosines"][REFERENCE], dtype=np.float64)
-    return _model_cosines(store, embedder, data)[1]
 
 
 def _model_cosines(store: Store, embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -104,6 +104,11 @@ def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: f
     return out
 
 
+def keyword_part(mixed: np.ndarray) -> np.ndarray:
+    """The keyword columns of ``tracking_vectors`` rows (scaled by √weight; only their direction counts)."""
+    return mixed[:, -DIM:]
+
+
 def mixed_rows(dense: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     """Rows of ``dense`` and of ``lexical`` (any lengths) side by side as ``tracking_vectors`` sets them:
     each part to unit length, weighted, so a dot product mixes the two cosines by ``weight``."""
@@ -180,5 +185,5 @@ def reference_keyword_cosines() -> np.ndarray:
     return np.asarray(np.einsum("ij,ij->i", rows[pairs[:, 0]], rows[pairs[:, 1]]), dtype=np.float64)
 
 
-__all__ = ["DIM", "idf", "keywords_of", "lexical_vectors", "mixed_rows", "reference_group_keyword_cosines",
-           "reference_keyword_cosines", "tracking_vectors", "tracking_weight"]
+__all__ = ["DIM", "idf", "keyword_part", "keywords_of", "lexical_vectors", "mixed_rows",
+           "reference_group_keyword_cosines", "reference_keyword_cosines", "tracking_vectors", "tracking_weight"]
