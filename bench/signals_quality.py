@@ -16,8 +16,10 @@ running through those months would), with the engine's own relevance decisions. 
 - **BCubed F1** of signal membership against ``label`` (over the split's clustered items);
 - **generic keywords**: each week, the share of the live signals' top-5 keywords found in more than
   10 % of the window's relevant items (words that name no matter), pooled over the weeks; and the
-  share of the words of their names (the first three keywords) that are everyday Thai
-  (``label.everyday_thai``: ระบบ, ปัญหา, อย่า), which name no matter either.
+  share of the words of their names (the terms of the ``·``-joined name) that are everyday Thai
+  (``label.everyday_thai``: ระบบ, ปัญหา, อย่า), which name no matter either; and the share that are
+  Thai words of action, which the ORCHID corpus mostly tags as a verb, adjective, adverb or
+  conjunction (``label.names_a_thing``: จ่าย, แน่นอน, ว่าด้วย): they say what is done, not about what.
 
 The same three at the **trend** level (``scanner.analysis.trends``): an item's group is its signal's
 trend, or its signal when that is in no trend. The sample's six coarse labels fit this level better
@@ -128,10 +130,11 @@ class GenericMeter:
         self.config, self.store = config, store
         self.weeks: dict[str, tuple[int, int]] = {}  # week → (generic, slots)
         self.everyday: dict[str, tuple[int, int]] = {}  # week → (everyday Thai words, words) of the names
+        self.action: dict[str, tuple[int, int]] = {}  # week → (Thai words of action, words) of the names
 
     def __call__(self, result: AnalyseResult) -> None:
         from scanner.analysis.analyse import analysis_window
-        from scanner.analysis.label import everyday_thai, generic_share
+        from scanner.analysis.label import everyday_thai, generic_share, names_a_thing
         from scanner.clock import week_end
         from scanner.store import signals as db
 
@@ -139,16 +142,18 @@ class GenericMeter:
         window = analysis_window(week_end(result.week, tz), self.config.analysis.window_weeks, tz)
         ids = db.relevant_ids(self.store, window.start, window.end)
         tokens = db.item_tokens(self.store, ids)
-        live = [json.loads(kw).get("all", []) for (kw,) in self.store.db.execute(
-            "SELECT keywords FROM signals WHERE merged_into IS NULL AND last_seen >= ? AND first_seen <= ?",
-            (window.first_week, window.week))]
+        rows = list(self.store.db.execute(
+            "SELECT keywords, title FROM signals WHERE merged_into IS NULL AND last_seen >= ? AND first_seen <= ?",
+            (window.first_week, window.week)))
+        live = [json.loads(kw).get("all", []) for kw, _ in rows]
         titles = [it.title for it in db.window_items(self.store, ids)]
         self.weeks[result.week] = generic_share(live, [tokens.get(i, []) for i in ids], titles)
-        names = [k for kws in live for k in kws[:3]]
+        names = [term for _, name in rows for term in name.split(" · ") if " · " in name]
         self.everyday[result.week] = (sum(1 for k in names if k in everyday_thai()), len(names))
+        self.action[result.week] = (sum(1 for k in names if not names_a_thing(k)), len(names))
 
-    def line(self, name: str, first: str, last: str, everyday: bool = False) -> str:
-        picked = [v for w, v in (self.everyday if everyday else self.weeks).items() if first <= w <= last]
+    def line(self, name: str, first: str, last: str, of: str = "weeks") -> str:
+        picked = [v for w, v in getattr(self, of).items() if first <= w <= last]
         g, n = sum(v[0] for v in picked), sum(v[1] for v in picked)
         return f"{name}: {g / n if n else 0:.1%} ({g} of {n})"
 
@@ -210,12 +215,12 @@ def main() -> None:
                   meter.line(name, iso_week(datetime.fromisoformat(a), config.settings.timezone),
                              iso_week(datetime.fromisoformat(min(b, "2099-01-01")), config.settings.timezone))
                   for name, (a, b) in SPLITS.items()))
-        print("everyday Thai words in the names (of the live signals' first three keywords, pooled over the "
-              "weeks): " + "; ".join(
-                  meter.line(name, iso_week(datetime.fromisoformat(a), config.settings.timezone),
-                             iso_week(datetime.fromisoformat(min(b, "2099-01-01")), config.settings.timezone),
-                             everyday=True)
-                  for name, (a, b) in SPLITS.items()))
+        for of, what in (("everyday", "everyday Thai words"), ("action", "Thai words of action")):
+            print(f"{what} in the names (the terms of the live signals' keyphrase names, pooled over the weeks): "
+                  + "; ".join(meter.line(name, iso_week(datetime.fromisoformat(a), config.settings.timezone),
+                                         iso_week(datetime.fromisoformat(min(b, "2099-01-01")),
+                                                  config.settings.timezone), of=of)
+                              for name, (a, b) in SPLITS.items()))
         for level, member in (("signals", None), ("trends", trend_members(store))):
             print(f"\n{level}:\n")
             print("| split | " + " | ".join(c if c != "signals" else "groups" for c in cols) + " |")

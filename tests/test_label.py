@@ -86,6 +86,26 @@ def test_signal_name_is_short_keyphrases_with_names_and_acronyms_first() -> None
     assert signal_name([], titles) == ""
 
 
+def test_a_name_leads_with_what_the_matter_is_about_not_what_is_done(thaigov: list[dict[str, Any]]) -> None:
+    """Words ORCHID mostly uses as a verb, adjective, adverb or conjunction (จ่าย, แน่นอน, ว่าด้วย) follow
+    the nouns in a name; a word ORCHID never saw (ข่าวปลอม) and any Latin word can lead."""
+    from scanner.analysis.label import names_a_thing, signal_name
+
+    assert not any(map(names_a_thing, ["จ่าย", "แน่นอน", "ว่าด้วย", "จำกัด", "ร่วม"]))
+    assert all(map(names_a_thing, ["ผู้สูงอายุ", "เบี้ยยังชีพ", "พระราชบัญญัติ", "ข่าวปลอม", "ThaID", "cloud"]))
+    titles = ["จ่ายเบี้ยยังชีพผู้สูงอายุ แน่นอน ภายในเดือนนี้"]
+    assert signal_name(["จ่าย", "ผู้สูงอายุ", "แน่นอน", "เบี้ยยังชีพ"], titles) == "ผู้สูงอายุ · เบี้ยยังชีพ · จ่าย"
+    # real releases: each label's name is made of words that name things, where the label has three of them
+    by_label: dict[str, list[list[str]]] = {}
+    for r in thaigov:
+        by_label.setdefault(r["label"], []).append(tokenize(r["title"]))
+    labels = list(by_label)
+    for kw, label in zip(ctfidf_keywords([by_label[k] for k in labels]), labels, strict=True):
+        terms = signal_name(kw["all"], [r["title"] for r in thaigov if r["label"] == label]).split(" · ")
+        if sum(map(names_a_thing, kw["all"])) >= len(terms):
+            assert all(map(names_a_thing, terms)), (label, terms)
+
+
 def test_generic_words_of_the_window_do_not_lead_but_a_signals_own_common_word_does() -> None:
     from scanner.analysis.label import GENERIC_SHARE, generic_share
 

@@ -306,14 +306,31 @@ def central_titles(titles: Sequence[str], vectors: np.ndarray, mean: np.ndarray,
 
 NAME_CHARS = 60
 NAME_TERMS = 3
+# ORCHID's most common tags of the words a name is made of (universal tags): things, bodies, places; ""
+# is a word the corpus never saw, which is mostly a new name or compound (ข่าวปลอม, มิจฉาชีพ, บีโอไอ)
+NAME_TAGS = frozenset({"NOUN", "PROPN", ""})
+
+
+@lru_cache(maxsize=65536)
+def names_a_thing(word: str) -> bool:
+    """Whether a keyword can lead a name: any Latin word, and a Thai word that the ORCHID corpus mostly
+    tags as a noun (or never saw), by PyThaiNLP's bundled unigram tagger. Words ORCHID mostly uses as a
+    verb, adjective, adverb or conjunction (จ่าย, แน่นอน, ร่วม, ว่าด้วย) say what is done, not what about."""
+    if lang_of(word) != "th":
+        return True
+    from pythainlp.tag import pos_tag
+
+    return pos_tag([word], engine="unigram", corpus="orchid_ud")[0][1] in NAME_TAGS
 
 
 def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAME_CHARS) -> str:
     """A short name of at most ``limit`` characters from a signal's best keywords, joined by `` · ``.
 
     Names and acronyms lead: a Latin keyword written in capitals or mixed case in the members'
-    titles (AFNC, ThaID, TikTok) is shown as written there and put first; Thai keywords keep their
-    c-TF-IDF order. A two-letter Latin keyword that no title writes in capitals is left out.
+    titles (AFNC, ThaID, TikTok) is shown as written there and put first; then the keywords that name
+    a thing (``names_a_thing``), then the words of action, then the words of everyday Thai
+    (``everyday_thai``), each in c-TF-IDF order. A two-letter Latin
+    keyword that no title writes in capitals is left out.
     Empty when there are no keywords (the caller then falls back to the example).
     """
     written: dict[str, str] = {}
@@ -329,6 +346,8 @@ def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAM
     named = [written[k] for k in keywords if k in written and written[k][1:] != written[k][1:].lower()]
     # a two-letter Latin word names nothing unless the titles write it in capitals (AI, EU; not cc)
     plain = [k for k in keywords if not (lang_of(k) == "en" and len(k) <= 2 and k not in written)]
+    everyday = everyday_thai()
+    plain = sorted(plain, key=lambda k: (k in everyday, not names_a_thing(k)))  # stable: c-TF-IDF order within
     terms = named + [written.get(k, k) for k in plain if written.get(k, k) not in named]
     name = ""
     for term in terms[:NAME_TERMS]:
