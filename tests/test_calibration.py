@@ -22,6 +22,7 @@ from scanner.analysis.calibration import (
 from scanner.analysis.embed import HashingEmbedder
 from scanner.analysis.track import TrackParams
 from scanner.analysis.trends import trend_params
+from scanner.analysis.vectors import unit_rows
 from scanner.clock import as_of_datetime
 from scanner.config import Config
 from scanner.store import Store
@@ -178,3 +179,22 @@ def test_analyse_maps_every_threshold_for_a_rescaled_model(tmp_path: Path, store
         assert _replay(raw, config, SquashedEmbedder()) != expected
     finally:
         raw.close()
+
+
+def test_labelled_neighbours_vote_above_the_floor_on_the_models_own_scale(store: Store) -> None:
+    """MIN_SIMILARITY is in USE units like every threshold: on a model whose cosines crowd near 1, an
+    unrelated labelled item (squashed cosine ~0.7, above USE's 0.6) casts no vote; a near copy does."""
+    from scanner.analysis.neighbours import MIN_SIMILARITY, load_neighbours
+
+    ids = add_items(store, [("สกมช. เตือนภัยไซเบอร์ ระบบเข้ารหัสลับของหน่วยงานรัฐ", "สกมช. เตือนภัยไซเบอร์", "2025-01-06"),
+                            ("กรมส่งเสริมการเกษตร แนะเกษตรกรปลูกข้าวหอมมะลิ", "เกษตรกรปลูกข้าว", "2025-01-07"),
+                            ("สกมช. เตือนภัยไซเบอร์ ระบบเข้ารหัสลับของหน่วยงานรัฐ ทุกแห่ง", "สกมช. เตือนภัย", "2025-01-08")])
+    model = SquashedEmbedder()
+    near = load_neighbours(store, model, labels={ids[1]: False, ids[2]: True})
+    floor = similarity_calibration(store, model).items.to_model(MIN_SIMILARITY)
+    assert near.min_similarity == floor > 0.7
+    vector = unit_rows(model.embed(["สกมช. เตือนภัยไซเบอร์\nสกมช. เตือนภัยไซเบอร์ ระบบเข้ารหัสลับของหน่วยงานรัฐ"]))[0]
+    vote, voters = near.vote(vector)
+    assert [v["item_id"] for v in voters] == [ids[2]] and vote == 1.0
+    assert float(vector @ near.vectors[list(near.ids).index(ids[1])]) > MIN_SIMILARITY  # USE's 0.6 would let it vote
+    assert load_neighbours(store, NamedEmbedder("hashing-256"), labels={ids[1]: False}).min_similarity == MIN_SIMILARITY

@@ -1,8 +1,9 @@
 """Labelled neighbours vote: how the relevance model learns from analysts' marks.
 
 Every item an analyst marked (or submitted) is a labelled example. When an item is scored, its
-``K`` most similar labelled items (cosine of the stored embeddings, at least ``MIN_SIMILARITY``)
-vote: each says +1 (relevant) or -1 (not relevant), weighted by its similarity. The vote, in
+``K`` most similar labelled items (cosine of the stored embeddings, at least ``MIN_SIMILARITY``, in
+USE units and mapped to the embedder's own scale by ``scanner.analysis.calibration``, as every other
+similarity threshold is) vote: each says +1 (relevant) or -1 (not relevant), weighted by its similarity. The vote, in
 [-1, 1], enters the logistic model as one more additive term, ``WEIGHT × vote``, beside similarity
 and keywords; with no labelled neighbour close enough the term is absent and the model is as
 shipped. The explanation names the neighbours, so a person can see which marks tipped a decision.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scanner.analysis.calibration import similarity_calibration
 from scanner.analysis.embed import Embedder, item_vectors
 from scanner.store import Store
 from scanner.store.labels import labelled_relevance
@@ -62,7 +64,9 @@ class LabelledNeighbours:
 
 
 def load_neighbours(store: Store, embedder: Embedder, labels: dict[int, bool] | None = None) -> LabelledNeighbours:
-    """The labelled items (``scanner.store.labels``, or ``labels`` given) with their vectors (embedded if missing)."""
+    """The labelled items (``scanner.store.labels``, or ``labels`` given) with their vectors (embedded if
+    missing), and ``MIN_SIMILARITY`` on the embedder's scale (e5's cosines crowd into 0.77–0.98, where
+    USE's 0.6 would let any five labelled items vote)."""
     labels = labelled_relevance(store) if labels is None else labels
     ids = sorted(labels)
     if not ids:
@@ -70,7 +74,8 @@ def load_neighbours(store: Store, embedder: Embedder, labels: dict[int, bool] | 
     vectors = np.asarray(item_vectors(store, embedder, ids), dtype=np.float32)
     keep = np.any(vectors, axis=1)
     signs = np.array([1.0 if labels[i] else -1.0 for i in ids], dtype=np.float32)
-    return LabelledNeighbours(np.array(ids, dtype=np.int64)[keep], vectors[keep], signs[keep])
+    floor = similarity_calibration(store, embedder).items.to_model(MIN_SIMILARITY)
+    return LabelledNeighbours(np.array(ids, dtype=np.int64)[keep], vectors[keep], signs[keep], min_similarity=floor)
 
 
 __all__ = ["LabelledNeighbours", "load_neighbours"]
