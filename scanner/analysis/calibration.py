@@ -62,6 +62,7 @@ from scanner.analysis.embed import Embedder, UseEmbedder
 from scanner.analysis.lexical import reference_group_keyword_cosines, reference_keyword_cosines, tracking_weight
 from scanner.analysis.track import TrackParams
 from scanner.analysis.vectors import unit_rows
+from scanner.config.models import TREND_THRESHOLD
 from scanner.store import Store
 from scanner.store.calibration import load_pair_cosines, save_pair_cosines
 
@@ -204,9 +205,10 @@ def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: flo
     else:
         tracking = items
     calibration = ModelCalibration(items, means, tracking)
-    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends 0.64 → %.3f; "
+    logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends %.2f → %.3f; "
                 "signals (keyword weight %.2f) 0.50/0.60 → %.3f/%.3f", model_id,
-                items.to_model(0.5), items.to_model(0.6), items.to_model(0.93), means.to_model(0.64), weight,
+                items.to_model(0.5), items.to_model(0.6), items.to_model(0.93), TREND_THRESHOLD,
+                means.to_model(TREND_THRESHOLD), weight,
                 tracking.to_model(0.5), tracking.to_model(0.6))
     return calibration
 

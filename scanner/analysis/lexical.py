@@ -99,8 +99,8 @@ def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: f
     n, d = dense.shape
     out = np.zeros((n, d + DIM), dtype=np.float32)
     out[:, :d] = dense
-    normalise_rows(out[:, :d], math.sqrt(1.0 - weight))
-    _fill_lexical(out[:, d:], docs, math.sqrt(weight))
+    _fill_lexical(out[:, d:], docs)
+    _weigh(out, d, weight)
     return out
 
 
@@ -115,14 +115,18 @@ def mixed_rows(dense: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndar
     if weight <= 0 or not len(dense):
         return unit_rows(dense)
     out = np.hstack([np.asarray(dense, dtype=np.float32), np.asarray(lexical, dtype=np.float32)])
-    d = dense.shape[1]
-    normalise_rows(out[:, :d], math.sqrt(1.0 - weight))
-    normalise_rows(out[:, d:], math.sqrt(weight))
+    _weigh(out, dense.shape[1], weight)
     return out
 
 
-def _fill_lexical(out: np.ndarray, docs: Sequence[Sequence[str]], length: float = 1.0) -> None:
-    """Write the hashed TF-IDF rows of ``docs`` into the zeroed view ``out``, each scaled to ``length``.
+def _weigh(out: np.ndarray, d: int, weight: float) -> None:
+    """In place: the first ``d`` columns to length √(1 − weight), the rest to √weight (zero rows stay zero)."""
+    normalise_rows(out[:, :d], math.sqrt(1.0 - weight))
+    normalise_rows(out[:, d:], math.sqrt(weight))
+
+
+def _fill_lexical(out: np.ndarray, docs: Sequence[Sequence[str]]) -> None:
+    """Write the unit hashed TF-IDF rows of ``docs`` into the zeroed view ``out``.
 
     Each distinct word is checked, hashed and weighed once per call, so the cost is one pass of
     ``Counter`` over the tokens; the entries are gathered ``CHUNK`` documents at a time, so memory
@@ -150,7 +154,7 @@ def _fill_lexical(out: np.ndarray, docs: Sequence[Sequence[str]], length: float 
         if rows:
             np.add.at(out[start : start + CHUNK], (np.asarray(rows), np.asarray(cols)),
                       np.asarray(vals, dtype=np.float32))
-    normalise_rows(out, length)
+    normalise_rows(out)
 
 
 def tracking_weight(model_id: str, weight: float) -> float:
