@@ -71,6 +71,16 @@ def delivery_status(store: Store, weeks: int = 4) -> list[DeliveryRow]:
     return latest_deliveries(store, weeks)
 
 
+def failed_deliveries(config: Config, rows: list[DeliveryRow]) -> list[DeliveryRow]:
+    """The newest week's deliveries that failed on a channel still configured (the next run tries them
+    again): what ``scanner status --deliveries`` exits 1 for."""
+    if not rows:
+        return []
+    newest = max(r.week for r in rows)
+    configured = {name for name, _ in config.digest.channels}
+    return [r for r in rows if r.week == newest and r.status != "ok" and r.channel in configured]
+
+
 def delivery_lines(config: Config, rows: list[DeliveryRow], tz: str) -> list[str]:
     """The digest's deliveries as ``scanner status`` prints them (errors never hold a secret URL)."""
     if not rows:

@@ -20,6 +20,7 @@ from scanner.pipeline import fetch_due, run_once
 from scanner.status import (
     delivery_lines,
     delivery_status,
+    failed_deliveries,
     scheduler_json,
     scheduler_lines,
     scheduler_status,
@@ -108,16 +109,28 @@ def explain_cmd(app: App, item_id: int, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--scheduler", "scheduler_only", is_flag=True,
               help="Only the scheduled job's heartbeat; exit code 0 when it looks alive, 1 when not.")
+@click.option("--deliveries", "deliveries_only", is_flag=True,
+              help="Only the digest's deliveries of the last four weeks; exit code 1 when one of the newest "
+                   "week's failed on a channel still configured, else 0.")
 @click.pass_obj
-def status_cmd(app: App, fmt: str, scheduler_only: bool) -> None:
+def status_cmd(app: App, fmt: str, scheduler_only: bool, deliveries_only: bool) -> None:
     """Health of every source: last success, last error, failures in a row, items, next due.
 
     Then the digest's deliveries of the last weeks (delivered, or failed and tried again on the
     next run), and the heartbeat of `scanner schedule`: started, last job, next runs, alive. Reads
-    the database only.
+    the database only. `--format json` gives the sources; `--deliveries` or `--scheduler` (with
+    either format) gives that part alone, with an exit code for monitoring.
     """
     config = app.config
     tz = config.settings.timezone
+    if scheduler_only and deliveries_only:
+        raise click.UsageError("--scheduler and --deliveries each print one part: give one of them")
+    if deliveries_only:
+        with app.open_store(readonly=True) as store:
+            rows = delivery_status(store)
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2) if fmt == "json"
+                   else "\n".join(delivery_lines(config, rows, tz) or ["deliveries: none"]))
+        sys.exit(1 if failed_deliveries(config, rows) else 0)
     with app.open_store(readonly=True) as store:
         sources = [] if scheduler_only else source_status(config, store)
         deliveries = [] if scheduler_only else delivery_status(store)
