@@ -71,14 +71,13 @@ def delivery_status(store: Store, weeks: int = 4) -> list[DeliveryRow]:
     return latest_deliveries(store, weeks)
 
 
-def failed_deliveries(config: Config, rows: list[DeliveryRow]) -> list[DeliveryRow]:
-    """The newest week's deliveries that failed on a channel still configured (the next run tries them
-    again): what ``scanner status --deliveries`` exits 1 for."""
-    if not rows:
-        return []
-    newest = max(r.week for r in rows)
-    configured = {name for name, _ in config.digest.channels}
-    return [r for r in rows if r.week == newest and r.status != "ok" and r.channel in configured]
+def failed_deliveries(config: Config, store: Store, now: datetime) -> list[DeliveryRow]:
+    """The failed deliveries that the next run tries again (``digest.pending_deliveries``: the last
+    complete week's, on a channel still configured): what ``scanner status --deliveries`` exits 1 for."""
+    from scanner.digest import pending_deliveries
+
+    owed = set(pending_deliveries(config, store, now))
+    return [r for r in latest_deliveries(store, 1) if r.status != "ok" and r.channel in owed]
 
 
 def delivery_lines(config: Config, rows: list[DeliveryRow], tz: str) -> list[str]:

@@ -110,8 +110,8 @@ def explain_cmd(app: App, item_id: int, fmt: str) -> None:
 @click.option("--scheduler", "scheduler_only", is_flag=True,
               help="Only the scheduled job's heartbeat; exit code 0 when it looks alive, 1 when not.")
 @click.option("--deliveries", "deliveries_only", is_flag=True,
-              help="Only the digest's deliveries of the last four weeks; exit code 1 when one of the newest "
-                   "week's failed on a channel still configured, else 0.")
+              help="Only the digest's deliveries of the last four weeks; exit code 1 while one that the next "
+                   "run tries again (the last complete week's) has failed, else 0.")
 @click.pass_obj
 def status_cmd(app: App, fmt: str, scheduler_only: bool, deliveries_only: bool) -> None:
     """Health of every source: last success, last error, failures in a row, items, next due.
@@ -128,9 +128,10 @@ def status_cmd(app: App, fmt: str, scheduler_only: bool, deliveries_only: bool) 
     if deliveries_only:
         with app.open_store(readonly=True) as store:
             rows = delivery_status(store)
+            failed = failed_deliveries(config, store, now_utc())
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2) if fmt == "json"
                    else "\n".join(delivery_lines(config, rows, tz) or ["deliveries: none"]))
-        sys.exit(1 if failed_deliveries(config, rows) else 0)
+        sys.exit(1 if failed else 0)
     with app.open_store(readonly=True) as store:
         sources = [] if scheduler_only else source_status(config, store)
         deliveries = [] if scheduler_only else delivery_status(store)
