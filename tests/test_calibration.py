@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,11 @@ def test_labelled_neighbours_vote_above_the_floor_on_the_models_own_scale(store:
     near = load_neighbours(store, model, labels={ids[1]: False, ids[2]: True})
     floor = similarity_calibration(store, model).items.to_model(MIN_SIMILARITY)
     assert near.min_similarity == floor > 0.7
+    from scanner.analysis.relevance import _read_neighbours  # what `items --explain` votes with, read-only
+    from scanner.store.labels import mark_item
+
+    mark_item(store, ids[2], True, datetime(2025, 1, 9, tzinfo=UTC), by="somchai")
+    assert _read_neighbours(store, model).min_similarity == floor
     vector = unit_rows(model.embed(["สกมช. เตือนภัยไซเบอร์\nสกมช. เตือนภัยไซเบอร์ ระบบเข้ารหัสลับของหน่วยงานรัฐ"]))[0]
     vote, voters = near.vote(vector)
     assert [v["item_id"] for v in voters] == [ids[2]] and vote == 1.0

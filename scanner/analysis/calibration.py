@@ -179,10 +179,12 @@ def reference_cosines(embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndar
             _cosines(means[group_pairs[:, 0]], means[group_pairs[:, 1]]))
 
 
-def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: float = 0.0) -> ModelCalibration:
+def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: float = 0.0,
+                           save: bool = True) -> ModelCalibration:
     """The calibration of ``embedder``: identity for USE and hashing, the shipped cosines for the
-    built-in models, otherwise cosines computed once and cached in ``store``. ``lexical_weight``
-    (``analysis.lexical_weight``) is the keyword share of the vectors signals are tracked with."""
+    built-in models, otherwise cosines computed once and cached in ``store`` (``save=False``: computed
+    but not cached, for readers of a read-only database). ``lexical_weight`` (``analysis.lexical_weight``)
+    is the keyword share of the vectors signals are tracked with."""
     model_id = embedder.model_id
     weight = tracking_weight(model_id, lexical_weight)
     if is_uncalibrated(model_id) and weight == 0:
@@ -194,7 +196,7 @@ def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: flo
         cosines, group_cosines = reference, group_reference
         items = means = SimilarityCalibration.identity(model_id)
     else:
-        cosines, group_cosines = _model_cosines(store, embedder, data)
+        cosines, group_cosines = _model_cosines(store, embedder, data, save)
         items = SimilarityCalibration.from_cosines(model_id, reference, cosines)
         means = SimilarityCalibration.from_cosines(model_id, group_reference, group_cosines)
     if weight > 0:
@@ -213,7 +215,8 @@ def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: flo
     return calibration
 
 
-def _model_cosines(store: Store, embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _model_cosines(store: Store, embedder: Embedder, data: dict[str, Any],
+                   save: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``embedder``'s cosines over the reference pairs and group pairs: shipped for the built-in models,
     otherwise computed once and cached in ``store``."""
     model_id = embedder.model_id
@@ -225,7 +228,8 @@ def _model_cosines(store: Store, embedder: Embedder, data: dict[str, Any]) -> tu
             logger.info("calibrating %s on %d reference pairs", model_id, len(data["pairs"]))
             computed = reference_cosines(embedder, data)
             cached = {"pairs": computed[0].tolist(), "means": computed[1].tolist()}
-            save_pair_cosines(store, model_id, digest, cached)
+            if save:
+                save_pair_cosines(store, model_id, digest, cached)
         cosines, group_cosines = cached["pairs"], cached["means"]
     return np.asarray(cosines, dtype=np.float64), np.asarray(group_cosines, dtype=np.float64)
 

@@ -74,8 +74,13 @@ def load_neighbours(store: Store, embedder: Embedder, labels: dict[int, bool] | 
     vectors = np.asarray(item_vectors(store, embedder, ids), dtype=np.float32)
     keep = np.any(vectors, axis=1)
     signs = np.array([1.0 if labels[i] else -1.0 for i in ids], dtype=np.float32)
-    floor = similarity_calibration(store, embedder).items.to_model(MIN_SIMILARITY)
-    return LabelledNeighbours(np.array(ids, dtype=np.int64)[keep], vectors[keep], signs[keep], min_similarity=floor)
+    return LabelledNeighbours(np.array(ids, dtype=np.int64)[keep], vectors[keep], signs[keep],
+                              min_similarity=neighbour_floor(store, embedder))
 
 
-__all__ = ["LabelledNeighbours", "load_neighbours"]
+def neighbour_floor(store: Store, embedder: Embedder, save: bool = True) -> float:
+    """``MIN_SIMILARITY`` on ``embedder``'s scale (``save=False`` for a read-only database)."""
+    return similarity_calibration(store, embedder, save=save).items.to_model(MIN_SIMILARITY)
+
+
+__all__ = ["LabelledNeighbours", "load_neighbours", "neighbour_floor"]

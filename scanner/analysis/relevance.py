@@ -35,7 +35,7 @@ import yaml
 
 from scanner.analysis.embed import Embedder, item_text, item_vectors
 from scanner.analysis.neighbours import WEIGHT as LABEL_WEIGHT
-from scanner.analysis.neighbours import LabelledNeighbours, load_neighbours
+from scanner.analysis.neighbours import LabelledNeighbours, load_neighbours, neighbour_floor
 from scanner.clock import iso, now_utc
 from scanner.config import Config, Topic
 from scanner.errors import RelevanceError
@@ -423,8 +423,7 @@ def score_relevance(store: Store, config: Config, embedder: Embedder, item_ids: 
 
     prepared = prepare_topics(config, embedder)
     neighbours = load_neighbours(store, embedder)
-    if len(neighbours):  # a new label rescores the window with it
-        prepared.key += f"+labels{label_stamp(store)}"
+    prepared.key += labels_key(store, neighbours)  # a new label (or similarity floor) rescores the window
     todo = items_needing_relevance(store, prepared.key, item_ids)
     stats = RelevanceStats(scored=len(todo))
     with tqdm(total=len(todo), unit="item", desc="relevance", disable=not progress or not todo,
@@ -460,8 +459,7 @@ def explain_item(store: Store, config: Config, embedder: Embedder, item_id: int)
     if not vector.any():
         vector = embedder.embed([item_text(item)])[0]
     neighbours = _read_neighbours(store, embedder)
-    if len(neighbours):
-        prepared.key += f"+labels{label_stamp(store)}"
+    prepared.key += labels_key(store, neighbours)
     score, relevant, topics, explain = decide(gather_evidence(item, vector, prepared), prepared,
                                               neighbours.vote(vector, item_id))
     decided = with_label(store, RelevanceRow(item_id, "", "", score, relevant, topics, explain, ""))
@@ -505,6 +503,12 @@ def _explanation(store: Store, item: Item, decided: RelevanceRow, stored: dict[s
             **decided.explain, "stored": stored, "novelty": novelty}
 
 
+def labels_key(store: Store, neighbours: LabelledNeighbours) -> str:
+    """What the analysts' labels add to a relevance decision's key: their stamp and the similarity floor
+    their vote uses, so a new label or floor scores the items again; nothing without labels."""
+    return f"+labels{label_stamp(store)}@{neighbours.min_similarity:.3f}" if len(neighbours) else ""
+
+
 def _read_neighbours(store: Store, embedder: Embedder) -> LabelledNeighbours:
     """The labelled neighbours, reading only what is stored (``explain_item`` never writes)."""
     labels = labelled_relevance(store)
@@ -514,7 +518,8 @@ def _read_neighbours(store: Store, embedder: Embedder) -> LabelledNeighbours:
     if not keep:
         return LabelledNeighbours(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
     return LabelledNeighbours(np.array([ids[k] for k in keep], dtype=np.int64), vectors[keep],
-                              np.array([1.0 if labels[ids[k]] else -1.0 for k in keep], dtype=np.float32))
+                              np.array([1.0 if labels[ids[k]] else -1.0 for k in keep], dtype=np.float32),
+                              min_similarity=neighbour_floor(store, embedder, save=False))
 
 
 def format_explanation(result: dict[str, Any]) -> str:
