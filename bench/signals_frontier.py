@@ -16,10 +16,10 @@ are 0.392/0.337):
 A group of at least two items is a signal (``min_items``), so coverage is the share of relevant
 items in such groups. For each, the table gives the purest partition (against the sample's
 ``label``) that keeps coverage at least 0.85 and at least 0.90, with its number of groups and BCubed
-F1 (``signals_quality.measure``, the same scores). This is a frontier of the representation: if no
-static partition reaches purity 0.85 at coverage 0.85, no tracking rule on these vectors will, and
-the weekly engine's distance from the average-linkage frontier is what its week-by-week decisions
-cost.
+F1 (``signals_quality.measure``, the same scores). This is a frontier of the engine's kind of rule
+on these vectors (agglomeration at one threshold), not of every possible rule: if average linkage
+with the whole split in view stays under purity 0.85 at coverage 0.85, the weekly engine will too,
+and its distance from that frontier at the same coverage is what its week-by-week decisions cost.
 """
 
 from __future__ import annotations

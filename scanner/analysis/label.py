@@ -237,7 +237,8 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
     lead a label while a word that names the matter is there; except in the class that holds at
     least ``OWN_SHARE`` of the items a word appears in (a common word that is this class's own).
     So do the words common among the English items alone (``english_generic``). Words of everyday
-    Thai (``everyday_thai``) come after the others in every class.
+    Thai (``everyday_thai``) come after the others in every class. In both parts, the words that
+    name a thing (``names_a_thing``) come before the words of action (จ่าย, แน่นอน, ว่าด้วย).
     """
     class_tokens = with_compounds(class_tokens, written)
     n_docs = sum(len(docs) for docs in class_tokens)
@@ -281,7 +282,8 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
         # most of their items (ข่าวปลอม in a week full of fake news is the fake-news signal's word);
         # so do the words of everyday Thai, always.
         common = {t for t in ranked if (t in generic and seen[t] < OWN_SHARE * df[t]) or t in everyday}
-        ranked = [t for t in ranked if t not in common] + [t for t in ranked if t in common]
+        # and within each part, the words that name a thing before the words of action
+        ranked = sorted(ranked, key=lambda t: (t in common, not names_a_thing(t)))  # stable: c-TF-IDF order within
         out.append({
             "th": [t for t in ranked if lang_of(t) == "th"][:TOP_LANG],
             "en": [t for t in ranked if lang_of(t) == "en"][:TOP_LANG],
@@ -327,10 +329,9 @@ def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAM
     """A short name of at most ``limit`` characters from a signal's best keywords, joined by `` · ``.
 
     Names and acronyms lead: a Latin keyword written in capitals or mixed case in the members'
-    titles (AFNC, ThaID, TikTok) is shown as written there and put first; then the keywords that name
-    a thing (``names_a_thing``), then the words of action, then the words of everyday Thai
-    (``everyday_thai``), each in c-TF-IDF order. A two-letter Latin
-    keyword that no title writes in capitals is left out.
+    titles (AFNC, ThaID, TikTok) is shown as written there and put first; the other keywords keep
+    their order (``ctfidf_keywords``: words that name a thing, then words of action, then common
+    words). A two-letter Latin keyword that no title writes in capitals is left out.
     Empty when there are no keywords (the caller then falls back to the example).
     """
     written: dict[str, str] = {}
@@ -346,8 +347,6 @@ def signal_name(keywords: Sequence[str], titles: Sequence[str], limit: int = NAM
     named = [written[k] for k in keywords if k in written and written[k][1:] != written[k][1:].lower()]
     # a two-letter Latin word names nothing unless the titles write it in capitals (AI, EU; not cc)
     plain = [k for k in keywords if not (lang_of(k) == "en" and len(k) <= 2 and k not in written)]
-    everyday = everyday_thai()
-    plain = sorted(plain, key=lambda k: (k in everyday, not names_a_thing(k)))  # stable: c-TF-IDF order within
     terms = named + [written.get(k, k) for k in plain if written.get(k, k) not in named]
     name = ""
     for term in terms[:NAME_TERMS]:

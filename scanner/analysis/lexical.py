@@ -86,7 +86,7 @@ def lexical_vectors(docs: Sequence[Sequence[str]], dim: int = DIM) -> np.ndarray
     A document with no keyword is a zero row (it then has keyword similarity 0 to everything)."""
     out = np.zeros((len(docs), dim), dtype=np.float32)
     _fill_lexical(out, docs)
-    return out
+    return normalise_rows(out)
 
 
 def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: float) -> np.ndarray:
@@ -126,7 +126,8 @@ def _weigh(out: np.ndarray, d: int, weight: float) -> None:
 
 
 def _fill_lexical(out: np.ndarray, docs: Sequence[Sequence[str]]) -> None:
-    """Write the unit hashed TF-IDF rows of ``docs`` into the zeroed view ``out``.
+    """Write the hashed TF-IDF rows of ``docs`` into the zeroed view ``out`` (not yet to unit length: the
+    caller scales them).
 
     Each distinct word is checked, hashed and weighed once per call, so the cost is one pass of
     ``Counter`` over the tokens; the entries are gathered ``CHUNK`` documents at a time, so memory
@@ -154,7 +155,6 @@ def _fill_lexical(out: np.ndarray, docs: Sequence[Sequence[str]]) -> None:
         if rows:
             np.add.at(out[start : start + CHUNK], (np.asarray(rows), np.asarray(cols)),
                       np.asarray(vals, dtype=np.float32))
-    normalise_rows(out)
 
 
 def tracking_weight(model_id: str, weight: float) -> float:
