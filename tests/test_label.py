@@ -110,6 +110,29 @@ def test_a_name_leads_with_what_the_matter_is_about_not_what_is_done(thaigov: li
             assert all(map(names_a_thing, terms)), (label, terms)
 
 
+def test_tagging_stops_early_without_changing_what_a_label_shows() -> None:
+    """_things_first tags only as far as a label can show: its first TOP_ALL words, and the first
+    TOP_LANG Thai and English words, are those of the full reordering, on many random orders."""
+    from scanner.analysis.label import TOP_ALL, TOP_LANG, _things_first, lang_of, names_a_thing
+
+    pool = ["จ่าย", "แน่นอน", "ร่วม", "ว่าด้วย", "จำกัด", "เร่ง", "ผู้สูงอายุ", "เบี้ยยังชีพ", "ข่าวปลอม", "มิจฉาชีพ",
+            "ชายแดน", "ยาเสพติด", "ฐานข้อมูล", "สถานี", "ซิม", "คดี", "อาเซียน", "รถไฟฟ้า", "ตำรวจสากล",
+            "ไซเบอร์", "thaid", "afnc", "cloud", "gdcc", "tiktok"]
+    rng = random.Random(7)
+    stopped = 0
+    for _ in range(300):
+        words = rng.sample(pool, rng.randint(0, len(pool)))
+        full = sorted(words, key=lambda w: not names_a_thing(w))
+        fast = _things_first(words)
+        assert sorted(fast) == sorted(words) and fast[:TOP_ALL] == full[:TOP_ALL]
+        for lang in ("th", "en"):
+            def first(ws: list[str], lang: str = lang) -> list[str]:
+                return [w for w in ws if lang_of(w) == lang][:TOP_LANG]
+            assert first(fast) == first(full)
+        stopped += fast != full
+    assert stopped > 0  # the early stop was taken (and changed only what no label shows)
+
+
 def test_generic_words_of_the_window_do_not_lead_but_a_signals_own_common_word_does() -> None:
     from scanner.analysis.label import GENERIC_SHARE, generic_share
 

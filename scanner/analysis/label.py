@@ -283,13 +283,34 @@ def ctfidf_keywords(class_tokens: Sequence[Sequence[Sequence[str]]], max_df: flo
         # so do the words of everyday Thai, always.
         common = {t for t in ranked if (t in generic and seen[t] < OWN_SHARE * df[t]) or t in everyday}
         # and within each part, the words that name a thing before the words of action
-        ranked = sorted(ranked, key=lambda t: (t in common, not names_a_thing(t)))  # stable: c-TF-IDF order within
+        ranked = (_things_first([t for t in ranked if t not in common])
+                  + _things_first([t for t in ranked if t in common]))
         out.append({
             "th": [t for t in ranked if lang_of(t) == "th"][:TOP_LANG],
             "en": [t for t in ranked if lang_of(t) == "en"][:TOP_LANG],
             "all": ranked[:TOP_ALL],
         })
     return out
+
+
+def _things_first(words: list[str], enough: int = max(TOP_ALL, TOP_LANG)) -> list[str]:
+    """``words`` with those that name a thing (``names_a_thing``) before the words of action, each in
+    their order, as far as a label shows them: the scan stops once ``enough`` Thai words that name a
+    thing are found, since nothing after them can reach the first ``enough`` places, nor those of the
+    Thai or English words alone; the rest follow in their order. (Tagging costs ~0.3 ms a word, and a
+    large window's classes rank tens of thousands of words.)"""
+    things: list[str] = []
+    actions: list[str] = []
+    found = 0
+    for k, word in enumerate(words):
+        if found >= enough:
+            return things + words[k:] + actions
+        if names_a_thing(word):
+            things.append(word)
+            found += lang_of(word) == "th"
+        else:
+            actions.append(word)
+    return things + actions
 
 
 def central_title(titles: Sequence[str], vectors: np.ndarray, mean: np.ndarray) -> str:
