@@ -9,13 +9,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scanner.clock import iso, parse_iso
+from scanner.clock import iso, last_complete_week, parse_iso
 from scanner.config import SUBMISSIONS_SOURCE, Config
 from scanner.due import next_due
 from scanner.export import interval_text
 from scanner.models import SourceState
 from scanner.store import Store
-from scanner.store.deliveries import DeliveryRow, latest_deliveries
+from scanner.store.deliveries import DeliveryRow, fetch_deliveries, latest_deliveries
 from scanner.store.heartbeat import Heartbeat, read_heartbeat
 
 # A beat later than its announced time by more than this means the job is stuck or gone.
@@ -77,7 +77,8 @@ def failed_deliveries(config: Config, store: Store, now: datetime) -> list[Deliv
     from scanner.digest import pending_deliveries
 
     owed = set(pending_deliveries(config, store, now))
-    return [r for r in latest_deliveries(store, 1) if r.status != "ok" and r.channel in owed]
+    rows = fetch_deliveries(store, last_complete_week(now, config.settings.timezone)) if owed else {}
+    return [r for name, r in sorted(rows.items()) if r.status != "ok" and name in owed]
 
 
 def delivery_lines(config: Config, rows: list[DeliveryRow], tz: str) -> list[str]:
