@@ -152,8 +152,8 @@ class GenericMeter:
         live = [json.loads(kw).get("all", []) for kw, _ in rows]
         titles = [it.title for it in db.window_items(self.store, ids)]
         self.weeks[result.week] = generic_share(live, [tokens.get(i, []) for i in ids], titles)
-        names = [term for kw, name in rows for term in name.split(" · ")  # keyphrase names, not headlines
-                 if name.split(" · ")[0].lower() in {k.lower() for k in json.loads(kw).get("all", [])}]
+        names = [term for kws, (_, name) in zip(live, rows, strict=True)  # keyphrase names, not headlines
+                 if name.split(" · ")[0].lower() in {k.lower() for k in kws} for term in name.split(" · ")]
         self.everyday[result.week] = (sum(1 for k in names if k in everyday_thai()), len(names))
         self.action[result.week] = (sum(1 for k in names if not names_a_thing(k)), len(names))
 
