@@ -45,10 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scanner.analysis.analyse import AnalyseResult  # noqa: E402
-from scanner.analysis.calibration import similarity_calibration  # noqa: E402
 from scanner.analysis.embed import get_embedder  # noqa: E402
 from scanner.analysis.replay import replay  # noqa: E402
 from scanner.analysis.stories import THRESHOLD as STORY_THRESHOLD  # noqa: E402
+from scanner.analysis.topicmix import tracking_calibration  # noqa: E402
 from scanner.analysis.track import TrackParams  # noqa: E402
 from scanner.analysis.trends import trend_params  # noqa: E402
 from scanner.clock import as_of_datetime, iso_week  # noqa: E402
@@ -175,12 +175,13 @@ def trend_members(store: Store) -> dict[int, Hashable]:
 def calibration_line(config: Config, store: Store) -> str:
     """The thresholds on the scale signals are tracked on (``scanner.analysis.calibration``)."""
     a = config.analysis
-    calibration = similarity_calibration(store, get_embedder(a), a.lexical_weight)
+    calibration = tracking_calibration(store, config, get_embedder(a))
     if calibration.is_identity:
         return f"similarity calibration: none ({calibration.items.model_id} uses the thresholds as written)"
     p = calibration.tracking.track_params(TrackParams(threshold=a.cluster_threshold, join=a.join))
     t = calibration.means.track_params(trend_params(a.trend_threshold))
-    return (f"similarity calibration of {calibration.items.model_id} (keyword weight {a.lexical_weight}): "
+    return (f"similarity calibration of {calibration.items.model_id} (keyword weight {a.lexical_weight}, "
+            f"topic weight {a.topic_weight}): "
             f"cluster {p.threshold:.3f}, join {p.join:.3f}, merge margin {p.merge_margin:.4f}, split margin "
             f"{p.split_margin:.4f}; trend {t.threshold:.3f}, trend join {t.join:.3f}; "
             f"story {calibration.items.to_model(STORY_THRESHOLD):.3f}")
@@ -193,6 +194,8 @@ def main() -> None:
     parser.add_argument("--join-threshold", type=float, default=None, help="analysis.join_threshold to try")
     parser.add_argument("--lexical-weight", type=float, default=None,
                         help="analysis.lexical_weight to try (0: the embedding alone)")
+    parser.add_argument("--topic-weight", type=float, default=None,
+                        help="analysis.topic_weight to try (0: no topic part)")
     parser.add_argument("--cluster-threshold", type=float, default=None,
                         help="analysis.cluster_threshold to try (default: the shipped one)")
     parser.add_argument("--trend-threshold", type=float, default=None,
@@ -200,7 +203,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = load_rows(args.data)
     tried = {k: v for k, v in (("cluster_threshold", args.cluster_threshold), ("join_threshold", args.join_threshold),
-                               ("trend_threshold", args.trend_threshold), ("lexical_weight", args.lexical_weight))
+                               ("trend_threshold", args.trend_threshold), ("lexical_weight", args.lexical_weight),
+                               ("topic_weight", args.topic_weight))
              if v is not None}
     analysis = AnalysisConfig(embedder=args.embedder, **tried)
     config = Config(analysis=analysis)
@@ -210,6 +214,7 @@ def main() -> None:
         results, elapsed, first, last, _ = replay_sample(config, store, rows, on_week=meter)
         print(f"{len(rows)} items, {args.embedder}, cluster_threshold {config.analysis.cluster_threshold}, "
               f"join {config.analysis.join:.2f}, lexical_weight {config.analysis.lexical_weight}, "
+              f"topic_weight {config.analysis.topic_weight}, "
               f"trend_threshold {config.analysis.trend_threshold}, "
               f"replayed {len(results)} weeks {first} … {last} in {elapsed:.0f} s")
         print(calibration_line(config, store) + "\n")

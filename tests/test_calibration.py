@@ -173,8 +173,8 @@ def test_analyse_maps_every_threshold_for_a_rescaled_model(tmp_path: Path, store
         assert _replay(calibrated, config, SquashedEmbedder()) == expected
     finally:
         calibrated.close()
-    monkeypatch.setattr("scanner.analysis.analyse.similarity_calibration",
-                        lambda s, e, w=0.0: ModelCalibration.identity(e.model_id))
+    monkeypatch.setattr("scanner.analysis.analyse.tracking_calibration",
+                        lambda s, c, e, save=True: ModelCalibration.identity(e.model_id))
     raw = Store.open(tmp_path / "raw.db")
     try:
         assert _replay(raw, config, SquashedEmbedder()) != expected

@@ -24,6 +24,7 @@ from scanner.analysis.lexical import (
     tracking_vectors,
     tracking_weight,
 )
+from scanner.analysis.relevance import default_topics
 from scanner.clock import as_of_datetime
 from scanner.config import AnalysisConfig, Config, FileSource
 from scanner.models import RawItem
@@ -117,17 +118,19 @@ def _stored_sample(path: Path, rows: list[dict[str, Any]]) -> Store:
     return store
 
 
-@pytest.mark.parametrize("weight", [0.0, 0.5])
+@pytest.mark.parametrize(("weight", "topic_weight"), [(0.0, 0.0), (0.5, 0.0), (0.5, 0.4), (0.0, 0.4)])
 def test_analyse_tracks_on_words_and_meaning_and_labels_on_meaning(tmp_path: Path, thaigov: list[dict[str, Any]],
-                                                                    use_embedder: Any, weight: float) -> None:
+                                                                    use_embedder: Any, weight: float,
+                                                                    topic_weight: float) -> None:
     rows = [r for r in thaigov if "2024-10-01" <= r["published"] < "2024-12-01"]
-    config = Config(analysis=AnalysisConfig(lexical_weight=weight))
+    config = Config(analysis=AnalysisConfig(lexical_weight=weight, topic_weight=topic_weight))
     with _stored_sample(tmp_path / "signals.db", rows) as store:
         result = analyse(config, store, as_of_datetime("2024-11-30", config.settings.timezone),
                          embedder=use_embedder)
         assert result.signals >= 3
         dims = {len(blob) // 4 for (blob,) in store.db.execute("SELECT centroid FROM signals")}
-        assert dims == {512 + (DIM if weight else 0)}  # what the next run's tracking compares
+        topics = len(default_topics()) if topic_weight else 0  # the topic part (scanner.analysis.topicmix) leads
+        assert dims == {topics + 512 + (DIM if weight else 0)}  # what the next run's tracking compares
         labels = [(json.loads(k), json.loads(t)) for k, t in store.db.execute("SELECT keywords, tags FROM signals")]
         assert all(k.get("all") for k, _ in labels)
         assert any(any(t.values()) for _, t in labels)  # tags compare the embedding means (512), not the tracking ones

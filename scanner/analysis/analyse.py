@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
-from scanner.analysis.calibration import ModelCalibration, similarity_calibration
+from scanner.analysis.calibration import ModelCalibration
 from scanner.analysis.embed import Embedder, embed_items, get_embedder
 from scanner.analysis.label import ctfidf_keywords, lang_of, majority_topics, name_and_example
 from scanner.analysis.lexical import keyword_part, mixed_rows, tracking_vectors, tracking_weight
@@ -31,6 +31,7 @@ from scanner.analysis.score import WindowData, score_keywords, score_signals
 from scanner.analysis.stories import THRESHOLD as STORY_THRESHOLD
 from scanner.analysis.stories import group_stories
 from scanner.analysis.tags import Tagger
+from scanner.analysis.topicmix import tracking_calibration, window_topic_rows
 from scanner.analysis.track import TrackParams, TrackResult, story_means, track_signals
 from scanner.analysis.trends import track_trends, trend_params
 from scanner.clock import iso, iso_week, now_utc, parse_iso, week_start, weeks_between, weeks_ending
@@ -95,7 +96,7 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
     run_id = db.start_run(store, "analyse", iso(now), iso(now_utc()))
     embedder = embedder or get_embedder(config.analysis, config.base_dir)
     namer = get_namer(config.analysis, store)
-    calibration = similarity_calibration(store, embedder, config.analysis.lexical_weight)
+    calibration = tracking_calibration(store, config, embedder)
     timer.lap("load model")
     # Relevance of the window's items only: older items keep their decision, so the cost of a run
     # (and of changing the topics) does not grow with the years of history.
@@ -119,8 +120,10 @@ def analyse(config: Config, store: Store, now: datetime, progress: bool = False,
         TrackParams(threshold=config.analysis.cluster_threshold, join=config.analysis.join))
     tokens = db.item_tokens(store, [it.id for it in items])
     weight = tracking_weight(embedder.model_id, config.analysis.lexical_weight)
-    track_vecs = tracking_vectors(vectors, [tokens.get(it.id, []) for it in items], weight)
-    tracked, lost = _track(store, embedder, window, items, vectors, track_vecs, weight, story_of, params, stamp)
+    topic_weight = tracking_weight(embedder.model_id, config.analysis.topic_weight)
+    topics = window_topic_rows(store, config, [it.id for it in items]) if topic_weight > 0 else None
+    track_vecs = tracking_vectors(vectors, [tokens.get(it.id, []) for it in items], weight, topics, topic_weight)
+    tracked, lost = _track(store, embedder, window, items, vectors, track_vecs, story_of, params, stamp)
     result.born = sum(1 for e in tracked.events if e.event == "born")
     result.split, result.merged, result.unassigned = len(tracked.split), len(tracked.merged), tracked.unassigned
     timer.lap("cluster+track")
@@ -167,10 +170,10 @@ def _stories(store: Store, items: list[db.WindowItem], vectors: np.ndarray, thre
 
 
 def _track(store: Store, embedder: Embedder, window: Window, items: list[db.WindowItem], vectors: np.ndarray,
-           track_vecs: np.ndarray, weight: float, story_of: dict[int, int], params: TrackParams,
+           track_vecs: np.ndarray, story_of: dict[int, int], params: TrackParams,
            stamp: str) -> tuple[TrackResult, set[int]]:
     """Keep, assign, cluster, merge and split (``scanner.analysis.track``) on ``track_vecs``, the items'
-    embeddings next to their keywords (``weight``, ``scanner.analysis.lexical.tracking_vectors``), with
+    embeddings next to their keywords and lab topics (``scanner.analysis.lexical.tracking_vectors``), with
     ``params`` (calibrated to that mix); store the result.
 
     Returns the result as stored (merges an analyst made meanwhile followed), with each signal's mean
@@ -186,7 +189,7 @@ def _track(store: Store, embedder: Embedder, window: Window, items: list[db.Wind
                              means=tracked.means, merged=tracked.merged, assignment=tracked.assignment,
                              similarity=tracked.similarity, events=tracked.events, window=window)
     tracked.assignment = saved.assignment
-    if weight > 0:
+    if track_vecs.shape[1] != vectors.shape[1]:  # tracked on words or topics too: the embeddings' own means
         tracked.means = story_means(ids, stories, vectors, tracked.assignment)
     else:
         live = set(saved.assignment.values())

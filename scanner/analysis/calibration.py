@@ -180,14 +180,16 @@ def reference_cosines(embedder: Embedder, data: dict[str, Any]) -> tuple[np.ndar
 
 
 def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: float = 0.0,
-                           save: bool = True) -> ModelCalibration:
+                           save: bool = True, topics: tuple[float, np.ndarray] | None = None) -> ModelCalibration:
     """The calibration of ``embedder``: identity for USE and hashing, the shipped cosines for the
     built-in models, otherwise cosines computed once and cached in ``store`` (``save=False``: computed
     but not cached, for readers of a read-only database). ``lexical_weight`` (``analysis.lexical_weight``)
-    is the keyword share of the vectors signals are tracked with."""
+    is the keyword share of the vectors signals are tracked with; ``topics``: the topic part's share and
+    the reference pairs' topic cosines, when they carry one (``scanner.analysis.topicmix``, which
+    decides both)."""
     model_id = embedder.model_id
     weight = tracking_weight(model_id, lexical_weight)
-    if is_uncalibrated(model_id) and weight == 0:
+    if is_uncalibrated(model_id) and weight == 0 and topics is None:
         return ModelCalibration.identity(model_id)
     data = reference_pairs()
     reference = np.asarray(data["cosines"][REFERENCE], dtype=np.float64)
@@ -199,18 +201,20 @@ def similarity_calibration(store: Store, embedder: Embedder, lexical_weight: flo
         cosines, group_cosines = _model_cosines(store, embedder, data, save)
         items = SimilarityCalibration.from_cosines(model_id, reference, cosines)
         means = SimilarityCalibration.from_cosines(model_id, group_reference, group_cosines)
+    tracked = cosines
     if weight > 0:
-        tracking = SimilarityCalibration.from_cosines(
-            model_id, reference, (1.0 - weight) * cosines + weight * reference_keyword_cosines())
+        tracked = (1.0 - weight) * cosines + weight * reference_keyword_cosines()
         means = SimilarityCalibration.from_cosines(
             model_id, group_reference, (1.0 - weight) * group_cosines + weight * reference_group_keyword_cosines())
-    else:
-        tracking = items
+    topic_weight = topics[0] if topics is not None else 0.0
+    if topics is not None:
+        tracked = (1.0 - topic_weight) * tracked + topic_weight * np.asarray(topics[1], dtype=np.float64)
+    tracking = SimilarityCalibration.from_cosines(model_id, reference, tracked) if tracked is not cosines else items
     calibration = ModelCalibration(items, means, tracking)
     logger.info("similarity calibration of %s: USE 0.50/0.60/0.93 → %.3f/%.3f/%.3f, trends %.2f → %.3f; "
-                "signals (keyword weight %.2f) 0.50/0.60 → %.3f/%.3f", model_id,
+                "signals (keyword weight %.2f, topic weight %.2f) 0.50/0.60 → %.3f/%.3f", model_id,
                 items.to_model(0.5), items.to_model(0.6), items.to_model(0.93), TREND_THRESHOLD,
-                means.to_model(TREND_THRESHOLD), weight,
+                means.to_model(TREND_THRESHOLD), weight, topic_weight,
                 tracking.to_model(0.5), tracking.to_model(0.6))
     return calibration
 

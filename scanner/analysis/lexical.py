@@ -89,18 +89,32 @@ def lexical_vectors(docs: Sequence[Sequence[str]], dim: int = DIM) -> np.ndarray
     return normalise_rows(out)
 
 
-def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: float) -> np.ndarray:
+def tracking_vectors(dense: np.ndarray, docs: Sequence[Sequence[str]], weight: float,
+                     topics: np.ndarray | None = None, topic_weight: float = 0.0) -> np.ndarray:
     """Unit ``dense`` rows next to the keyword rows of ``docs``, so that a dot product is
     ``(1 − weight) · dense cosine + weight · keyword cosine``; ``dense`` alone when ``weight`` is 0.
 
+    ``topics``: the items' rows of lab-topic scores (``scanner.analysis.topicmix``), put in front with
+    share ``topic_weight``, so that a dot product is ``(1 − topic_weight) · the above + topic_weight ·
+    topic cosine``. The keyword columns stay the last ``DIM`` (``keyword_part``).
+
     Built in one array, in place (a 50,000-item window is 300 MB, not three copies of it)."""
-    if weight <= 0 or not len(dense):
+    k = topics.shape[1] if topics is not None and topic_weight > 0 and len(dense) else 0
+    if (weight <= 0 and not k) or not len(dense):
         return unit_rows(dense)
     n, d = dense.shape
-    out = np.zeros((n, d + DIM), dtype=np.float32)
-    out[:, :d] = dense
-    _fill_lexical(out[:, d:], docs)
-    _weigh(out, d, weight)
+    out = np.zeros((n, k + d + (DIM if weight > 0 else 0)), dtype=np.float32)
+    out[:, k : k + d] = dense
+    if weight > 0:
+        _fill_lexical(out[:, k + d :], docs)
+        _weigh(out[:, k:], d, weight)
+    else:
+        normalise_rows(out[:, k : k + d])
+    if k:
+        assert topics is not None
+        out[:, k:] *= math.sqrt(1.0 - topic_weight)
+        out[:, :k] = topics
+        normalise_rows(out[:, :k], math.sqrt(topic_weight))
     return out
 
 

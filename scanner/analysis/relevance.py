@@ -296,6 +296,12 @@ def gather_evidence(item: Item, vector: np.ndarray, prepared: PreparedTopics,
         title_tokens, body_tokens = clean_tokens(indexed[0].split()), clean_tokens(indexed[1].split())
     else:
         title_tokens, body_tokens = match_tokens(item.title), match_tokens(item.text[:MAX_MATCH_CHARS])
+    return token_evidence(title_tokens, body_tokens, vector, prepared)
+
+
+def token_evidence(title_tokens: Sequence[str], body_tokens: Sequence[str], vector: np.ndarray,
+                   prepared: PreparedTopics) -> Evidence:
+    """The evidence of a text whose title and body are already matched into tokens (``match_tokens``)."""
     if not np.any(vector):  # no embedding (empty text): no similarity evidence
         sims = np.zeros(len(prepared.topics), dtype=np.float32)
     else:
@@ -345,11 +351,7 @@ def decide(evidence: Evidence, prepared: PreparedTopics, vote: tuple[float, list
         neighbours = vote[1]
     score = sigmoid(sum(terms.values()))
     relevant = score >= prepared.threshold
-    topic_scores: dict[str, float] = {}
-    for i, t in enumerate(prepared.topics):
-        tt = compute_terms(float(sims[i]), _keyword_counts(evidence.title_hits, t.id),
-                           _keyword_counts(evidence.body_hits, t.id), prepared)
-        topic_scores[t.id] = round(sigmoid(sum(tt.values())), 4)
+    topic_scores = score_topics(evidence, prepared)
     topics = [tid for tid, s in sorted(topic_scores.items(), key=lambda kv: -kv[1]) if s >= prepared.threshold]
     if relevant and not topics:
         topics = [max(topic_scores, key=lambda k: topic_scores[k])]
@@ -374,6 +376,17 @@ def decide(evidence: Evidence, prepared: PreparedTopics, vote: tuple[float, list
         "model": prepared.model_id,
     }
     return score, relevant, topics, explain
+
+
+def score_topics(evidence: Evidence, prepared: PreparedTopics) -> dict[str, float]:
+    """Each topic's own score for ``evidence``: the relevance model with that topic's similarity and
+    keyword hits alone (what ``decide`` matches topics by, and what signals are tracked with)."""
+    out: dict[str, float] = {}
+    for i, t in enumerate(prepared.topics):
+        terms = compute_terms(float(evidence.similarities[i]), _keyword_counts(evidence.title_hits, t.id),
+                              _keyword_counts(evidence.body_hits, t.id), prepared)
+        out[t.id] = round(sigmoid(sum(terms.values())), 4)
+    return out
 
 
 def _hit_dict(h: KeywordHit) -> dict[str, Any]:

@@ -121,6 +121,19 @@ def load_relevance(store: Store, item_id: int) -> RelevanceRow | None:
     return rows[0] if rows else None
 
 
+def topic_scores(store: Store, item_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    """Each of ``item_ids``' own score per topic, as its relevance row holds them (an item with no row,
+    or scored before topic scores were kept, is left out)."""
+    out: dict[int, dict[str, float]] = {}
+    for chunk in chunked(list(dict.fromkeys(item_ids))):
+        for item_id, scores in store.db.execute(
+                "SELECT item_id, json_extract(explain, '$.topic_scores') FROM item_relevance "
+                f"WHERE item_id IN ({placeholders(chunk)})", chunk):
+            if scores:
+                out[int(item_id)] = {str(k): float(v) for k, v in json.loads(scores).items()}
+    return out
+
+
 def count_relevance(store: Store, item_ids: Sequence[int] | None = None) -> tuple[int, int]:
     """(items with a relevance row, of which relevant) over all items or ``item_ids``."""
     if item_ids is None:
